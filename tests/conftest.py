@@ -1,0 +1,131 @@
+"""Shared fixtures: a few named people, small make_* helpers, the sandbox, service checks."""
+
+import os
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group
+
+from textdesk.accounts.models import User
+from textdesk.contacts.models import Contact
+from textdesk.conversations.models import Conversation
+from textdesk.dashboards.models import Connection, Dashboard
+
+# The Text Request sandbox, started once per test session on a free port.
+try:
+    from textdesk.sandbox.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
+except ImportError:  # TEMP until the sandbox lands
+    pass
+
+REQUIRE_SERVICES = os.environ.get("TEXTDESK_REQUIRE_SERVICES") == "1"
+
+
+def _missing_services(item) -> list[str]:
+    from django.conf import settings
+
+    have = {
+        "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        "redis": bool(settings.REDIS_URL),
+    }
+    return [name for name, ok in have.items() if item.get_closest_marker(name) and not ok]
+
+
+def pytest_runtest_setup(item):
+    """Tests marked postgres/redis run whenever the service is configured.
+
+    Without it they are skipped, except under TEXTDESK_REQUIRE_SERVICES=1 (CI), where a
+    missing service is a failure, never a silent skip.
+    """
+    missing = _missing_services(item)
+    if missing and REQUIRE_SERVICES:
+        pytest.fail(
+            f"{', '.join(missing)} required (TEXTDESK_REQUIRE_SERVICES=1) but not configured"
+        )
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not configured")
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    """Tasks run inline unless a test starts a real worker (then it turns this off)."""
+    from textdesk.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def make_user(username: str, role: str | None, *, lines=(), **extra) -> User:
+    user = User.objects.create_user(
+        username=username, password="correct horse battery", first_name=username.title(), **extra
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    if lines:
+        user.dashboards.set(lines)
+    return user
+
+
+def make_connection(*, api_url="http://127.0.0.1:9/api/v3", api_key="tr_test_key", **extra):
+    connection = Connection(name=extra.pop("name", "Test account"), api_url=api_url, **extra)
+    connection.set_api_key(api_key)
+    connection.save()
+    return connection
+
+
+_dashboard_ids = iter(range(1000, 10**9))
+
+
+def make_line(connection=None, *, name="Front desk", phone=None, **extra) -> Dashboard:
+    dashboard_id = next(_dashboard_ids)
+    return Dashboard.objects.create(
+        connection=connection or make_connection(),
+        dashboard_id=extra.pop("dashboard_id", dashboard_id),
+        name=name,
+        phone=phone or f"423555{dashboard_id % 10000:04d}",
+        **extra,
+    )
+
+
+def make_conversation(line: Dashboard, *, phone=None, first_name="Casey", **extra) -> Conversation:
+    from django.utils import timezone
+
+    contact = Contact.objects.create(
+        dashboard=line,
+        phone_number=phone or f"615{uuid.uuid4().int % 10**7:07d}",
+        first_name=first_name,
+    )
+    extra.setdefault("last_message_at", timezone.now())
+    return Conversation.objects.create(dashboard=line, contact=contact, **extra)
+
+
+@pytest.fixture
+def line(db):
+    return make_line(name="Front desk")
+
+
+@pytest.fixture
+def other_line(db, line):
+    return make_line(line.connection, name="Billing line")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("avery", "Admin")
+
+
+@pytest.fixture
+def agent(db, line):
+    return make_user("sam", "Agent", lines=[line])
+
+
+@pytest.fixture
+def other_agent(db, other_line):
+    """An agent of another line: must never see `line`'s data."""
+    return make_user("olive", "Agent", lines=[other_line])
+
+
+@pytest.fixture
+def finance_user(db):
+    return make_user("fran", "Finance")

@@ -1,0 +1,107 @@
+"""Signing in and out, brute-force throttling, CSP and CSRF on every page."""
+
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import make_user
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in(client, username, password):
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+def test_staff_sign_in_and_land_in_the_inbox(client, db):
+    make_user("sam", "Agent")
+    response = sign_in(client, "sam", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("conversations:inbox")
+    assert client.get(reverse("conversations:inbox")).status_code == 200
+
+
+def test_wrong_password_shows_a_clear_error_and_keeps_the_username(client, db):
+    make_user("sam", "Agent")
+    response = sign_in(client, "sam", "nope")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Please enter a correct username and password" in page
+    assert 'value="sam"' in page
+
+
+def test_repeated_failures_lock_that_username_from_that_address_only(client, db):
+    make_user("sam", "Agent")
+    make_user("kim", "Agent")
+    for _ in range(5):
+        sign_in(client, "sam", "wrong")
+    locked = sign_in(client, "sam", PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many sign-in attempts" in locked.content.decode()
+    # A colleague in the same office (same address) can still sign in.
+    assert sign_in(Client(), "kim", PASSWORD).status_code == 302
+
+
+def test_sign_out_is_a_post(client, db):
+    client.force_login(make_user("sam", "Agent"))
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("conversations:inbox")).status_code == 302
+
+
+def test_password_change(client, db):
+    user = make_user("sam", "Agent")
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a much longer passphrase 42",
+            "new_password2": "a much longer passphrase 42",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a much longer passphrase 42")
+
+
+def test_pages_carry_a_strict_content_security_policy(client, db):
+    client.force_login(make_user("sam", "Agent"))
+    response = client.get(reverse("conversations:inbox"))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert "'nonce-" in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    page = response.content.decode()
+    assert f'nonce="{nonce}"' in page  # our scripts are allowed by nonce
+    assert "<script>" not in page  # and there is no inline script
+
+
+def test_htmx_posts_need_the_csrf_header(db):
+    user = make_user("sam", "Agent")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    page = client.get(reverse("accounts:preferences"))
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page.content.decode()
+    token = page.cookies["csrftoken"].value
+    without = client.post(
+        reverse("accounts:preferences"), {"first_name": "S"}, HTTP_HX_REQUEST="true"
+    )
+    assert without.status_code == 403
+    with_header = client.post(
+        reverse("accounts:preferences"),
+        {"first_name": "S", "shortcuts_enabled": "on"},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert with_header.status_code == 302
+
+
+def test_preferences_switch_single_key_shortcuts_off(client, db):
+    user = make_user("sam", "Agent")
+    client.force_login(user)
+    client.post(reverse("accounts:preferences"), {"first_name": "Sam", "last_name": ""})
+    user.refresh_from_db()
+    assert user.shortcuts_enabled is False
+    assert 'data-shortcuts="off"' in client.get(reverse("conversations:inbox")).content.decode()

@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import Group
+
+from textdesk.accounts.models import User
+from textdesk.accounts.roles import ROLE_PERMISSIONS
+from textdesk.dashboards.models import Dashboard
+
+
+class StaffForm(forms.ModelForm):
+    role = forms.ChoiceField(choices=[(name, name) for name in ROLE_PERMISSIONS])
+    dashboards = forms.ModelMultipleChoiceField(
+        queryset=Dashboard.objects.active(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Phone lines",
+        help_text="Agents work only these lines. Admin and Finance see every line.",
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "is_active", "dashboards"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            current = self.instance.groups.filter(name__in=ROLE_PERMISSIONS).first()
+            self.initial.setdefault("role", current.name if current else "Agent")
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            self.save_role(user)
+        return user
+
+    def save_role(self, user):
+        user.groups.remove(*Group.objects.filter(name__in=ROLE_PERMISSIONS))
+        user.groups.add(Group.objects.get(name=self.cleaned_data["role"]))
+
+
+class NewStaffForm(UserCreationForm):
+    role = forms.ChoiceField(choices=[(name, name) for name in ROLE_PERMISSIONS], initial="Agent")
+    dashboards = StaffForm.base_fields["dashboards"]
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "dashboards"]
+
+    def save(self, commit=True):
+        user = super().save(commit=True)
+        user.dashboards.set(self.cleaned_data["dashboards"])
+        StaffForm.save_role(self, user)
+        return user
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "shortcuts_enabled"]
+        labels = {"shortcuts_enabled": "Single-key keyboard shortcuts in the inbox"}

@@ -1,0 +1,152 @@
+from django.db import models
+
+from textdesk.contacts.phones import format_phone
+
+
+class Tag(models.Model):
+    """A tag of a line (read-only through the API: managed in Text Request)."""
+
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="tags"
+    )
+    tag_id = models.CharField(max_length=64, help_text="Text Request's GUID.")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["dashboard", "tag_id"], name="unique_tag_per_dashboard")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomField(models.Model):
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="custom_fields"
+    )
+    field_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dashboard", "field_id"], name="unique_field_per_dashboard"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="groups"
+    )
+    group_id = models.BigIntegerField()
+    name = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    is_keyword = models.BooleanField(default=False)
+    member_count = models.PositiveIntegerField(default=0)
+    last_message_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dashboard", "group_id"], name="unique_group_per_dashboard"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person texting one line, keyed by 10-digit phone number within the line."""
+
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="contacts"
+    )
+    phone_number = models.CharField(max_length=10)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    is_suppressed = models.BooleanField(default=False)
+    suppressed_reason = models.CharField(max_length=200, blank=True)
+    is_archived = models.BooleanField(default=False)
+    is_blocked = models.BooleanField(default=False)
+    is_resolved = models.BooleanField(default=False)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    last_message_sent_at = models.DateTimeField(null=True, blank=True)
+    last_message_received_at = models.DateTimeField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    total_messages_sent = models.PositiveIntegerField(default=0)
+    total_messages_received = models.PositiveIntegerField(default=0)
+    response_count = models.PositiveIntegerField(default=0)
+    textrequest_created_at = models.DateTimeField(null=True, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True, help_text="{field_id: value}")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    groups = models.ManyToManyField(Group, blank=True, related_name="contacts")
+    synced_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dashboard", "phone_number"], name="unique_contact_per_dashboard"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+    @property
+    def formatted_phone(self) -> str:
+        return format_phone(self.phone_number)
+
+    @property
+    def name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return self.display_name or full or self.formatted_phone
+
+    @property
+    def cannot_text_reason(self) -> str:
+        """Why nobody may text this contact now, or '' when texting is allowed."""
+        if self.has_opted_out:
+            return "This contact opted out (texted STOP). They must text START to receive texts."
+        if self.is_blocked:
+            return "This contact is blocked."
+        return ""
+
+
+class ConsentEvent(models.Model):
+    """Append-only record of opt-outs and opt-ins: who, when, how (CTIA, FCC 24-18)."""
+
+    class Kind(models.TextChoices):
+        OPT_OUT = "opt_out", "Opted out"
+        OPT_IN = "opt_in", "Opted back in"
+        FLAGGED = "flagged", "Possible opt-out to confirm"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=40, help_text="webhook, sync, agent…")
+    body = models.TextField(blank=True, help_text="The text that caused it, if any.")
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.source})"

@@ -1,0 +1,156 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Conversation(models.Model):
+    """The thread between one line and one contact.
+
+    What the inbox sorts and shows (last message time, preview, waiting state) is denormalised
+    here, in the same transaction as the message that changes it.
+    """
+
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="conversations"
+    )
+    contact = models.OneToOneField(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="conversation"
+    )
+    is_archived = models.BooleanField(default=False)
+    is_resolved = models.BooleanField(default=False)
+    is_unread = models.BooleanField(default=False)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    last_message_direction = models.CharField(max_length=1, blank=True)
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="First received text not yet answered."
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    history_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the full message history was last read."
+    )
+    history_cursor_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Timestamp of the newest message read from the history: the next read stops there.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["dashboard", "-last_message_at", "-id"],
+                name="conv_unresolved_recent",
+                condition=Q(is_archived=False, is_resolved=False),
+            ),
+            models.Index(
+                fields=["dashboard", "is_archived", "-last_message_at", "-id"],
+                name="conv_recent",
+            ),
+            models.Index(fields=["dashboard", "waiting_since", "id"], name="conv_waiting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.dashboard}"
+
+
+class Message(models.Model):
+    """One text. Outbound texts are created here first (the outbox row) and then sent."""
+
+    class Direction(models.TextChoices):
+        RECEIVED = "R", "Received"
+        SENT = "S", "Sent"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PENDING = "pending", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        UNKNOWN = "unknown", "Checking"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    message_id = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, help_text="Text Request's id."
+    )
+    direction = models.CharField(max_length=1, choices=Direction.choices)
+    body = models.TextField(blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    sent_at = models.DateTimeField(help_text="Text Request's message timestamp, or when queued.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    delivery_status = models.CharField(max_length=20, blank=True)
+    delivery_error = models.CharField(max_length=500, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    mms_media = models.JSONField(default=list, blank=True)
+    client_key = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="From the compose form: dedupes submits."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The outbox: attempts made, when the last one started, and the earliest next step.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+
+    ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "-sent_at", "-id"], name="msg_thread"),
+            models.Index(
+                fields=["status", "not_before"],
+                name="msg_outbox",
+                condition=Q(status__in=["pending", "sending", "unknown"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()}: {self.body[:40]}"
+
+    @property
+    def is_outbound(self) -> bool:
+        return self.direction == self.Direction.SENT
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
+    def is_in_flight(self) -> bool:
+        """Queued, sending or being checked: not yet known to have reached Text Request."""
+        return self.status in self.ACTIVE
+
+    def mark_failed(self, reason: str) -> None:
+        self.status = self.Status.FAILED
+        self.failure_reason = reason[:500]
+        self.not_before = None
+        self.save(update_fields=["status", "failure_reason", "not_before"])
+
+
+class Draft(models.Model):
+    """What an agent was typing in a conversation, kept across switching and reloading."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE)
+    body = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="one_draft_per_agent")
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft by {self.user} in {self.conversation}"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from textdesk.dashboards import views
+
+app_name = "dashboards"
+urlpatterns = [
+    path("", views.line_list, name="list"),
+    path("<int:pk>/agents/", views.line_agents, name="agents"),
+]
