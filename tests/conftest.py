@@ -18,6 +18,7 @@ except ImportError:  # TEMP until the sandbox lands
     pass
 
 REQUIRE_SERVICES = os.environ.get("TEXTDESK_REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _missing_services(item) -> list[str]:
@@ -26,12 +27,13 @@ def _missing_services(item) -> list[str]:
     have = {
         "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         "redis": bool(settings.REDIS_URL),
+        "browser": os.path.exists(CHROMIUM),
     }
     return [name for name, ok in have.items() if item.get_closest_marker(name) and not ok]
 
 
 def pytest_runtest_setup(item):
-    """Tests marked postgres/redis run whenever the service is configured.
+    """Tests marked postgres/redis/browser run whenever the service (or Chromium) is there.
 
     Without it they are skipped, except under TEXTDESK_REQUIRE_SERVICES=1 (CI), where a
     missing service is a failure, never a silent skip.
