@@ -212,8 +212,10 @@ if not FIELD_ENCRYPTION_KEYS:
 TEXTREQUEST_API_URL = os.environ.get("TEXTREQUEST_API_URL", "http://127.0.0.1:8001/api/v3")
 TEXTREQUEST_API_KEY = os.environ.get("TEXTREQUEST_API_KEY", "")
 TEXTDESK_PUBLIC_URL = os.environ.get("TEXTDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-# Share of each connection's window that background sync leaves for people.
-TEXTREQUEST_INTERACTIVE_RESERVE = float(os.environ.get("TEXTREQUEST_INTERACTIVE_RESERVE", "0.1"))
+# Share of each connection's window that background sync leaves for people, and seconds added
+# to the provider's window to absorb clock skew and latency (see textdesk/textrequest/limiter.py).
+TEXTDESK_RATE_LIMIT_SYNC_RESERVE = float(os.environ.get("TEXTDESK_RATE_LIMIT_SYNC_RESERVE", "0.1"))
+TEXTDESK_RATE_LIMIT_HEADROOM = float(os.environ.get("TEXTDESK_RATE_LIMIT_HEADROOM", "1.0"))
 TEXTDESK_RATE_LIMIT_SYNC_RESERVE = TEXTREQUEST_INTERACTIVE_RESERVE
 # Timeouts of every Text Request call (seconds). They nest inside the Celery soft time limit.
 TEXTREQUEST_CONNECT_TIMEOUT = float(os.environ.get("TEXTREQUEST_CONNECT_TIMEOUT", "3.05"))
