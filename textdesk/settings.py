@@ -216,7 +216,6 @@ TEXTDESK_PUBLIC_URL = os.environ.get("TEXTDESK_PUBLIC_URL", "http://127.0.0.1:80
 # to the provider's window to absorb clock skew and latency (see textdesk/textrequest/limiter.py).
 TEXTDESK_RATE_LIMIT_SYNC_RESERVE = float(os.environ.get("TEXTDESK_RATE_LIMIT_SYNC_RESERVE", "0.1"))
 TEXTDESK_RATE_LIMIT_HEADROOM = float(os.environ.get("TEXTDESK_RATE_LIMIT_HEADROOM", "1.0"))
-TEXTDESK_RATE_LIMIT_SYNC_RESERVE = TEXTREQUEST_INTERACTIVE_RESERVE
 # Timeouts of every Text Request call (seconds). They nest inside the Celery soft time limit.
 TEXTREQUEST_CONNECT_TIMEOUT = float(os.environ.get("TEXTREQUEST_CONNECT_TIMEOUT", "3.05"))
 TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"))
@@ -260,5 +259,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

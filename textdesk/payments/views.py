@@ -1,17 +1,30 @@
 from decimal import Decimal
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts.phones import InvalidPhoneNumber
+from textdesk.payments import services
+from textdesk.payments.forms import PaymentRequestForm
 
+OPEN = Q(textrequest_payment_status__in=["", "Sent"]) & ~Q(status="failed")
 STATES = {
-    "open": Q(textrequest_payment_status__in=["", "Sent"]) & ~Q(status="failed"),
-    "past_due": Q(is_past_due=True, textrequest_payment_status__in=["", "Sent"]),
+    "open": OPEN,
+    "past_due": OPEN & Q(is_past_due=True),
     "paid": Q(textrequest_payment_status="Paid"),
     "canceled": Q(textrequest_payment_status="Canceled"),
     "failed": Q(status="failed"),
+}
+ACTIONS = {
+    # action → (service, permission, what the flash says)
+    "remind": (services.send_reminder, "request_payments", "Reminder queued."),
+    "cancel": (services.cancel_payment, "request_payments", "Cancellation queued."),
+    "mark_paid": (services.mark_paid, "manage_payments", "Marked paid; syncing to Text Request."),
 }
 
 
@@ -40,3 +53,74 @@ def payment_list(request):
         "states": [(key, key.replace("_", " ").capitalize()) for key in STATES],
     }
     return render(request, "payments/payment_list.html", context)
+
+
+@permission_required("request_payments")
+@require_http_methods(["GET", "POST"])
+def payment_new(request):
+    lines = access.lines_for(request.user)
+    form = PaymentRequestForm(request.POST or None, lines=lines)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = services.request_payment(
+                dashboard=data["dashboard"],
+                phone_number=data["phone_number"],
+                user=request.user,
+                amount=data["amount"],
+                message=data["message"],
+                description=data["description"],
+                reference_number=data["reference_number"],
+                client_key=data["client_key"],
+            )
+        except (services.PaymentActionRefused, InvalidPhoneNumber) as exc:
+            form.add_error(None, getattr(exc, "reason", str(exc)))
+        else:
+            messages.success(request, f"Payment request for ${payment.amount_requested} queued.")
+            return redirect("payments:detail", pk=payment.pk)
+    return render(request, "payments/payment_new.html", {"form": form})
+
+
+def _payment_context(request, pk):
+    payment = get_object_or_404(
+        access.payments_for(request.user).select_related("dashboard", "contact", "created_by"),
+        pk=pk,
+    )
+    in_flight = payment.status in {
+        payment.Status.PENDING,
+        payment.Status.SENDING,
+        payment.Status.UNKNOWN,
+    }
+    changes = list(services.payment_changes(payment))
+    return {"payment": payment, "changes": changes, "in_flight": in_flight}
+
+
+@permission_required("request_payments")
+def payment_detail(request, pk):
+    template = "payments/payment_detail.html"
+    if request.htmx:
+        template += "#payment-card"
+    return render(request, template, _payment_context(request, pk))
+
+
+@permission_required("request_payments")
+@require_POST
+def payment_action(request, pk, action):
+    context = _payment_context(request, pk)
+    if action not in ACTIONS:
+        return render(request, "payments/payment_detail.html", context, status=404)
+    service, permission, done = ACTIONS[action]
+    if not request.user.has_perm(f"accounts.{permission}"):
+        raise PermissionDenied
+    try:
+        service(payment=context["payment"], user=request.user)
+    except services.PaymentActionRefused as exc:
+        messages.error(request, exc.reason)
+        status = 400
+    else:
+        messages.success(request, done)
+        status = 200
+    if request.htmx:
+        context = _payment_context(request, pk)
+        return render(request, "payments/payment_detail.html#payment-card", context, status=status)
+    return redirect("payments:detail", pk=pk)
