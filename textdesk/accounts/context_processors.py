@@ -17,6 +17,9 @@ def navigation(request):
     if user.has_perm("accounts.manage_staff") or user.has_perm("accounts.manage_lines"):
         items.append(("Admin", reverse("accounts:staff"), "admin"))
     section = request.resolver_match.app_name if request.resolver_match else ""
-    if section in {"accounts", "dashboards"} and request.resolver_match.url_name != "preferences":
+    url_name = request.resolver_match.url_name if request.resolver_match else ""
+    if section in {"accounts", "dashboards"} and url_name != "preferences":
+        section = "admin"
+    if section == "contacts" and url_name.startswith("group"):
         section = "admin"
     return {**base, "nav_items": items, "nav_section": section}

@@ -1,0 +1,38 @@
+from django import forms
+
+from textdesk.contacts.models import Contact, Group
+
+
+class ContactForm(forms.Form):
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, contact: Contact, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = contact.dashboard.groups.order_by("name")
+        self.initial.update(
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            note=contact.note,
+            groups=list(contact.groups.all()),
+        )
+
+    def groups_changed(self) -> bool:
+        return {g.pk for g in self.cleaned_data["groups"]} != {g.pk for g in self.initial["groups"]}
+
+    def details_changed(self) -> bool:
+        return any(
+            self.cleaned_data[name].strip() != (self.initial[name] or "").strip()
+            for name in ("first_name", "last_name", "note")
+        )
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
