@@ -1,0 +1,146 @@
+"""Benchmark of the Text Request sandbox: seeding 50,000 contacts / 500,000 messages, and the
+latency over HTTP of GetContacts (page_size=100, with a filter) and GetConversations.
+
+Run: ``.venv/bin/python bench/sandbox.py [--contacts N] [--messages N] [--requests N]``.
+Needs no Django settings. Writes bench/results/sandbox.json and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from textdesk.sandbox.backend import Backend  # noqa: E402
+from textdesk.sandbox.server import serve_in_thread  # noqa: E402
+
+TARGET_MEDIAN_MS = 20.0
+
+
+def measure(session, url: str, params: dict, headers: dict, n: int, before=None) -> dict:
+    """Median/p95 of ``n`` GETs; ``before`` runs ahead of each (e.g. to drop the list cache)."""
+    for _ in range(10):  # warm up
+        session.get(url, params=params, headers=headers, timeout=30).raise_for_status()
+    samples = []
+    for _ in range(n):
+        if before:
+            before()
+        started = time.perf_counter()
+        r = session.get(url, params=params, headers=headers, timeout=30)
+        body = r.content
+        samples.append((time.perf_counter() - started) * 1000)
+        r.raise_for_status()
+    samples.sort()
+    return {
+        "requests": n,
+        "median_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
+        "max_ms": round(samples[-1], 2),
+        "bytes": len(body),
+        "total_items": json.loads(body)["meta"]["total_items"],
+        "target_median_ms": TARGET_MEDIAN_MS,
+        "meets_target": statistics.median(samples) < TARGET_MEDIAN_MS,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=50_000)
+    parser.add_argument("--messages", type=int, default=500_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--out", default=str(ROOT / "bench/results/sandbox.json"))
+    args = parser.parse_args()
+
+    backend = Backend(seed="none", rate_limit=10_000_000)
+    started = time.perf_counter()
+    account = backend.create_account(
+        seed="demo", contacts=args.contacts, messages=args.messages, dashboards=1, seed_value=42
+    )
+    seed_seconds = time.perf_counter() - started
+    key, dashboard_id = account["api_key"], account["dashboards"][0]
+    seeded_messages = len(backend.all_messages(key))
+
+    server, _ = serve_in_thread(backend)
+    host, port = server.server_address[:2]
+    base = f"http://{host}:{port}/api/v3/dashboards/{dashboard_id}"
+    headers = {"x-api-key": key}
+    session = requests.Session()
+    session.trust_env = False
+    tags = session.get(f"{base}/tags", params={"page": 0, "page_size": 10}, headers=headers).json()
+    vip = tags["items"][0]["id"]
+
+    dash = backend.dashboards[dashboard_id]
+    filtered = {"page": 0, "page_size": 100, "tags": vip, "is_archived": "false"}
+    results = {
+        "benchmark": "sandbox",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "seed": {
+            "contacts": args.contacts,
+            "messages": seeded_messages,
+            "seconds": round(seed_seconds, 2),
+        },
+        # A sync pages through one query: the first page scans all contacts ("cold"),
+        # later pages and repeats reuse the filtered list until the data changes ("warm").
+        "get_contacts_filtered": measure(
+            session, f"{base}/contacts", filtered, headers, args.requests
+        ),
+        "get_contacts_filtered_cold": measure(
+            session, f"{base}/contacts", filtered, headers, args.requests, dash.list_cache.clear
+        ),
+        "get_contacts_deep_page": measure(
+            session, f"{base}/contacts", {"page": 300, "page_size": 100}, headers, args.requests
+        ),
+        "get_conversations": measure(
+            session, f"{base}/conversations", {"page": 0, "page_size": 100}, headers, args.requests
+        ),
+        "get_conversations_cold": measure(
+            session,
+            f"{base}/conversations",
+            {"page": 0, "page_size": 100},
+            headers,
+            args.requests,
+            dash.list_cache.clear,
+        ),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    server.shutdown()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+    print(
+        f"seeded {args.contacts:,} contacts / {seeded_messages:,} messages in {seed_seconds:.2f} s"
+    )
+    for name in (
+        "get_contacts_filtered",
+        "get_contacts_filtered_cold",
+        "get_contacts_deep_page",
+        "get_conversations",
+        "get_conversations_cold",
+    ):
+        r = results[name]
+        verdict = "OK" if r["meets_target"] else "SLOW"
+        print(
+            f"{name:24} median {r['median_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
+            f"({r['total_items']:,} matching, {r['bytes'] / 1024:.0f} KiB)  "
+            f"[{verdict} < {TARGET_MEDIAN_MS:g} ms]"
+        )
+    print(f"max RSS {results['max_rss_mb']} MB; results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

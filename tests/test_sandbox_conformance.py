@@ -1,0 +1,262 @@
+"""Every operation of the official definition, called over HTTP, answers what the schema says.
+
+The schemas are loaded from apiDefinition.swagger.json, never retyped. Swagger 2.0 has no
+`nullable`, so strings and objects may also be null (the .NET service answers null for unset
+values); on top of the definition every documented field must be present and no other field
+may appear, so the sandbox cannot drift from the documented shape.
+"""
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from textdesk.sandbox.pytest_fixtures import make_account
+
+DEFINITION = Path(__file__).resolve().parents[1] / "textdesk/sandbox/apiDefinition.swagger.json"
+SHARED = Path("/work/shared/textrequest/apiDefinition.swagger.json")
+SPEC = json.loads(DEFINITION.read_text())
+OPERATIONS = {
+    op["operationId"]: (method.upper(), path, op)
+    for path, ops in SPEC["paths"].items()
+    for method, op in ops.items()
+}
+# Not in the definition: the trigger's hooks (CONTRACT.md) and provisioning.
+HOOK_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "event": {"type": "string", "enum": ["msg_received", "msg_sent"]},
+        "target_url": {"type": "string"},
+    },
+    "required": ["id", "event", "target_url"],
+    "additionalProperties": False,
+}
+EXTRA = {
+    "GetHooks": {"type": "array", "items": HOOK_SCHEMA},
+    "CreateHook": HOOK_SCHEMA,
+    "DeleteHook": None,
+    "GetProvisioningNumbers": {
+        "type": "object",
+        "properties": {
+            "area_code": {"type": "string"},
+            "numbers": {"type": "array", "items": {"type": "string", "pattern": "^[2-9]\\d{9}$"}},
+        },
+        "required": ["area_code", "numbers"],
+        "additionalProperties": False,
+    },
+}
+
+
+def strict(schema):
+    """Swagger 2.0 -> draft 4: drop x- keys, nullable strings/objects, all fields required."""
+    schema = {k: v for k, v in copy.deepcopy(schema).items() if not k.startswith("x-")}
+    kind = schema.get("type")
+    if kind == "object" and "properties" in schema:
+        schema["properties"] = {k: strict(v) for k, v in schema["properties"].items()}
+        schema["required"] = sorted(schema["properties"])
+        schema["additionalProperties"] = False
+    if kind == "array" and "items" in schema:
+        schema["items"] = strict(schema["items"])
+    if kind in ("string", "object"):
+        schema["type"] = [kind, "null"]
+    return schema
+
+
+def check(operation_id, response, status=200):
+    """Assert the documented status and validate the body against the documented schema."""
+    assert response.status_code == status, (operation_id, response.status_code, response.text)
+    if operation_id in EXTRA:
+        schema = EXTRA[operation_id]
+    else:
+        documented = OPERATIONS[operation_id][2]["responses"]
+        assert str(status) in documented, f"{operation_id} does not document {status}"
+        schema = documented[str(status)].get("schema")
+    if status == 204:
+        assert response.content == b""
+        return None
+    body = response.json()
+    jsonschema.Draft4Validator(strict(schema)).validate(body)
+    return body
+
+
+@pytest.fixture
+def demo(sandbox_server):
+    return make_account(sandbox_server, seed="demo", contacts=30, messages=200, dashboards=1)
+
+
+@pytest.fixture
+def line(demo):
+    """(account, dashboard path, a contact phone with messages)."""
+    d = f"/dashboards/{demo.dashboard_id}"
+    conv = demo.get(d + "/conversations", include_archived="true").json()
+    return demo, d, conv["items"][0]["phone_number"]
+
+
+def test_the_definition_has_28_operations_and_the_copy_is_current():
+    assert len(OPERATIONS) == 28
+    if SHARED.exists():
+        assert json.loads(SHARED.read_text()) == SPEC
+
+
+def test_every_operation_is_routed_by_the_sandbox():
+    from textdesk.sandbox.server import API_ROUTES
+
+    routed = {handler.__name__: (method, path) for method, path, handler, _ in API_ROUTES}
+    for operation_id, (method, path, _) in OPERATIONS.items():
+        assert routed[operation_id] == (method, path), operation_id
+    assert set(routed) == set(OPERATIONS) | set(EXTRA)
+
+
+def test_dashboards(demo):
+    check("GetDashboards", demo.get("/dashboards", page=0, page_size=50))
+    d = f"/dashboards/{demo.dashboard_id}"
+    check("GetDashboard", demo.get(d))
+    body = check("UpdateDashboardsName", demo.put(d, json={"name": "Front Desk"}))
+    assert body["name"] == "Front Desk"
+    numbers = check("GetProvisioningNumbers", demo.get("/dashboards/provisioning", area_code="615"))
+    created = check(
+        "CreateDashboard",
+        demo.post("/dashboards", json={"name": "New", "phone": numbers["numbers"][0]}),
+    )
+    assert created["phone"] == numbers["numbers"][0]
+    check("DeleteDashboard", demo.delete(f"/dashboards/{created['id']}"), 204)
+
+
+def test_contacts(line):
+    demo, d, phone = line
+    page = check("GetContacts", demo.get(d + "/contacts", page=0, page_size=100))
+    assert page["meta"]["total_items"] == 30
+    check("GetContactByPhoneNumber", demo.get(f"{d}/contacts/{phone}"))
+    check("GetContactByPhoneNumber", demo.get(f"{d}/contacts/4239876543"), 204)
+    tags = check("GetTags", demo.get(d + "/tags", page=0, page_size=50))["items"]
+    fields = check("GetCustomFields", demo.get(d + "/fields"))
+    created = check(
+        "CreateContact",
+        demo.post(
+            f"{d}/contacts/423-987-6543",
+            json={
+                "first_name": "John",
+                "last_name": "Smith",
+                "note": "Contact from newsletter.",
+                "contact_tags": [tags[0]["id"]],
+                "custom_fields": [{"id": fields[0]["id"], "value": "C-1"}],
+            },
+        ),
+    )
+    assert created["phone_number"] == "4239876543"
+    bulk = check(
+        "BulkUpdateContacts",
+        demo.post(d + "/contacts", json=[{"phone_number": "(423) 987-6544", "first_name": "Ann"}]),
+    )
+    assert bulk[0]["phone_number"] == "4239876544"
+    check("DeleteContact", demo.delete(f"{d}/contacts/4239876544"))
+
+
+def test_messages_and_conversations(line):
+    demo, d, phone = line
+    check(
+        "GetMessagesByContactPhone",
+        demo.get(f"{d}/contacts/{phone}/messages", page=0, page_size=50),
+    )
+    check(
+        "GetMessagesByContactPhone",
+        demo.get(f"{d}/contacts/4239876543/messages", page=0, page_size=50),
+        204,
+    )
+    sent = check(
+        "SendMessageByPhoneNumber",
+        demo.post(
+            f"{d}/contacts/4239876543/messages", json={"body": "Hello", "sender_name": "Bill"}
+        ),
+    )
+    assert sent["delivery_status"] == "sending"
+    assert sent["message_direction"] == "S"
+    check("GetConversations", demo.get(d + "/conversations", page=0, page_size=50))
+    check("ArchiveConversation", demo.put(f"{d}/contacts/4239876543/conversations/archive"))
+    check("UnarchiveConversation", demo.put(f"{d}/contacts/4239876543/conversations/unarchive"))
+
+
+def test_an_empty_conversation_list_is_204(sandbox_account):
+    d = f"/dashboards/{sandbox_account.dashboard_id}"
+    check("GetConversations", sandbox_account.get(d + "/conversations"), 204)
+
+
+def test_groups(demo):
+    d = f"/dashboards/{demo.dashboard_id}"
+    groups = check("GetGroups", demo.get(d + "/groups", page=0, page_size=50))
+    assert any(g["is_keyword"] for g in groups["items"])
+    created = check(
+        "CreateGroup", demo.post(d + "/groups", json={"name": "Employees", "notes": "All"})
+    )
+    check("GetGroupById", demo.get(f"{d}/groups/{created['id']}"))
+    check("GetGroupById", demo.get(f"{d}/groups/999999"), 204)
+    check("UpdateGroup", demo.put(f"{d}/groups/{created['id']}", json={"name": "Staff"}))
+    check("DeleteGroup", demo.delete(f"{d}/groups/{created['id']}"), 204)
+
+
+def test_payments(line):
+    demo, d, phone = line
+    listing = check("GetPayments", demo.get(d + "/payments", page=0, page_size=100))
+    states = {p["textrequest_payment_status"] for p in listing["items"]}
+    assert states == {"Sent", "Paid", "Canceled"}
+    body = {
+        "description": "Housecall for plumbing services",
+        "customer_phone": "321-654-7890",
+        "amount_requested": 220.5,
+        "message": "Thank you for choosing Generic Plumbing!",
+        "reference_number": "receipt-chicago",
+    }
+    created = check("CreatePayment", demo.post(d + "/payments", json=body))
+    pid = created["payment_id"]
+    check("GetPayment", demo.get(f"{d}/payments/{pid}"))
+    check("GetPayment", demo.get(f"{d}/payments/999999"), 204)
+    check("SendPaymentReminder", demo.post(f"{d}/payments/{pid}/resend"))
+    check("MarkPaymentPaid", demo.post(f"{d}/payments/{pid}/mark_as_paid"))
+    other = check("CreatePayment", demo.post(d + "/payments", json=body))
+    check("CancelPayment", demo.post(f"{d}/payments/{other['payment_id']}/cancel"))
+
+
+def test_hooks(demo):
+    d = f"/dashboards/{demo.dashboard_id}"
+    hook = check(
+        "CreateHook",
+        demo.post(
+            d + "/hooks",
+            json={
+                "event": "msg_received",
+                "target_url": "http://127.0.0.1:9/x",
+                "http_verb": "POST",
+            },
+        ),
+    )
+    assert check("GetHooks", demo.get(d + "/hooks")) == [hook]
+    check("DeleteHook", demo.delete(f"{d}/hooks/{hook['id']}"), 204)
+    assert check("GetHooks", demo.get(d + "/hooks")) == []
+
+
+def test_every_field_of_seeded_data_conforms(sandbox_server):
+    """A large demo account exercises nulls, MMS, errors and every payment state."""
+    demo = make_account(sandbox_server, seed="demo", contacts=300, messages=3000, dashboards=1)
+    d = f"/dashboards/{demo.dashboard_id}"
+    for page in range(3):
+        check("GetContacts", demo.get(d + "/contacts", page=page, page_size=100))
+    conv = check(
+        "GetConversations", demo.get(d + "/conversations", include_archived="true", page_size=100)
+    )
+    for item in conv["items"][:20]:
+        check(
+            "GetMessagesByContactPhone",
+            demo.get(f"{d}/contacts/{item['phone_number']}/messages", page=0, page_size=100),
+        )
+
+
+def test_errors_are_json_messages(demo):
+    r = demo.get("/dashboards", page=0, page_size=500)
+    assert r.status_code == 400 and isinstance(r.json()["message"], str)
+    r = demo.call(
+        "GET", "/dashboards", headers={"x-api-key": "wrong"}, params={"page": 0, "page_size": 5}
+    )
+    assert r.status_code == 401 and r.json()["message"]

@@ -1,0 +1,173 @@
+"""Run the sandbox inside a test process: ``SandboxServer`` and its control client.
+
+with SandboxServer(delivery_delay=0) as sandbox:
+    key, dashboards = sandbox.control.new_account()
+    requests.get(f"{sandbox.api_url}/dashboards", params={"page": 0, "page_size": 50},
+                 headers={"x-api-key": key}, timeout=5)
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+from .backend import Backend
+from .server import serve_in_thread
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class SandboxControlError(RuntimeError):
+    def __init__(self, status: int, body: object):
+        super().__init__(f"sandbox control answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class SandboxControl:
+    """Small client of the ``/_sandbox/`` control API (never rate-limited, no key needed)."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def _call(self, method: str, path: str, body: dict | None = None, query: dict | None = None):
+        url = f"{self.url}/_sandbox{path}"
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+        req.add_header("Content-Type", "application/json")
+        try:
+            with _OPENER.open(req, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                payload = raw.decode("utf-8", "replace")
+            raise SandboxControlError(exc.code, payload) from None
+        return json.loads(raw) if raw else None
+
+    def new_account(self, seed: str = "empty", **sizes) -> tuple[str, list[int]]:
+        """A fresh isolated account; ``sizes``: contacts, messages, dashboards, seed_value."""
+        result = self._call("POST", "/accounts", {"seed": seed, **sizes})
+        return result["api_key"], result["dashboards"]
+
+    def inbound(self, api_key, dashboard_id, phone_number, body, media_urls=None) -> dict:
+        """A customer texts in (STOP/START honoured, webhooks fire); answers the message."""
+        return self._call("POST", "/inbound", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "phone_number": phone_number,
+            "body": body, "media_urls": media_urls or [],
+        })  # fmt: skip
+
+    def pay(self, api_key, dashboard_id, payment_id, outcome: str = "paid") -> dict:
+        """The customer pays through the portal (``outcome="declined"``: the card is declined)."""
+        return self._call("POST", "/payments/pay", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "payment_id": payment_id,
+            "outcome": outcome,
+        })  # fmt: skip
+
+    def set_faults(self, **faults) -> dict:
+        """error_rate, latency_ms, timeout_rate, timeout_seconds, outage, storm_429,
+        storm_retry_after, delivery_error_rate; ``api_key=`` limits them to one account."""
+        return self._call("PUT", "/faults", faults)
+
+    def clear_faults(self, api_key: str | None = None) -> dict:
+        return self._call("DELETE", "/faults", query={"api_key": api_key})
+
+    def configure(self, **settings) -> dict:
+        """rate_limit, rate_window, delivery_delay, webhook_retry_delays, webhook_timeout,
+        callback_timeout; ``api_key=`` makes them apply to that account only."""
+        return self._call("PUT", "/config", settings)
+
+    def counters(self, api_key: str) -> dict:
+        return self._call("GET", "/counters", query={"api_key": api_key})
+
+    def messages(self, api_key: str, dashboard_id=None, phone_number=None) -> list:
+        return self._call("GET", "/messages", query={
+            "api_key": api_key, "dashboard_id": dashboard_id, "phone_number": phone_number,
+        })  # fmt: skip
+
+    def add_tag(self, api_key, dashboard_id, tag, tag_color=None) -> dict:
+        return self._call("POST", "/tags", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "tag": tag, "tag_color": tag_color,
+        })  # fmt: skip
+
+    def add_field(self, api_key, dashboard_id, name) -> dict:
+        return self._call("POST", "/fields", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "name": name,
+        })  # fmt: skip
+
+    def advance_clock(self, seconds: float) -> dict:
+        """Move the sandbox's data clock forward (e.g. to make a payment past due)."""
+        return self._call("POST", "/clock", {"advance_seconds": seconds})
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Wait until every pending delivery, webhook and callback has run."""
+        return self._call("POST", "/wait_idle", query={"timeout": timeout})["idle"]
+
+    def reset(self) -> None:
+        self._call("POST", "/reset", {})
+
+
+class SandboxServer:
+    """A sandbox on a free port of 127.0.0.1, served from a daemon thread.
+
+    Attributes once started: ``url`` (root), ``api_url`` (root + ``/api/v3``), ``control``
+    (:class:`SandboxControl`), ``backend`` (the in-process :class:`Backend`).
+    """
+
+    def __init__(
+        self,
+        seed: str = "empty",
+        *,
+        rate_limit: int = 100,
+        rate_window: float = 60.0,
+        delivery_delay: float = 1.0,
+        webhook_retry_delays: list[float] | None = None,
+        webhook_timeout: float = 5.0,
+        seed_value: int = 0,
+        contacts: int | None = None,
+        messages: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
+        self.backend = Backend(
+            seed="none" if seed == "empty" else seed,
+            contacts=contacts,
+            messages=messages,
+            seed_value=seed_value,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
+            delivery_delay=delivery_delay,
+            webhook_retry_delays=webhook_retry_delays,
+            webhook_timeout=webhook_timeout,
+        )
+        self._host, self._port = host, port
+        self._server = None
+        self.url = self.api_url = ""
+        self.control: SandboxControl | None = None
+
+    def start(self) -> SandboxServer:
+        self._server, _ = serve_in_thread(self.backend, self._host, self._port)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self.api_url = self.url + "/api/v3"
+        self.control = SandboxControl(self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.backend.dispatcher.clear()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
