@@ -12,10 +12,7 @@ from textdesk.conversations.models import Conversation
 from textdesk.dashboards.models import Connection, Dashboard
 
 # The Text Request sandbox, started once per test session on a free port.
-try:
-    from textdesk.sandbox.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
-except ImportError:  # TEMP until the sandbox lands
-    pass
+from textdesk.sandbox.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
 
 REQUIRE_SERVICES = os.environ.get("TEXTDESK_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
