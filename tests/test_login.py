@@ -66,7 +66,7 @@ def test_password_change(client, db):
 
 def test_pages_carry_a_strict_content_security_policy(client, db):
     client.force_login(make_user("sam", "Agent"))
-    response = client.get(reverse("conversations:inbox"))
+    response = client.get(reverse("contacts:list"))
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
@@ -104,4 +104,4 @@ def test_preferences_switch_single_key_shortcuts_off(client, db):
     client.post(reverse("accounts:preferences"), {"first_name": "Sam", "last_name": ""})
     user.refresh_from_db()
     assert user.shortcuts_enabled is False
-    assert 'data-shortcuts="off"' in client.get(reverse("conversations:inbox")).content.decode()
+    assert 'data-shortcuts="off"' in client.get(reverse("contacts:list")).content.decode()

@@ -53,8 +53,8 @@ def test_staff_edit_is_admin_only(client, db, agent, admin_user):
 
 def test_navigation_shows_only_what_the_role_may_open(client, db, agent, admin_user):
     client.force_login(agent)
-    page = client.get(reverse("conversations:inbox")).content.decode()
+    page = client.get(reverse("contacts:list")).content.decode()
     assert 'href="/accounts/staff/"' not in page
     client.force_login(admin_user)
-    page = client.get(reverse("conversations:inbox")).content.decode()
+    page = client.get(reverse("contacts:list")).content.decode()
     assert 'href="/accounts/staff/"' in page
