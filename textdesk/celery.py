@@ -1,4 +1,14 @@
-"""The Celery app. Two queues: `interactive` (agents' actions, prefetch 1) and `sync`."""
+"""The Celery app. Two queues: `interactive` (agents' actions, prefetch 1) and `sync`.
+
+Run one worker per queue so a long sync never delays an agent's text::
+
+    celery -A textdesk worker -Q interactive --concurrency 4 --prefetch-multiplier 1
+    celery -A textdesk worker -Q sync --concurrency 2 --prefetch-multiplier 1
+    celery -A textdesk beat          # exactly one
+
+Tasks enqueue on commit (services use ``transaction.on_commit``). The Text Request limit is not
+Celery's business: every call takes a slot from the shared limiter in ``textdesk/textrequest``.
+"""
 
 import os
 
@@ -9,3 +19,30 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 app = Celery("textdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+INTERACTIVE = {"queue": "interactive"}
+
+app.conf.task_default_queue = "sync"
+app.conf.task_routes = {
+    "textdesk.conversations.tasks.send_message": INTERACTIVE,
+    "textdesk.conversations.tasks.settle_message": INTERACTIVE,
+    "textdesk.payments.tasks.create_payment": INTERACTIVE,
+    "textdesk.payments.tasks.settle_payment": INTERACTIVE,
+    "textdesk.dashboards.tasks.apply_change": INTERACTIVE,
+    "textdesk.dashboards.tasks.process_event": INTERACTIVE,
+    # fill_history is sent to "interactive" explicitly when an agent waits for it.
+    "textdesk.*": {"queue": "sync"},
+}
+
+
+app.conf.beat_schedule = {
+    # Each line's incremental cycle; the task itself decides which resources are due.
+    "sync-due": {
+        "task": "textdesk.dashboards.tasks.sync_due",
+        "schedule": float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30")),
+    },
+    # The outbox's safety net: lost pending rows, dead workers, unknown outcomes.
+    "sweep-outbox": {"task": "textdesk.dashboards.tasks.sweep_outbox", "schedule": 15.0},
+    # Webhook events received but never processed (a lost task).
+    "sweep-events": {"task": "textdesk.dashboards.tasks.sweep_events", "schedule": 60.0},
+}

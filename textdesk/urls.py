@@ -14,5 +14,6 @@ urlpatterns = [
     path("contacts/", include("textdesk.contacts.urls")),
     path("payments/", include("textdesk.payments.urls")),
     path("lines/", include("textdesk.dashboards.urls")),
+    path("hooks/", include("textdesk.dashboards.webhooks")),
     path("admin/", admin.site.urls),
 ]

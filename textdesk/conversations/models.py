@@ -38,7 +38,7 @@ class Conversation(models.Model):
     history_cursor_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Timestamp of the newest message read from the history: the next read stops there.",
+        help_text="Newest message read from the history: the next read stops there.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,400 @@
+"""Text-to-pay: requesting payments and acting on them, local first, through the outbox.
+
+A payment request is a ``Payment`` row (status ``pending``) sent by an interactive task exactly
+once in effect, like a text (see ``conversations/services.py``): creating a payment texts the
+customer, so an attempt whose outcome is unknown is looked for among the customer's payments
+before it is ever made again. Reminders, cancels and mark-paid are ``Change`` rows; Text Request
+allows one reminder per payment and answers a repeated action with a 400, which counts as
+success when the payment shows the action happened. Views check permissions; these do not.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from textdesk.contacts.models import Contact
+from textdesk.contacts.phones import InvalidPhoneNumber
+from textdesk.contacts.services import contact_for
+from textdesk.dashboards.models import Change, Dashboard
+from textdesk.dashboards.outbox import STALE_SENDING, backoff, claim, queue_change
+from textdesk.payments.models import Payment
+from textdesk.textrequest import errors
+from textdesk.textrequest import types as tr
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "InvalidPhoneNumber",
+    "PaymentActionRefused",
+    "cancel_payment",
+    "deliver_payment",
+    "mark_paid",
+    "payment_changes",
+    "request_payment",
+    "send_reminder",
+    "settle_payment",
+    "sweep_payments",
+]
+
+MAX_AMOUNT = Decimal("100000")
+MAX_SEND_ATTEMPTS = 10
+MATCH_SKEW = timedelta(minutes=2)
+FIRST_CHECK = timedelta(seconds=2)
+
+
+class PaymentActionRefused(Exception):
+    """The action cannot be taken; ``reason`` is a sentence to show."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def request_payment(
+    *,
+    dashboard: Dashboard,
+    phone_number: str,
+    user,
+    amount,
+    message: str,
+    description: str,
+    reference_number: str,
+    client_key,
+) -> Payment:
+    """Queue a payment request (texts the customer a payment link once it reaches Text Request).
+
+    ``client_key`` dedupes a double submit. Raises ``InvalidPhoneNumber`` or
+    ``PaymentActionRefused`` (bad amount, empty message, contact opted out or blocked)."""
+    existing = Payment.objects.filter(client_key=client_key).first()
+    if existing is not None:
+        return existing
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise PaymentActionRefused("Enter the amount in dollars, like 25.00.") from None
+    if not Decimal("0.01") <= amount <= MAX_AMOUNT:
+        raise PaymentActionRefused(f"The amount must be between $0.01 and ${MAX_AMOUNT:,.0f}.")
+    message = (message or "").strip()
+    if not message:
+        raise PaymentActionRefused("Write the text the customer receives with the link.")
+    if dashboard.removed_at is not None:
+        raise PaymentActionRefused("This line was removed from Text Request.")
+    try:
+        with transaction.atomic():
+            contact, _ = contact_for(dashboard, phone_number)
+            if contact.cannot_text_reason:
+                raise PaymentActionRefused(contact.cannot_text_reason)
+            payment = Payment.objects.create(
+                dashboard=dashboard,
+                contact=contact,
+                customer_phone=contact.phone_number,
+                amount_requested=amount,
+                message=message[:1000],
+                description=(description or "").strip()[:500],
+                reference_number=(reference_number or "").strip()[:100],
+                status=Payment.Status.PENDING,
+                client_key=client_key,
+                created_by=user if getattr(user, "pk", None) else None,
+                requested_at=timezone.now(),
+            )
+            _enqueue_create(payment.pk)
+    except IntegrityError:
+        return Payment.objects.get(client_key=client_key)
+    return payment
+
+
+def send_reminder(*, payment: Payment, user) -> Change:
+    """Text the customer one reminder. A second attempt raises ``PaymentActionRefused``."""
+    _require_open(payment, "send a reminder")
+    if (
+        payment.reminder_was_sent
+        or payment.changes.filter(kind=Change.Kind.REMIND_PAYMENT)
+        .exclude(status__in=[Change.Status.FAILED, Change.Status.SUPERSEDED])
+        .exists()
+    ):
+        raise PaymentActionRefused("A reminder was already sent; Text Request allows only one.")
+    try:
+        with transaction.atomic():
+            Payment.objects.filter(pk=payment.pk).update(reminder_was_sent=True)
+            payment.reminder_was_sent = True
+            return queue_change(
+                dashboard=payment.dashboard,
+                kind=Change.Kind.REMIND_PAYMENT,
+                subject="remind",
+                payload={},
+                user=user,
+                payment=payment,
+            )
+    except IntegrityError:
+        raise PaymentActionRefused(
+            "A reminder was already sent; Text Request allows only one."
+        ) from None
+
+
+def cancel_payment(*, payment: Payment, user) -> Change:
+    """Cancel an open payment request (Text Request texts the customer that it is canceled)."""
+    return _queue_action(payment, user, Change.Kind.CANCEL_PAYMENT, "cancel it")
+
+
+def mark_paid(*, payment: Payment, user) -> Change:
+    """Mark an open payment paid (settled outside the payment portal)."""
+    return _queue_action(payment, user, Change.Kind.MARK_PAID, "mark it paid")
+
+
+def payment_changes(payment: Payment) -> QuerySet[Change]:
+    """The payment's actions not yet confirmed, and those that failed (until dismissed)."""
+    return Change.objects.filter(
+        payment=payment,
+        status__in=[*Change.ACTIVE, Change.Status.FAILED],
+        dismissed_at__isnull=True,
+    ).order_by("created_at", "id")
+
+
+def _require_open(payment: Payment, action: str) -> None:
+    if payment.payment_id is None:
+        raise PaymentActionRefused(
+            f"Cannot {action} yet: the request has not reached Text Request."
+        )
+    status = (payment.textrequest_payment_status or "").lower()
+    if status and status != "sent":
+        raise PaymentActionRefused(f"Cannot {action}: the payment is already {status}.")
+
+
+def _queue_action(payment: Payment, user, kind: str, action: str) -> Change:
+    _require_open(payment, action)
+    closing = [Change.Kind.CANCEL_PAYMENT, Change.Kind.MARK_PAID]
+    if payment.changes.filter(kind__in=closing, status__in=Change.ACTIVE).exists():
+        raise PaymentActionRefused(f"Cannot {action}: another action on it is in progress.")
+    try:
+        with transaction.atomic():
+            return queue_change(
+                dashboard=payment.dashboard,
+                kind=kind,
+                subject=kind,
+                payload={},
+                user=user,
+                payment=payment,
+            )
+    except IntegrityError:
+        raise PaymentActionRefused(f"Cannot {action}: that was already done.") from None
+
+
+def refresh_payment_after_action(change: Change) -> None:
+    """Show a confirmed action on the payment at once (the next sync reads the rest)."""
+    updates: dict = {}
+    if change.kind == Change.Kind.REMIND_PAYMENT:
+        updates = {"reminder_was_sent": True, "reminder_sent_at": timezone.now()}
+    elif change.kind == Change.Kind.CANCEL_PAYMENT:
+        updates = {"textrequest_payment_status": "Canceled"}
+    elif change.kind == Change.Kind.MARK_PAID:
+        updates = {"textrequest_payment_status": "Paid"}
+    if updates:
+        Payment.objects.filter(pk=change.payment_id).update(**updates)
+
+
+def undo_payment_action(change: Change) -> None:
+    """A reminder that failed was not sent: let the agent try again."""
+    if change.kind == Change.Kind.REMIND_PAYMENT:
+        Payment.objects.filter(pk=change.payment_id, reminder_sent_at__isnull=True).update(
+            reminder_was_sent=False
+        )
+
+
+# --- The outbox: creating payment requests ----------------------------------------------------
+
+
+def _enqueue_create(payment_pk: int, countdown: float | None = None) -> None:
+    from textdesk.payments.tasks import create_payment
+
+    transaction.on_commit(lambda: create_payment.apply_async((payment_pk,), countdown=countdown))
+
+
+def _enqueue_settle(payment_pk: int, countdown: float | None = None) -> None:
+    from textdesk.payments.tasks import settle_payment as settle_task
+
+    transaction.on_commit(lambda: settle_task.apply_async((payment_pk,), countdown=countdown))
+
+
+def deliver_payment(payment_pk: int) -> None:
+    """Create one queued payment request at Text Request (the ``create_payment`` task)."""
+    payment = Payment.objects.filter(pk=payment_pk).only("id", "status", "contact_id").first()
+    if payment is None or payment.status != Payment.Status.PENDING:
+        return
+    with transaction.atomic():
+        contact = (
+            Contact.objects.select_for_update().filter(pk=payment.contact_id).first()
+            if payment.contact_id
+            else None
+        )
+        payment = Payment.objects.select_for_update().get(pk=payment_pk)
+        if payment.status != Payment.Status.PENDING:
+            return
+        if payment.not_before and payment.not_before > timezone.now():
+            return
+        if contact is not None and contact.cannot_text_reason:
+            payment.mark_failed(f"Not sent: {contact.cannot_text_reason}")
+            return
+        if not claim(Payment, payment_pk, status_from="pending", status_to="sending"):
+            return
+    payment = Payment.objects.select_related("dashboard__connection").get(pk=payment_pk)
+    dashboard = payment.dashboard
+    client = dashboard.connection.client("interactive")
+    try:
+        result = client.create_payment(
+            dashboard.dashboard_id,
+            customer_phone=payment.customer_phone,
+            amount_requested=payment.amount_requested,
+            message=payment.message,
+            description=payment.description or None,
+            reference_number=payment.reference_number or None,
+        )
+    except errors.TextRequestError as exc:
+        _create_failed(payment, exc)
+    else:
+        attach_payment(payment, result)
+    finally:
+        client.close()
+
+
+def _create_failed(payment: Payment, exc: errors.TextRequestError) -> None:
+    still_sending = Payment.objects.filter(pk=payment.pk, status=Payment.Status.SENDING)
+    if exc.maybe_processed:
+        if still_sending.update(
+            status=Payment.Status.UNKNOWN,
+            failure_reason=exc.message[:500],
+            not_before=timezone.now() + FIRST_CHECK,
+        ):
+            _enqueue_settle(payment.pk, FIRST_CHECK.total_seconds())
+        return
+    if exc.transient and payment.attempts < MAX_SEND_ATTEMPTS:
+        wait = backoff(
+            payment.attempts, getattr(exc, "retry_after", 0) or getattr(exc, "retry_in", 0)
+        )
+        if still_sending.update(status=Payment.Status.PENDING, not_before=timezone.now() + wait):
+            _enqueue_create(payment.pk, wait.total_seconds())
+        return
+    reason = exc.message if exc.status else f"Text Request could not be reached ({exc.message})"
+    still_sending.update(
+        status=Payment.Status.FAILED, failure_reason=f"Not sent: {reason}"[:500], not_before=None
+    )
+
+
+def attach_payment(payment: Payment, item: tr.Payment) -> bool:
+    """Record that our request is Text Request's payment ``item``; a copy that a sync stored
+    before the match is merged away. False if another request of ours owns it."""
+    from textdesk.payments.sync import payment_fields
+
+    with transaction.atomic():
+        owner = (
+            Payment.objects.filter(dashboard_id=payment.dashboard_id, payment_id=item.payment_id)
+            .exclude(pk=payment.pk)
+            .first()
+        )
+        if owner is not None:
+            if owner.client_key is not None:
+                return False
+            owner.delete()
+        Payment.objects.filter(pk=payment.pk).update(
+            payment_id=item.payment_id,
+            status=Payment.Status.SENT,
+            failure_reason="",
+            not_before=None,
+            synced_at=timezone.now(),
+            **payment_fields(item),
+        )
+    return True
+
+
+def matches(payment: Payment, item: tr.Payment) -> bool:
+    """Is ``item`` (read from Text Request) the request our row made?"""
+    if item.amount_requested is None or item.amount_requested != payment.amount_requested:
+        return False
+    if (item.reference_number or "") != payment.reference_number:
+        return False
+    if (item.description or "") != payment.description:
+        return False
+    started = payment.claimed_at or payment.created_at
+    return item.request_date is None or item.request_date >= started - MATCH_SKEW
+
+
+def settle_payment(payment_pk: int, *, now=None) -> None:
+    """Decide an ``unknown`` payment request: find it among the customer's payments → sent;
+    none after the grace window → queued again."""
+    now = now or timezone.now()
+    payment = (
+        Payment.objects.select_related("dashboard__connection")
+        .filter(pk=payment_pk, status=Payment.Status.UNKNOWN)
+        .first()
+    )
+    if payment is None or (payment.not_before and payment.not_before > now):
+        return
+    dashboard = payment.dashboard
+    client = dashboard.connection.client("interactive")
+    try:
+        page = client.get_payments(
+            dashboard.dashboard_id, phone_number=payment.customer_phone, page_size=25
+        )
+    except errors.TextRequestError as exc:
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.UNKNOWN).update(
+            not_before=now + backoff(2, getattr(exc, "retry_after", 0))
+        )
+        return
+    finally:
+        client.close()
+    owned = set(
+        Payment.objects.filter(
+            dashboard=dashboard, payment_id__in=[p.payment_id for p in page.items]
+        )
+        .exclude(client_key__isnull=True)
+        .values_list("payment_id", flat=True)
+    )
+    for item in page.items:
+        if (
+            item.payment_id not in owned
+            and matches(payment, item)
+            and attach_payment(payment, item)
+        ):
+            return
+    grace = timedelta(seconds=settings.TEXTDESK_UNKNOWN_GRACE)
+    if payment.claimed_at and now - payment.claimed_at >= grace:
+        if Payment.objects.filter(pk=payment.pk, status=Payment.Status.UNKNOWN).update(
+            status=Payment.Status.PENDING, not_before=None
+        ):
+            _enqueue_create(payment.pk)
+        return
+    Payment.objects.filter(pk=payment.pk, status=Payment.Status.UNKNOWN).update(
+        not_before=now + timedelta(seconds=5)
+    )
+
+
+def sweep_payments(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:
+    """Re-enqueue lost ``pending`` requests, turn stuck ``sending`` into ``unknown``, settle
+    ``unknown`` ones."""
+    now = now or timezone.now()
+    lost = Payment.objects.filter(
+        status=Payment.Status.SENDING, claimed_at__lt=now - STALE_SENDING
+    ).update(status=Payment.Status.UNKNOWN, not_before=None)
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    pending = list(
+        Payment.objects.filter(
+            due, status=Payment.Status.PENDING, created_at__lte=now - min_age
+        ).values_list("pk", flat=True)[:200]
+    )
+    unknown = list(
+        Payment.objects.filter(due, status=Payment.Status.UNKNOWN).values_list("pk", flat=True)[
+            :200
+        ]
+    )
+    with transaction.atomic():
+        for pk in pending:
+            _enqueue_create(pk)
+        for pk in unknown:
+            _enqueue_settle(pk)
+    return {"stuck": lost, "pending": len(pending), "unknown": len(unknown)}
