@@ -101,3 +101,17 @@ def test_empty_group_name_is_a_form_error(client, admin_user, line):
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert "kept" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_renames_a_line_in_text_request(client, sandbox_account):
+    connection = connect(sandbox_account)
+    line = lines_of(connection)[0]
+    client.force_login(make_user("avery", "Admin"))
+    blank = client.post(reverse("dashboards:rename", args=[line.pk]), {"name": ""})
+    assert blank.status_code == 200
+    assert "This field is required." in blank.content.decode()
+    response = client.post(reverse("dashboards:rename", args=[line.pk]), {"name": "Front Desk"})
+    assert response.status_code == 302
+    with TextRequestClient(sandbox_account.api_url, sandbox_account.api_key, bucket="check") as api:
+        assert api.get_dashboard(line.dashboard_id).name == "Front Desk"

@@ -18,3 +18,7 @@ class LineAgentsForm(forms.Form):
             is_active=True, groups__name="Agent"
         ).order_by("first_name", "username")
         self.initial.setdefault("agents", list(line.agents.all()))
+
+
+class LineNameForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Line name", help_text="Staff see this name.")

@@ -4,7 +4,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts.decorators import permission_required
-from textdesk.dashboards.forms import LineAgentsForm
+from textdesk.dashboards import services
+from textdesk.dashboards.forms import LineAgentsForm, LineNameForm
 from textdesk.dashboards.models import Connection, Dashboard, SyncState
 
 
@@ -23,6 +24,20 @@ def line_list(request):
         )
     )
     return render(request, "dashboards/line_list.html", {"lines": lines, "admin_tab": "lines"})
+
+
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_rename(request, pk):
+    line = get_object_or_404(Dashboard.objects.active(), pk=pk)
+    form = LineNameForm(request.POST or None, initial={"name": line.name})
+    if request.method == "POST" and form.is_valid():
+        services.rename_dashboard(dashboard=line, user=request.user, name=form.cleaned_data["name"])
+        messages.success(request, f"Renamed to “{line.name}”; syncing to Text Request.")
+        return redirect("dashboards:list")
+    return render(
+        request, "dashboards/line_rename.html", {"line": line, "form": form, "admin_tab": "lines"}
+    )
 
 
 @permission_required("manage_staff")
