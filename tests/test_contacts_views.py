@@ -115,3 +115,23 @@ def test_admin_renames_a_line_in_text_request(client, sandbox_account):
     assert response.status_code == 302
     with TextRequestClient(sandbox_account.api_url, sandbox_account.api_key, bucket="check") as api:
         assert api.get_dashboard(line.dashboard_id).name == "Front Desk"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_adds_a_line_with_a_provisioned_number(client, sandbox_account):
+    connection = connect(sandbox_account)
+    client.force_login(make_user("avery", "Admin"))
+    bad = client.get(reverse("dashboards:new"), {"connection": connection.pk, "area_code": "12"})
+    assert "Enter a 3-digit US area code" in bad.content.decode()
+    page = client.get(reverse("dashboards:new"), {"connection": connection.pk, "area_code": "865"})
+    numbers = page.context["numbers"]
+    assert numbers and all(n.startswith("865") for n in numbers)
+    data = {"connection": connection.pk, "area_code": "865", "phone": numbers[0]}
+    unnamed = client.post(reverse("dashboards:new"), data)
+    assert "This field is required." in unnamed.content.decode()
+    created = client.post(reverse("dashboards:new"), {**data, "name": "Knoxville"})
+    assert created.status_code == 302
+    line = lines_of(connection)[-1]
+    assert (line.name, line.phone) == ("Knoxville", numbers[0])
+    with TextRequestClient(sandbox_account.api_url, sandbox_account.api_key, bucket="check") as api:
+        assert numbers[0] not in api.get_provisioning_numbers("865")

@@ -22,3 +22,34 @@ class LineAgentsForm(forms.Form):
 
 class LineNameForm(forms.Form):
     name = forms.CharField(max_length=200, label="Line name", help_text="Staff see this name.")
+
+
+class NumberSearchForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        queryset=None, empty_label=None, label="Text Request account"
+    )
+    area_code = forms.RegexField(
+        regex=r"^[2-9]\d{2}$",
+        max_length=3,
+        label="Area code",
+        error_messages={"invalid": "Enter a 3-digit US area code, like 423."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from textdesk.dashboards.models import Connection
+
+        self.fields["connection"].queryset = Connection.objects.filter(is_active=True)
+
+
+class NewLineForm(NumberSearchForm):
+    phone = forms.ChoiceField(widget=forms.RadioSelect, label="Number")
+    name = forms.CharField(max_length=200, label="Line name", help_text="e.g. Front Desk")
+
+    def __init__(self, *args, numbers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        from textdesk.contacts.phones import format_phone
+
+        self.fields["phone"].choices = [(n, format_phone(n)) for n in numbers]
+        self.fields["connection"].widget = forms.HiddenInput()
+        self.fields["area_code"].widget = forms.HiddenInput()

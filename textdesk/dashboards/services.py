@@ -141,3 +141,47 @@ def sweep_events() -> int:
     # Keep a week of processed events for inspection.
     WebhookEvent.objects.filter(processed_at__lt=timezone.now() - timedelta(days=7)).delete()
     return len(pks)
+
+
+class LineRefused(Exception):
+    """Text Request refused the new line; ``reason`` is its sentence."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def free_numbers(*, connection: Connection, area_code: str) -> list[str]:
+    """Numbers Text Request can provision in an area code (an interactive call)."""
+    from textdesk.textrequest import errors
+
+    try:
+        return connection.client().get_provisioning_numbers(area_code)
+    except errors.TextRequestError as exc:
+        raise LineRefused(exc.message) from exc
+
+
+def create_line(*, connection: Connection, name: str, phone: str) -> Dashboard:
+    """Create a line with a provisioned number, then read the lines back.
+
+    Rare and admin-only, so it runs in the request rather than the outbox; if the answer is
+    lost, reading the lines back shows whether the line exists, so a retry never makes two."""
+    from textdesk.dashboards.sync import sync_dashboards
+    from textdesk.textrequest import errors
+
+    existing = Dashboard.objects.active().filter(connection=connection, phone=phone).first()
+    if existing:
+        return existing
+    try:
+        created = connection.client().create_dashboard(name=name.strip(), phone=phone)
+    except (errors.OutcomeUnknown, errors.ServerError):
+        created = None
+    except errors.TextRequestError as exc:
+        raise LineRefused(exc.message) from exc
+    sync_dashboards(connection)
+    line = Dashboard.objects.active().filter(connection=connection, phone=phone).first()
+    if line is None and created is not None:
+        line = Dashboard.objects.filter(connection=connection, dashboard_id=created.id).first()
+    if line is None:
+        raise LineRefused("Text Request did not confirm the new line; try again in a minute.")
+    return line

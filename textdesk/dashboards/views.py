@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.dashboards import services
-from textdesk.dashboards.forms import LineAgentsForm, LineNameForm
+from textdesk.dashboards.forms import LineAgentsForm, LineNameForm, NewLineForm, NumberSearchForm
 from textdesk.dashboards.models import Connection, Dashboard, SyncState
 
 
@@ -24,6 +24,44 @@ def line_list(request):
         )
     )
     return render(request, "dashboards/line_list.html", {"lines": lines, "admin_tab": "lines"})
+
+
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_new(request):
+    """Pick an area code, then one of Text Request's free numbers, then name the line."""
+    data = request.POST if request.method == "POST" else request.GET
+    search = NumberSearchForm(data or None)
+    numbers, form, problem = [], None, ""
+    if search.is_valid():
+        connection = search.cleaned_data["connection"]
+        try:
+            numbers = services.free_numbers(
+                connection=connection, area_code=search.cleaned_data["area_code"]
+            )
+        except services.LineRefused as exc:
+            problem = exc.reason
+        form = NewLineForm(request.POST or None, numbers=numbers, initial=search.cleaned_data)
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            line = services.create_line(
+                connection=form.cleaned_data["connection"],
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+            )
+        except services.LineRefused as exc:
+            form.add_error(None, exc.reason)
+        else:
+            messages.success(request, f"Line “{line.name}” is ready: {line.formatted_phone}.")
+            return redirect("dashboards:list")
+    context = {
+        "search": search,
+        "form": form,
+        "numbers": numbers,
+        "problem": problem,
+        "admin_tab": "lines",
+    }
+    return render(request, "dashboards/line_new.html", context)
 
 
 @permission_required("manage_lines")
