@@ -1,0 +1,447 @@
+"""Benchmarks of the agent inbox (issue 5). Writes bench/results/inbox.json.
+
+    .venv/bin/python bench/inbox.py                 # 100,000 conversations, 1,000,000 messages
+    .venv/bin/python bench/inbox.py --scale 0.1     # a tenth of that (generation is the slow part)
+    .venv/bin/python bench/inbox.py --skip-live     # server timings only, no browser
+
+PostgreSQL only: it uses its own database `textdesk_bench` on the server of DATABASE_URL
+(default postgres://postgres@127.0.0.1:5432/textdesk), generated once and kept; a run with
+another --scale regenerates it.
+
+Server times are measured in-process with Django's test client (middleware, queries, templates;
+no network), median and p95 of --runs requests, against a minimal logged-in page in the same run.
+The live-update figure is end to end: the sandbox accepts an inbound text, fires its webhook at
+a live Django server, and the text appears in the DOM of an inbox open in Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")  # Playwright's loop in this thread
+
+FULL_CONVERSATIONS = 100_000
+FULL_MESSAGES = 1_000_000
+THREAD = 500
+BATCH = 5_000
+TARGET_P95_MS = 50
+
+
+def bench_database(url: str) -> str:
+    """Create `textdesk_bench` beside the configured database; answer its URL."""
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = 'textdesk_bench'"
+        ).fetchone()
+        if not exists:
+            conn.execute("CREATE DATABASE textdesk_bench")
+    return f"{base}/textdesk_bench"
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summary(samples_ms: list[float]) -> dict:
+    return {
+        "runs": len(samples_ms),
+        "median_ms": round(statistics.median(samples_ms), 2),
+        "p95_ms": round(percentile(samples_ms, 95), 2),
+        "max_ms": round(max(samples_ms), 2),
+    }
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def generate(conversations: int, messages: int) -> dict:
+    """One line holding everything (the worst case for one agent), a few tags, one thread of
+    500 messages, the rest spread over the other conversations; 10% unresolved."""
+    from django.db import connection
+
+    from textdesk.contacts.models import Contact, Tag
+    from textdesk.conversations.models import Conversation, Message
+    from textdesk.dashboards.models import Connection, Dashboard
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE dashboards_connection, accounts_user RESTART IDENTITY CASCADE")
+    account = Connection(name="Bench account", api_url="http://127.0.0.1:9/api/v3")
+    account.set_api_key("bench-key")
+    account.save()
+    line = Dashboard.objects.create(connection=account, dashboard_id=1, name="Bench line",
+                                    phone="4235550000")  # fmt: skip
+    tags = [
+        Tag.objects.create(dashboard=line, tag_id=f"tag-{i}", name=name, color=color)
+        for i, (name, color) in enumerate(
+            [
+                ("VIP", "#e11d48"),
+                ("Follow up", "#f59e0b"),
+                ("Warranty", "#10b981"),
+                ("New lead", "#2563eb"),
+                ("Commercial", "#7c3aed"),
+            ]  # fmt: skip
+        )
+    ]
+    first = ["Avery", "Jordan", "Casey", "Riley", "Morgan", "Quinn", "Taylor", "Marisol",
+             "Priya", "Dmitri", "Nancy", "Carol", "Mark", "David", "Omar", "Lena"]  # fmt: skip
+    last = ["Smith", "Lopez", "Clark", "Miller", "Torres", "Nguyen", "Patel", "Schmidt",
+            "Brown", "Marsh", "Kim", "Okafor", "Rossi", "Larsen"]  # fmt: skip
+    now = datetime.now(tz=UTC)
+    started = time.perf_counter()
+    print(f"generating {conversations:,} conversations…", flush=True)
+    for offset in range(0, conversations, BATCH):
+        size = min(BATCH, conversations - offset)
+        contacts = Contact.objects.bulk_create(
+            Contact(
+                dashboard=line,
+                phone_number=f"{2000000000 + offset + i:010d}",
+                first_name=first[(offset + i) % len(first)],
+                last_name=last[(offset + i) // len(first) % len(last)],
+            )
+            for i in range(size)
+        )
+        Conversation.objects.bulk_create(
+            Conversation(
+                dashboard=line,
+                contact=contact,
+                is_resolved=(offset + i) % 10 != 0,
+                is_archived=(offset + i) % 25 == 1,
+                is_unread=(offset + i) % 30 == 0,
+                last_message_at=now - timedelta(minutes=offset + i),
+                last_message_preview="Thanks, see you then!",
+                last_message_direction="R",
+                waiting_since=now - timedelta(minutes=offset + i)
+                if (offset + i) % 10 == 0
+                else None,
+                history_synced_at=now,
+            )
+            for i, contact in enumerate(contacts)
+        )
+        through = Contact.tags.through
+        through.objects.bulk_create(
+            through(contact_id=contact.pk, tag_id=tags[(offset + i) % len(tags)].pk)
+            for i, contact in enumerate(contacts)
+            if (offset + i) % 3 == 0
+        )
+    ids = list(
+        Conversation.objects.filter(dashboard=line).order_by("id").values_list("id", flat=True)
+    )
+    thread_id = ids[0]
+    print(f"generating {messages:,} messages…", flush=True)
+    rest = max(messages - THREAD, 0)
+
+    def rows():
+        for i in range(THREAD):
+            yield thread_id, i, THREAD
+        for i in range(rest):
+            yield ids[1 + i % (len(ids) - 1)], i, rest
+
+    batch = []
+    for conversation_id, i, total in rows():
+        batch.append(
+            Message(
+                conversation_id=conversation_id,
+                direction="S" if i % 2 else "R",
+                body=f"Message {i}: the quick brown fox jumps over the lazy dog.",
+                sender_name="Sam" if i % 2 else "",
+                sent_at=now - timedelta(seconds=total - i),
+                status="sent" if i % 2 else "received",
+                delivery_status="delivered" if i % 2 else "",
+            )
+        )
+        if len(batch) >= BATCH:
+            Message.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Message.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"generated in {time.perf_counter() - started:.0f}s", flush=True)
+    return {"line": line.pk, "thread": thread_id}
+
+
+def ensure_data(conversations: int, messages: int) -> dict:
+    from textdesk.conversations.models import Conversation, Message
+    from textdesk.dashboards.models import Dashboard
+
+    line = Dashboard.objects.filter(name="Bench line").first()
+    if line is not None:
+        have = Conversation.objects.filter(dashboard=line).count()
+        if have == conversations and Message.objects.count() >= messages:
+            thread = Conversation.objects.filter(dashboard=line).order_by("id").first()
+            return {"line": line.pk, "thread": thread.pk}
+    return generate(conversations, messages)
+
+
+# --- server timings ---------------------------------------------------------------------------
+
+
+def time_requests(client, url: str, runs: int, **headers) -> dict:
+    for _ in range(5):
+        client.get(url, **headers)
+    samples = []
+    status = None
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url, **headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        status = response.status_code
+    assert status in (200, 204), f"{url} answered {status}"
+    return {"url": url, **summary(samples)}
+
+
+def server_timings(data: dict, runs: int) -> dict:
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.conftest import make_user
+    from textdesk.accounts.models import User
+    from textdesk.conversations.models import Conversation
+    from textdesk.conversations.views import _list_rows
+    from textdesk.dashboards.models import Dashboard
+
+    line = Dashboard.objects.get(pk=data["line"])
+    agent = User.objects.filter(username="bench-agent").first() or make_user(
+        "bench-agent", "Agent", lines=[line]
+    )
+    client = Client()
+    client.force_login(agent)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    line_url = reverse("conversations:line", args=[line.pk])
+    small = (
+        Conversation.objects.filter(dashboard=line, is_resolved=False, is_archived=False)
+        .order_by("-last_message_at")
+        .first()
+    )
+    page = client.get(line_url).content.decode()
+    first_cursor = re.search(r"after=([0-9.]+)", page).group(1)
+    deep = (
+        Conversation.objects.filter(dashboard=line, is_archived=False)
+        .order_by("-last_message_at", "-id")
+        .values_list("last_message_at", "id")[len_all(line) // 2]
+    )
+    from textdesk.conversations.forms import cursor_for
+
+    deep_cursor = cursor_for(*deep)
+    conversation_url = reverse("conversations:conversation", args=[line.pk, small.pk])
+    thread_url = reverse("conversations:conversation", args=[line.pk, data["thread"]])
+    live_page = client.get(conversation_url).content.decode()
+    live_url = re.search(r'id="live" class="live" hx-get="([^"]+)"', live_page).group(1)
+    live_url = live_url.replace("&amp;", "&")
+    results = {
+        "baseline_logged_in_page": time_requests(client, reverse("accounts:preferences"), runs),
+        "inbox_page": time_requests(client, line_url, runs),
+        "inbox_page_with_open_conversation": time_requests(client, conversation_url, runs),
+        "list_page_2": time_requests(
+            client, f"{line_url}?after={first_cursor}", runs, **htmx, HTTP_HX_TARGET="list-more"
+        ),
+        "list_page_deep_all_view": time_requests(
+            client,
+            f"{line_url}?view=all&after={deep_cursor}",
+            runs,
+            **htmx,
+            HTTP_HX_TARGET="list-more",
+        ),
+        "thread_500_messages": time_requests(
+            client, thread_url, runs, **htmx, HTTP_HX_TARGET="conversation"
+        ),
+        "search_name": time_requests(
+            client, f"{line_url}?q=mari", runs, **htmx, HTTP_HX_TARGET="conversation-list"
+        ),
+        "search_number": time_requests(
+            client,
+            f"{line_url}?view=all&q=2000099",
+            runs,
+            **htmx,
+            HTTP_HX_TARGET="conversation-list",
+        ),
+        "live_poll_idle_204": time_requests(client, live_url, runs, **htmx),
+    }
+    baseline = results["baseline_logged_in_page"]["median_ms"]
+    for name, result in results.items():
+        result["ratio_to_baseline_median"] = round(result["median_ms"] / baseline, 2)
+        if name != "baseline_logged_in_page":
+            result["meets_p95_target"] = result["p95_ms"] < TARGET_P95_MS
+    rows = _list_rows(
+        agent, line, {"view": "unresolved", "sort": "recent", "tag": None, "q": "", "after": None}
+    )[0]
+    assert rows
+    query = str(
+        Conversation.objects.filter(dashboard=line, is_archived=False, is_resolved=False)
+        .filter(last_message_at__isnull=False)
+        .order_by("-last_message_at", "-id")[:51]
+        .query
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + query.replace("= False", "= false"))
+        plan = [row[0] for row in cursor.fetchall()]
+    results["default_view_plan"] = plan
+    return results
+
+
+def len_all(line) -> int:
+    from textdesk.conversations.models import Conversation
+
+    return Conversation.objects.filter(dashboard=line, is_archived=False).count()
+
+
+# --- live updates -----------------------------------------------------------------------------
+
+
+def live_timings(samples: int, idle_seconds: int) -> dict:
+    """End to end: sandbox inbound → webhook → textdesk → the open inbox's DOM."""
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import make_user
+    from textdesk.celery import app
+    from textdesk.conversations.models import Conversation
+    from textdesk.dashboards.models import Connection
+    from textdesk.dashboards.services import connect
+    from textdesk.dashboards.tasks import sync_dashboard
+    from textdesk.sandbox.testing import SandboxServer
+
+    app.conf.task_always_eager = True
+    # Each run's sandbox hands out the same ids (seeded): forget the previous run's account.
+    Connection.objects.filter(name__startswith="Live bench").delete()
+    server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=None)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    base = f"http://127.0.0.1:{server.port}"
+    settings.TEXTDESK_PUBLIC_URL = base
+    settings.ALLOWED_HOSTS = ["*"]
+    with SandboxServer(delivery_delay=0.0, webhook_retry_delays=[0.05, 0.1]) as sandbox:
+        key, dashboards = sandbox.control.new_account(
+            seed="demo", contacts=8, messages=40, dashboards=1
+        )
+        sandbox.control.configure(api_key=key, rate_limit=2000)
+        account = connect(name=f"Live bench {uuid.uuid4().hex[:6]}", api_url=sandbox.api_url,
+                          api_key=key)  # fmt: skip
+        account.rate_limit = 2000
+        account.save()
+        line = account.dashboards.get()
+        sync_dashboard.delay(line.pk, full=True)
+        username = f"live-{uuid.uuid4().hex[:6]}"
+        make_user(username, "Agent", lines=[line])
+        conversation = (
+            Conversation.objects.filter(dashboard=line, contact__opted_out_at__isnull=True)
+            .select_related("contact")
+            .order_by("-last_message_at")
+            .first()
+        )
+        delays = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+            )  # fmt: skip
+            page = browser.new_page()
+            page.route("https://**", lambda route: route.abort())
+            page.goto(f"{base}/accounts/login/")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", "correct horse battery")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/inbox/**")
+            page.goto(f"{base}/inbox/{line.pk}/c/{conversation.pk}/")
+            for i in range(samples):
+                body = f"Bench live {i} {uuid.uuid4().hex[:6]}"
+                started = time.perf_counter()
+                sandbox.control.inbound(key, dashboards[0], conversation.contact.phone_number, body)
+                page.locator("#thread-log .msg-in", has_text=body).wait_for(timeout=10_000)
+                delays.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.3)
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            time.sleep(idle_seconds)
+            browser.close()
+    server.terminate()
+    per_minute = len(requests) * 60 / idle_seconds
+    return {
+        "inbound_to_dom": {
+            **summary(delays),
+            "target_p95_ms": 2000,
+            "meets_target": percentile(delays, 95) < 2000,
+        },  # fmt: skip
+        "idle_requests_per_minute": round(per_minute, 1),
+        "idle_window_seconds": idle_seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of 100,000 conversations / 1,000,000 messages")  # fmt: skip
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--live-samples", type=int, default=10)
+    parser.add_argument("--idle-seconds", type=int, default=30)
+    parser.add_argument("--skip-live", action="store_true")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
+    if not url.startswith("postgres"):
+        sys.exit("bench/inbox.py needs PostgreSQL (DATABASE_URL=postgres://…)")
+    os.environ["DATABASE_URL"] = bench_database(url)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+    call_command("migrate", verbosity=0)
+    conversations = max(int(FULL_CONVERSATIONS * args.scale), 200)
+    messages = max(int(FULL_MESSAGES * args.scale), 1_000)
+    data = ensure_data(conversations, messages)
+    results = {
+        "when": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "conversations": conversations,
+        "messages": messages,
+        "target_p95_ms": TARGET_P95_MS,
+        "server": server_timings(data, args.runs),
+    }
+    if not args.skip_live:
+        results["live"] = live_timings(args.live_samples, args.idle_seconds)
+    out = ROOT / "bench" / "results" / "inbox.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for name, result in results["server"].items():
+        if isinstance(result, dict):
+            print(f"{name:36} median {result['median_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms")
+    if "live" in results:
+        live = results["live"]
+        print(f"inbound → DOM: median {live['inbound_to_dom']['median_ms']:.0f} ms, "
+              f"p95 {live['inbound_to_dom']['p95_ms']:.0f} ms; idle "
+              f"{live['idle_requests_per_minute']} requests/min")  # fmt: skip
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

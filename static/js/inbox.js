@@ -1,0 +1,404 @@
+// The agent inbox: composer (counter, Enter to send, saved replies, draft autosave), keyboard
+// shortcuts, live-update housekeeping and focus. CSP-safe: no inline code, no eval.
+(function () {
+  "use strict";
+
+  if (window.htmx) {
+    // Bad input (400) and the stale-state guard (409) answer a region to show; other errors don't.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "400", swap: true, error: false },
+      { code: "409", swap: true, error: false },
+      { code: "[45]..", swap: false, error: true },
+    ];
+    // History is not cached (CSP, privacy): going back reloads the page, which shows the same state.
+    htmx.config.refreshOnHistoryMiss = true;
+    // Never settle "style": we use no inline styles, and copying an empty one breaks the CSP.
+    htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
+
+  // --- SMS segments: mirrors textdesk/conversations/segments.py ---------------------------------
+  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXTENDED = "^{}\\[~]|€\f";
+
+  function countSegments(text) {
+    var chars = Array.from(text);
+    var gsm = chars.every(function (ch) { return GSM_BASIC.indexOf(ch) >= 0 || GSM_EXTENDED.indexOf(ch) >= 0; });
+    var sizes = chars.map(function (ch) {
+      if (gsm) { return GSM_EXTENDED.indexOf(ch) >= 0 ? 2 : 1; }
+      return ch.codePointAt(0) > 0xffff ? 2 : 1;
+    });
+    var single = gsm ? 160 : 70, multi = gsm ? 153 : 67;
+    var units = sizes.reduce(function (a, b) { return a + b; }, 0);
+    if (units <= single) {
+      return { encoding: gsm ? "GSM-7" : "UCS-2", characters: chars.length, units: units, segments: units ? 1 : 0, remaining: single - units };
+    }
+    var parts = 1, used = 0;
+    sizes.forEach(function (size) {
+      if (used + size > multi) { parts += 1; used = 0; }
+      used += size;
+    });
+    return { encoding: gsm ? "GSM-7" : "UCS-2", characters: chars.length, units: units, segments: parts, remaining: multi - used };
+  }
+  window.textdeskSegments = countSegments;
+
+  function updateCounter(form) {
+    var textarea = form.querySelector("textarea[name=body]");
+    var counter = form.querySelector("[data-counter]");
+    if (!textarea || !counter) { return; }
+    var s = countSegments(textarea.value);
+    var text = s.characters + (s.characters === 1 ? " character" : " characters") + " · " + s.segments + " SMS · " + s.remaining + " left";
+    if (s.encoding === "UCS-2") { text += " · Unicode"; }
+    counter.textContent = text;
+    counter.title = s.encoding === "UCS-2"
+      ? "An emoji or special character makes every part hold fewer characters (70, or 67 when split)"
+      : "Plain text: 160 characters per text, 153 per part when split";
+    counter.classList.toggle("is-long", s.segments > 1);
+  }
+
+  // --- Drafts: kept on the server per agent and conversation -----------------------------------
+  var draftTimer = null;
+  var draftPending = null;
+
+  function draftData(form) {
+    var data = new FormData();
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+    data.append("csrfmiddlewaretoken", token ? token.value : "");
+    data.append("body", form.querySelector("textarea[name=body]").value);
+    return data;
+  }
+
+  function saveDraftNow(useBeacon) {
+    if (!draftPending) { return; }
+    var form = draftPending;
+    draftPending = null;
+    clearTimeout(draftTimer);
+    var url = form.getAttribute("data-draft-url");
+    if (!url || !form.isConnected) { return; }
+    if (useBeacon && navigator.sendBeacon) {
+      navigator.sendBeacon(url, draftData(form));
+      return;
+    }
+    fetch(url, { method: "POST", body: draftData(form), headers: { "X-Draft": "1" }, credentials: "same-origin", keepalive: true });
+  }
+
+  function scheduleDraft(form) {
+    if (!form.hasAttribute("data-draft-url")) { return; }
+    draftPending = form;
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(function () { saveDraftNow(false); }, 700);
+  }
+
+  function cancelDraft(form) {
+    if (draftPending === form) { draftPending = null; clearTimeout(draftTimer); }
+  }
+
+  // --- Saved replies: type / and a shortcut ----------------------------------------------------
+  function slashWord(textarea) {
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var match = /(^|\s)\/([\w-]*)$/.exec(before);
+    return match ? { start: before.length - match[2].length - 1, word: match[2] } : null;
+  }
+
+  function repliesFor(textarea) {
+    var id = textarea.getAttribute("data-saved-replies");
+    return id ? document.getElementById(id) : null;
+  }
+
+  function visibleOptions(list) {
+    return Array.from(list.querySelectorAll("[role=option]:not(.is-hidden)"));
+  }
+
+  function selectOption(textarea, list, option) {
+    list.querySelectorAll("[aria-selected=true]").forEach(function (el) { el.setAttribute("aria-selected", "false"); });
+    if (option) {
+      option.setAttribute("aria-selected", "true");
+      option.scrollIntoView({ block: "nearest" });
+      textarea.setAttribute("aria-activedescendant", option.id);
+    } else {
+      textarea.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function closeReplies(textarea, list) {
+    list.hidden = true;
+    textarea.setAttribute("aria-expanded", "false");
+    selectOption(textarea, list, null);
+  }
+
+  function refreshReplies(textarea) {
+    var list = repliesFor(textarea);
+    if (!list) { return; }
+    var slash = slashWord(textarea);
+    if (!slash) { closeReplies(textarea, list); return; }
+    var word = slash.word.toLowerCase();
+    list.querySelectorAll("[role=option]").forEach(function (option) {
+      var shortcut = option.getAttribute("data-shortcut").toLowerCase();
+      option.classList.toggle("is-hidden", shortcut.indexOf(word) !== 0);
+    });
+    var options = visibleOptions(list);
+    list.hidden = options.length === 0;
+    textarea.setAttribute("aria-expanded", String(!list.hidden));
+    if (!list.hidden && !list.querySelector("[aria-selected=true]:not(.is-hidden)")) {
+      selectOption(textarea, list, options[0]);
+    }
+  }
+
+  function insertReply(textarea, option) {
+    var slash = slashWord(textarea);
+    if (!slash || !option) { return; }
+    var body = option.getAttribute("data-body");
+    var value = textarea.value;
+    textarea.value = value.slice(0, slash.start) + body + value.slice(textarea.selectionStart);
+    var caret = slash.start + body.length;
+    textarea.setSelectionRange(caret, caret);
+    closeReplies(textarea, repliesFor(textarea));
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function repliesKeydown(event, textarea) {
+    var list = repliesFor(textarea);
+    if (!list || list.hidden) { return false; }
+    var options = visibleOptions(list);
+    var current = options.indexOf(list.querySelector("[aria-selected=true]"));
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      var next = event.key === "ArrowDown" ? current + 1 : current - 1;
+      selectOption(textarea, list, options[(next + options.length) % options.length]);
+      event.preventDefault();
+      return true;
+    }
+    if (event.key === "Enter" || event.key === "Tab") {
+      insertReply(textarea, options[Math.max(current, 0)]);
+      event.preventDefault();
+      return true;
+    }
+    if (event.key === "Escape") {
+      closeReplies(textarea, list);
+      event.preventDefault();
+      return true;
+    }
+    return false;
+  }
+
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest(".saved-replies [role=option]");
+    if (!option) { return; }
+    event.preventDefault();
+    var form = option.closest("form");
+    insertReply(form.querySelector("textarea[name=body]"), option);
+  });
+
+  // --- Composer: Enter sends, Shift+Enter makes a new line --------------------------------------
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest("[data-composer]");
+    if (!form || event.target.name !== "body") { return; }
+    updateCounter(form);
+    refreshReplies(event.target);
+    scheduleDraft(form);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var textarea = event.target;
+    if (textarea.tagName !== "TEXTAREA" || textarea.name !== "body") { return; }
+    var form = textarea.closest("[data-composer]");
+    if (!form) { return; }
+    if (repliesKeydown(event, textarea)) { return; }
+    if (event.key === "Escape") { textarea.blur(); return; }
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      if (form.classList.contains("htmx-request") || !textarea.value.trim()) { return; }
+      form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("[data-composer]")) { cancelDraft(event.target); }
+  }, true);
+
+  // A poll answered after the agent moved on (another conversation, other filters) describes a
+  // page that is gone: its regions name what they are for, and stale ones are not swapped in.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    var current = event.detail.target;
+    if (!incoming || !current) { return; }
+    ["data-conversation", "data-query"].forEach(function (name) {
+      if (incoming.hasAttribute(name) && current.hasAttribute(name) &&
+          incoming.getAttribute(name) !== current.getAttribute(name)) {
+        event.detail.shouldSwap = false;
+      }
+    });
+  });
+
+  // Save a draft before the page or the conversation goes away.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.id === "live") {
+      if (document.hidden) { event.preventDefault(); }
+      return;
+    }
+    if (elt && !elt.matches("[data-composer]")) { saveDraftNow(false); }
+  });
+  window.addEventListener("pagehide", function () { saveDraftNow(true); });
+  document.addEventListener("visibilitychange", function () {
+    var live = document.getElementById("live");
+    if (!document.hidden && live && window.htmx) { htmx.trigger(live, "inbox:changed"); }
+  });
+
+  // --- The guard's snapshot: the agent's own actions update the parts they change ---------------
+  document.body.addEventListener("inbox:seen", function (event) {
+    var patch = event.detail || {};
+    document.querySelectorAll("input[name=seen]").forEach(function (input) {
+      var parts = {};
+      input.value.split(";").forEach(function (item) {
+        var at = item.indexOf("=");
+        if (at > 0) { parts[item.slice(0, at)] = item.slice(at + 1); }
+      });
+      ["r", "p"].forEach(function (key) { if (typeof patch[key] === "string") { parts[key] = patch[key]; } });
+      input.value = Object.keys(parts).map(function (key) { return key + "=" + parts[key]; }).join(";");
+    });
+  });
+
+  // --- Thread scrolling: stay at the newest text unless the agent scrolled up -------------------
+  var stickToBottom = true;
+  document.addEventListener("scroll", function (event) {
+    if (event.target.id === "thread-scroll") {
+      var el = event.target;
+      stickToBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    }
+  }, true);
+
+  function scrollThread(force) {
+    var el = document.getElementById("thread-scroll");
+    if (el && (force || stickToBottom)) { el.scrollTop = el.scrollHeight; stickToBottom = true; }
+  }
+
+  // --- Title, selection, panels ------------------------------------------------------------------
+  function updateTitle() {
+    var lines = document.getElementById("lines");
+    var title = document.getElementById("thread-title");
+    var current = document.querySelector(".lines-pane a[aria-current=page] .line-name");
+    var unread = lines ? parseInt(lines.getAttribute("data-unread") || "0", 10) : 0;
+    var parts = [];
+    if (title && document.querySelector("#conversation[data-open]")) { parts.push(title.textContent.trim()); }
+    if (current) { parts.push(current.textContent.trim()); }
+    parts.push("textdesk");
+    document.title = (unread > 0 ? "(" + unread + ") " : "") + parts.join(" · ");
+  }
+
+  function markOpenRow() {
+    var pane = document.getElementById("conversation");
+    var open = pane ? pane.getAttribute("data-open") : null;
+    document.querySelectorAll("#rows .row").forEach(function (row) {
+      var isOpen = open && row.id === "row-" + open;
+      row.classList.toggle("is-open", !!isOpen);
+      var link = row.querySelector(".row-link");
+      if (isOpen) { link.setAttribute("aria-current", "true"); } else { link.removeAttribute("aria-current"); }
+    });
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!event.detail.successful || !elt || !elt.closest) { return; }
+    var details = elt.closest("details[data-close-on-success]");
+    if (details && details.isConnected) { details.open = false; }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "conversation") {
+      scrollThread(true);
+      markOpenRow();
+    } else if (target && target.id === "composer") {
+      scrollThread(false);
+      var textarea = target.querySelector("textarea[name=body]:not([disabled])");
+      if (textarea && !target.querySelector(".guard, .form-error")) { textarea.focus(); }
+    } else {
+      scrollThread(false);
+    }
+    if (target && (target.id === "conversation-list" || target.id === "list-more")) { markOpenRow(); }
+    updateTitle();
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () { scrollThread(false); markOpenRow(); updateTitle(); });
+
+  // --- Keyboard shortcuts (WCAG 2.1.4: can be switched off in Preferences) ----------------------
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true], dialog");
+  }
+
+  function rowLinks() { return Array.from(document.querySelectorAll("#rows .row-link")); }
+
+  function moveSelection(step) {
+    var links = rowLinks();
+    if (!links.length) { return; }
+    var current = links.indexOf(document.activeElement);
+    if (current < 0) { current = links.findIndex(function (a) { return a.closest(".row").classList.contains("is-selected"); }); }
+    if (current < 0) { current = links.findIndex(function (a) { return a.getAttribute("aria-current") === "true"; }); }
+    var next = current < 0 ? 0 : Math.min(Math.max(current + step, 0), links.length - 1);
+    links.forEach(function (a) { a.closest(".row").classList.remove("is-selected"); });
+    links[next].closest(".row").classList.add("is-selected");
+    links[next].focus();
+  }
+
+  function clickKey(key) {
+    var button = document.querySelector("#conversation-status [data-key='" + key + "']");
+    if (button) { button.click(); }
+  }
+
+  function openHelp() {
+    var dialog = document.getElementById("shortcuts-help");
+    if (dialog && !dialog.open) { dialog.showModal(); }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-action=help]")) { openHelp(); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (document.body.getAttribute("data-shortcuts") !== "on") { return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || event.isComposing) { return; }
+    if (typing(event.target)) { return; }
+    var handled = true;
+    switch (event.key) {
+      case "j": moveSelection(1); break;
+      case "k": moveSelection(-1); break;
+      case "o": {
+        var selected = document.querySelector("#rows .row.is-selected .row-link") ||
+          (document.activeElement && document.activeElement.matches(".row-link") ? document.activeElement : null);
+        if (selected) { selected.click(); } else { handled = false; }
+        break;
+      }
+      case "r": {
+        var reply = document.querySelector("#composer textarea[name=body]:not([disabled])");
+        if (reply) { reply.focus(); } else { handled = false; }
+        break;
+      }
+      case "e": clickKey("e"); break;
+      case "x": clickKey("x"); break;
+      case "t": {
+        var details = document.getElementById("tag-details");
+        if (details) {
+          details.open = true;
+          var first = details.querySelector("input, button");
+          if (first) { first.focus(); }
+        } else { handled = false; }
+        break;
+      }
+      case "/": {
+        var search = document.getElementById("id_q");
+        if (search) { search.focus(); search.select(); } else { handled = false; }
+        break;
+      }
+      case "?": openHelp(); break;
+      default: handled = false;
+    }
+    if (handled) { event.preventDefault(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-composer]").forEach(updateCounter);
+    scrollThread(true);
+    updateTitle();
+  });
+})();

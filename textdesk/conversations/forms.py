@@ -1,0 +1,222 @@
+"""Forms of the inbox: list filters, the composer, the stale-state guard and the actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django import forms
+
+from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
+
+VIEWS = [
+    ("unresolved", "Unresolved"),
+    ("all", "All"),
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("archived", "Archived"),
+]
+SORTS = [("recent", "Newest activity"), ("waiting", "Longest waiting")]
+BODY_MAX = 1600
+
+
+class ListFilterForm(forms.Form):
+    """What the conversation list shows. Everything lives in the query string, so a reload or a
+    shared link shows the same list."""
+
+    view = forms.ChoiceField(choices=VIEWS, required=False)
+    sort = forms.ChoiceField(choices=SORTS, required=False)
+    tag = forms.IntegerField(required=False, min_value=1, label="Tag")
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    after = forms.CharField(required=False, max_length=80)
+
+    def __init__(self, data=None, *, line=None):
+        super().__init__(data)
+        self.line = line
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": "Name or number", "autocomplete": "off"}
+        )
+
+    def clean_tag(self):
+        """A tag of this line (read only when a tag is asked for: most requests have none)."""
+        pk = self.cleaned_data["tag"]
+        if pk and not (self.line and self.line.tags.filter(pk=pk).exists()):
+            raise forms.ValidationError("That tag is not one of this line's tags.")
+        return pk
+
+    def clean_view(self) -> str:
+        return self.cleaned_data["view"] or "unresolved"
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or "recent"
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data["q"].split())
+
+    def clean_after(self):
+        """The keyset cursor: `<epoch microseconds>.<id>` of the last row already shown."""
+        raw = self.cleaned_data["after"]
+        if not raw:
+            return None
+        stamp, _, pk = raw.partition(".")
+        if not (stamp.isdigit() and pk.isdigit()):
+            raise forms.ValidationError("This page link is not valid; start from the top.")
+        moment = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+        return moment, int(pk)
+
+    def query_string(self, **override) -> str:
+        from django.http import QueryDict
+
+        query = QueryDict(mutable=True)
+        values = {
+            "view": self.cleaned_data.get("view"),
+            "sort": self.cleaned_data.get("sort"),
+            "tag": self.cleaned_data.get("tag"),
+            "q": self.cleaned_data.get("q"),
+        } | override
+        defaults = {"view": "unresolved", "sort": "recent"}
+        for key, value in values.items():
+            if value not in (None, "") and defaults.get(key) != value:
+                query[key] = value
+        return query.urlencode()
+
+
+def cursor_for(moment: datetime, pk: int) -> str:
+    return f"{int(moment.timestamp() * 1_000_000)}.{pk}"
+
+
+class SeenForm(forms.Form):
+    """What the agent saw when the thread was drawn (see `views.snapshot`).
+
+    Carried by every guarded form (reply, resolve, reminder). The guard's "go ahead anyway"
+    resubmits the same form with a fresh `seen`, so only changes after that pause it again.
+    """
+
+    seen = forms.CharField(max_length=2000, widget=forms.HiddenInput)
+
+    def clean_seen(self) -> dict:
+        return parse_seen(self.cleaned_data["seen"])
+
+
+def parse_seen(raw: str) -> dict:
+    """`m=<newest message id>;t=<its epoch µs>;r=<0|1>;p=<payment id>:<state>,...`"""
+    parts = dict(item.partition("=")[::2] for item in raw.split(";") if item)
+    try:
+        message_id = int(parts.get("m", "0"))
+        stamp = int(parts.get("t", "0"))
+        if parts["r"] not in ("0", "1"):
+            raise ValueError(parts["r"])
+        resolved = parts["r"] == "1"
+        payments = {}
+        for item in filter(None, parts.get("p", "").split(",")):
+            pk, _, state = item.partition(":")
+            payments[int(pk)] = state
+    except (KeyError, ValueError) as exc:
+        raise forms.ValidationError(
+            "The page you sent this from is out of date; reload it."
+        ) from exc
+    return {"message_id": message_id, "stamp": stamp, "resolved": resolved, "payments": payments}
+
+
+class ReplyForm(SeenForm):
+    body = forms.CharField(
+        max_length=BODY_MAX,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reply",
+    )
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if not body.strip():
+            raise forms.ValidationError("Write something to send.")
+        return body.strip()
+
+
+class ResolveForm(SeenForm):
+    resolved = forms.TypedChoiceField(
+        choices=[("1", "Resolve"), ("0", "Reopen")], coerce=lambda v: v == "1"
+    )
+
+
+class ArchiveForm(forms.Form):
+    archived = forms.TypedChoiceField(
+        choices=[("1", "Archive"), ("0", "Unarchive")], coerce=lambda v: v == "1"
+    )
+
+
+class AssignForm(forms.Form):
+    assign = forms.ChoiceField(choices=[("me", "Assign to me"), ("nobody", "Unassign")])
+
+
+class TagsForm(forms.Form):
+    tags = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, data=None, *, line, initial=None, auto_id="id_%s"):
+        super().__init__(data, initial=initial, auto_id=auto_id)
+        self.fields["tags"].queryset = line.tags.all()
+
+
+class ContactForm(forms.Form):
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DraftForm(forms.Form):
+    body = forms.CharField(max_length=BODY_MAX, required=False, strip=False)
+
+
+class PaymentRequestForm(forms.Form):
+    amount = forms.DecimalField(
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99999999.99"),
+        decimal_places=2,
+        label="Amount ($)",
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    message = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Texted to the customer with the payment link.",
+    )
+    description = forms.CharField(
+        max_length=500, required=False, help_text="Internal; the customer never sees it."
+    )
+    reference_number = forms.CharField(max_length=100, required=False, label="Reference")
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class NewConversationForm(forms.Form):
+    phone_number = forms.CharField(
+        max_length=40,
+        label="To",
+        help_text="A US number in any common format, e.g. (423) 987-6543.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    body = forms.CharField(
+        max_length=BODY_MAX, strip=False, widget=forms.Textarea(attrs={"rows": 4}), label="Text"
+    )
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_phone_number(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["phone_number"])
+        except InvalidPhoneNumber as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError("Write something to send.")
+        return body
+
+
+def new_client_key() -> uuid.UUID:
+    return uuid.uuid4()

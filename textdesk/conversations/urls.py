@@ -1,0 +1,32 @@
+from django.urls import path
+
+from textdesk.conversations import views
+
+app_name = "conversations"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:line_pk>/", views.line_inbox, name="line"),
+    path("<int:line_pk>/live/", views.live, name="live"),
+    path("<int:line_pk>/new/", views.new_conversation, name="new"),
+    path("<int:line_pk>/c/<int:pk>/", views.conversation_page, name="conversation"),
+    path("<int:line_pk>/c/<int:pk>/earlier/", views.earlier_messages, name="earlier"),
+    path("<int:line_pk>/c/<int:pk>/send/", views.send, name="send"),
+    path("<int:line_pk>/c/<int:pk>/retry/<int:message_pk>/", views.retry, name="retry"),
+    path("<int:line_pk>/c/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("<int:line_pk>/c/<int:pk>/archive/", views.archive, name="archive"),
+    path("<int:line_pk>/c/<int:pk>/assign/", views.assign, name="assign"),
+    path("<int:line_pk>/c/<int:pk>/tags/", views.tags, name="tags"),
+    path("<int:line_pk>/c/<int:pk>/contact/", views.edit_contact, name="contact"),
+    path("<int:line_pk>/c/<int:pk>/draft/", views.save_draft, name="draft"),
+    path("<int:line_pk>/c/<int:pk>/payments/", views.request_payment, name="request_payment"),
+    path(
+        "<int:line_pk>/c/<int:pk>/payments/<int:payment_pk>/remind/",
+        views.remind,
+        name="remind",
+    ),
+    path(
+        "<int:line_pk>/c/<int:pk>/payments/<int:payment_pk>/cancel/",
+        views.cancel_payment,
+        name="cancel_payment",
+    ),
+]
