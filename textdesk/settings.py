@@ -155,6 +155,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["textdesk.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = TEXTDESK_STATE_DIR / "static"
