@@ -277,6 +277,7 @@
   // --- Title, selection, panels ------------------------------------------------------------------
   function updateTitle() {
     var lines = document.getElementById("lines");
+    if (!lines) { return; }  // no line to work: keep the server's title
     var title = document.getElementById("thread-title");
     var current = document.querySelector(".lines-pane a[aria-current=page] .line-name");
     var unread = lines ? parseInt(lines.getAttribute("data-unread") || "0", 10) : 0;
