@@ -39,7 +39,7 @@ from textdesk.contacts.services import (
 )
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Change, Dashboard
-from textdesk.dashboards.outbox import STALE_SENDING, backoff, claim, queue_change
+from textdesk.dashboards.outbox import backoff, claim, queue_change, sweep_rows
 from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
 
@@ -479,33 +479,15 @@ def _matches(row: Message, item: tr.Message) -> bool:
 def sweep_texts(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:
     """Beat's safety net: re-enqueue texts left ``pending`` (a lost broker message), turn texts
     stuck in ``sending`` (their worker died) into ``unknown``, and settle ``unknown`` ones."""
-    now = now or timezone.now()
-    lost = Message.objects.filter(
-        status=Message.Status.SENDING, claimed_at__lt=now - STALE_SENDING
-    ).update(
-        status=Message.Status.UNKNOWN,
-        not_before=None,
-        failure_reason="The worker sending this text stopped; checking whether it went out.",
+    return sweep_rows(
+        Message,
+        send=_enqueue_send,
+        settle=_enqueue_settle,
+        now=now or timezone.now(),
+        min_age=min_age,
+        limit=500,
+        stuck_reason="The worker sending this text stopped; checking whether it went out.",
     )
-    if lost:
-        logger.warning("outbox: %d text(s) lost their worker; checking them", lost)
-    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
-    pending = list(
-        Message.objects.filter(
-            due, status=Message.Status.PENDING, created_at__lte=now - min_age
-        ).values_list("pk", flat=True)[:500]
-    )
-    unknown = list(
-        Message.objects.filter(due, status=Message.Status.UNKNOWN).values_list("pk", flat=True)[
-            :500
-        ]
-    )
-    with transaction.atomic():
-        for pk in pending:
-            _enqueue_send(pk)
-        for pk in unknown:
-            _enqueue_settle(pk)
-    return {"stuck": lost, "pending": len(pending), "unknown": len(unknown)}
 
 
 # --- What Text Request tells us ----------------------------------------------------------------

@@ -296,3 +296,32 @@ def sweep_changes(*, min_age: timedelta = timedelta(seconds=5)) -> int:
     for pk in due:
         enqueue_change(pk)
     return len(due)
+
+
+def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuck_reason: str):
+    """Beat's safety net for outbox rows with their own lifecycle (texts, payment requests):
+    rows stuck in ``sending`` (their worker died) become ``unknown``; due ``pending`` rows (a
+    lost broker message) are sent again and due ``unknown`` ones settled, by ``send(pk)`` and
+    ``settle(pk)`` (which enqueue on commit)."""
+    status = model.Status
+    lost = model.objects.filter(status=status.SENDING, claimed_at__lt=now - STALE_SENDING).update(
+        status=status.UNKNOWN, not_before=None, failure_reason=stuck_reason
+    )
+    if lost:
+        logger.warning(
+            "outbox: %d %s row(s) lost their worker; checking them", lost, model.__name__
+        )
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    rows = model.objects.filter(due)
+    pending = list(
+        rows.filter(status=status.PENDING, created_at__lte=now - min_age).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    unknown = list(rows.filter(status=status.UNKNOWN).values_list("pk", flat=True)[:limit])
+    with transaction.atomic():
+        for pk in pending:
+            send(pk)
+        for pk in unknown:
+            settle(pk)
+    return {"stuck": lost, "pending": len(pending), "unknown": len(unknown)}

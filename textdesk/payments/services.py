@@ -16,14 +16,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
 from textdesk.contacts.phones import InvalidPhoneNumber
 from textdesk.contacts.services import contact_for
 from textdesk.dashboards.models import Change, Dashboard
-from textdesk.dashboards.outbox import STALE_SENDING, backoff, claim, queue_change
+from textdesk.dashboards.outbox import backoff, claim, queue_change, sweep_rows
 from textdesk.payments.models import Payment
 from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
@@ -377,24 +377,12 @@ def settle_payment(payment_pk: int, *, now=None) -> None:
 def sweep_payments(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:
     """Re-enqueue lost ``pending`` requests, turn stuck ``sending`` into ``unknown``, settle
     ``unknown`` ones."""
-    now = now or timezone.now()
-    lost = Payment.objects.filter(
-        status=Payment.Status.SENDING, claimed_at__lt=now - STALE_SENDING
-    ).update(status=Payment.Status.UNKNOWN, not_before=None)
-    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
-    pending = list(
-        Payment.objects.filter(
-            due, status=Payment.Status.PENDING, created_at__lte=now - min_age
-        ).values_list("pk", flat=True)[:200]
+    return sweep_rows(
+        Payment,
+        send=_enqueue_create,
+        settle=_enqueue_settle,
+        now=now or timezone.now(),
+        min_age=min_age,
+        limit=200,
+        stuck_reason="The worker sending this request stopped; checking whether it went out.",
     )
-    unknown = list(
-        Payment.objects.filter(due, status=Payment.Status.UNKNOWN).values_list("pk", flat=True)[
-            :200
-        ]
-    )
-    with transaction.atomic():
-        for pk in pending:
-            _enqueue_create(pk)
-        for pk in unknown:
-            _enqueue_settle(pk)
-    return {"stuck": lost, "pending": len(pending), "unknown": len(unknown)}
