@@ -10,6 +10,8 @@ import time
 from collections import Counter, deque
 from datetime import UTC, datetime
 
+from .indexes import ContactIndex
+
 PAST_DUE_MS = 7 * 24 * 3600 * 1000
 
 
@@ -250,6 +252,7 @@ class Dashboard:
         "payments",
         "hooks",
         "list_cache",
+        "index",
     )
 
     def __init__(self, id: int, name: str, phone: str, account: Account):
@@ -265,9 +268,12 @@ class Dashboard:
         self.fields: dict[str, dict] = {}
         self.payments: dict[int, Payment] = {}
         self.hooks: dict[int, dict] = {}
-        # filtered contact / conversation lists by query, dropped on any change that could
-        # alter a filter's answer: a sync walking pages of one query scans only once
+        # filtered contact / conversation lists by query (a list or an indexes.LazyList),
+        # dropped on any change that could alter a filter's answer: a sync walking pages of
+        # one query filters only once
         self.list_cache: dict[tuple, list] = {}
+        # creation rank, tag and flag sets of the contacts (indexes.py), updated on write
+        self.index = ContactIndex()
 
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "phone": self.phone}

@@ -17,6 +17,7 @@ DAY = 86_400_000
 HOUR = 3_600_000
 MINUTE = 60_000
 
+
 def _line_name(lines: list[str], i: int) -> str:
     """Short, distinct names like staff give their lines: "Front Desk", "Billing", "Billing 2"."""
     name = lines[i % len(lines)]
@@ -433,6 +434,7 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
     contacts.sort(key=lambda c: c.created_at)
     for c in contacts:
         dash.contacts[c.phone] = c
+        dash.index.add(c)
     with_messages = [c for c in contacts if c.messages]
     with_messages.sort(key=lambda c: c.messages[-1].at)
     for c in with_messages:

@@ -1,26 +1,25 @@
 """HTTP face of the sandbox: a WSGI app with the Text Request v3 routes and the control API.
 
 Routes map to thin handlers named after the real operationIds; the :class:`Backend` does
-the work. Served by a threaded stdlib server (``serve``), so no dependency is needed.
+the work. Served by a threaded stdlib server (``make_server``), so no dependency is needed;
+it speaks HTTP/1.1 with keep-alive, like the real service, so clients reuse connections.
 """
 
 from __future__ import annotations
 
 import json
-import socketserver
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from .backend import Backend, SandboxError, bad
+from .httpserver import MAX_BODY_BYTES, KeepAliveRequestHandler, SandboxHTTPServer
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
-MAX_BODY_BYTES = 1_000_000
 INT_PARAMS = ("dashboard_id", "group_id", "payment_id", "hook_id")
 
 Handler = Callable[[Backend, str, dict, dict, object], tuple[int, object]]
@@ -482,41 +481,9 @@ _REASONS = {
 }
 
 
-class _Handler(WSGIRequestHandler):
-    verbose = False
-
-    def get_environ(self):
-        env = super().get_environ()
-        env["sandbox.raw_path"] = self.path.split("?", 1)[0]
-        return env
-
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
-        if self.verbose:
-            super().log_message(format, *args)
-
-
-class SandboxHTTPServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-    def server_bind(self):
-        # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can hang
-        # for seconds on a machine without DNS; the sandbox never needs the name.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-        self.setup_environ()
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError):
-            return  # the client gave up (e.g. a timeout fault); nothing to report
-        super().handle_error(request, client_address)
-
-
 def make_server(backend: Backend, host: str = "127.0.0.1", port: int = 8001, verbose=False):
     """A ready-to-serve threaded HTTP server for ``backend`` (port 0 picks a free port)."""
-    handler = type("Handler", (_Handler,), {"verbose": verbose})
+    handler = type("Handler", (KeepAliveRequestHandler,), {"verbose": verbose})
     server = SandboxHTTPServer((host, port), handler)
     server.set_app(make_app(backend))
     return server

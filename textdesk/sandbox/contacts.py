@@ -1,0 +1,422 @@
+"""Contacts, groups, tags and custom fields of a line (a mixin of :class:`Backend`).
+
+Every change to a contact goes through :meth:`ContactsMixin._new_contact`,
+:meth:`ContactsMixin._apply_contact` or ends with ``dash.index.update(contact)``, so the
+per-line indexes (``indexes.py``) stay true and a filtered GetContacts is set arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .indexes import LazyList, cache_key, remember
+from .phones import BadPhone, normalise_phone
+from .records import UTC, Contact, Dashboard, Group, parse_ts
+from .validation import (
+    INT_RE,
+    SandboxError,
+    as_object,
+    bad,
+    opt_bool,
+    opt_str,
+    page_of,
+    paging,
+    parse_phone,
+    query_bool,
+    req_str,
+)
+
+# (query parameter, contact attribute, naive timestamps are read in, compare)
+TIME_FILTERS = (
+    ("last_message_timestamp_before_utc", "last_contact_at", "utc", "le"),
+    ("last_message_timestamp_after_utc", "last_contact_at", "utc", "ge"),
+    ("contact_created_before", "created_at", "utc", "le"),
+    ("contact_created_after", "created_at", "utc", "ge"),
+    ("last_message_sent_before", "last_sent_at", "local", "le"),
+    ("last_message_sent_after", "last_sent_at", "local", "ge"),
+    ("last_message_received_before", "last_received_at", "local", "le"),
+    ("last_message_received_after", "last_received_at", "local", "ge"),
+    ("last_message_sent_before_utc", "last_sent_at", "utc", "le"),
+    ("last_message_sent_after_utc", "last_sent_at", "utc", "ge"),
+    ("last_message_received_before_utc", "last_received_at", "utc", "le"),
+    ("last_message_received_after_utc", "last_received_at", "utc", "ge"),
+)
+FLAG_FILTERS = ("is_resolved", "is_blocked", "is_archived", "is_suppressed", "has_opted_out")
+
+
+class ContactsMixin:
+    """Contacts (create-or-update, bulk, delete, the filtered list), groups, tags, fields."""
+
+    # -- contacts -----------------------------------------------------------------------------
+
+    def _contact_changes(self, dash: Dashboard, body: dict, where: str = "") -> dict:
+        """Validate a create-or-update body; answer only the fields it sets."""
+        changes: dict = {}
+        try:
+            for name in ("first_name", "last_name", "display_name"):
+                if name in body:
+                    changes[name] = opt_str(body, name, 100)
+            for name in ("suppressed_reason", "note"):
+                if name in body:
+                    changes[name] = opt_str(body, name, 1000)
+            for name in ("is_suppressed", "is_archived", "is_blocked", "is_resolved"):
+                value = opt_bool(body, name)
+                if value is not None:
+                    changes[name] = value
+            if "groups" in body:
+                groups = body["groups"]
+                if not isinstance(groups, list) or not all(
+                    isinstance(g, int) and not isinstance(g, bool) for g in groups
+                ):
+                    raise bad("groups must be an array of integer group ids")
+                for gid in groups:
+                    if gid not in dash.groups:
+                        raise bad(f"Unknown group id {gid} in groups")
+                changes["groups"] = list(dict.fromkeys(groups))
+            if "contact_tags" in body:
+                tags = body["contact_tags"]
+                if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                    raise bad("contact_tags must be an array of tag ids (GUID strings)")
+                for tag in tags:
+                    if tag not in dash.tags:
+                        raise bad(f"Unknown tag id {tag!r} in contact_tags")
+                changes["contact_tags"] = list(dict.fromkeys(tags))
+            if "custom_fields" in body:
+                fields = body["custom_fields"]
+                if not isinstance(fields, list):
+                    raise bad("custom_fields must be an array of {id, value} objects")
+                parsed = []
+                for item in fields:
+                    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                        raise bad("each custom_fields item must be an object with a string id")
+                    if item["id"] not in dash.fields:
+                        raise bad(f"Unknown custom field id {item['id']!r} in custom_fields")
+                    value = item.get("value")
+                    if value is not None and not isinstance(value, str):
+                        raise bad("custom_fields value must be a string")
+                    if value is not None and len(value) > 1000:
+                        raise bad("custom_fields value must be at most 1000 characters")
+                    parsed.append((item["id"], value))
+                changes["custom_fields"] = parsed
+        except SandboxError as exc:
+            if where:
+                exc.message = f"{where}: {exc.message}"
+            raise
+        return changes
+
+    def _new_contact(self, dash: Dashboard, phone: str) -> Contact:
+        contact = Contact(phone, self.now_ms(), self.next_id("conversation"))
+        dash.contacts[phone] = contact
+        dash.index.add(contact)
+        dash.list_cache.clear()
+        return contact
+
+    def _apply_contact(self, dash: Dashboard, phone: str, changes: dict) -> Contact:
+        dash.list_cache.clear()
+        contact = dash.contacts.get(phone) or self._new_contact(dash, phone)
+        old_composed = " ".join(x for x in (contact.first_name, contact.last_name) if x) or None
+        for name in ("first_name", "last_name", "suppressed_reason", "note"):
+            if name in changes:
+                setattr(contact, name, changes[name])
+        if "display_name" in changes:
+            contact.display_name = changes["display_name"]
+        elif ("first_name" in changes or "last_name" in changes) and (
+            contact.display_name is None or contact.display_name == old_composed
+        ):
+            composed = " ".join(x for x in (contact.first_name, contact.last_name) if x)
+            contact.display_name = composed or None
+        for name in ("is_suppressed", "is_archived", "is_blocked", "is_resolved"):
+            if name in changes:
+                setattr(contact, name, changes[name])
+        if "groups" in changes:
+            for gid in contact.groups:
+                if gid in dash.groups:
+                    dash.groups[gid].members.discard(phone)
+            contact.groups = changes["groups"]
+            for gid in contact.groups:
+                dash.groups[gid].members.add(phone)
+        if "contact_tags" in changes:
+            contact.tags = changes["contact_tags"]
+        for field_id, value in changes.get("custom_fields", ()):
+            if value is None or value == "":
+                contact.custom_fields.pop(field_id, None)
+            else:
+                contact.custom_fields[field_id] = value
+        dash.index.update(contact)
+        return contact
+
+    def create_contact(self, key: str, dashboard_id: int, phone: str, body: object) -> dict:
+        body = as_object(body)
+        phone = parse_phone(phone)
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            changes = self._contact_changes(dash, body)
+            return self._apply_contact(dash, phone, changes).as_json()
+
+    def bulk_update_contacts(self, key: str, dashboard_id: int, body: object) -> list:
+        if not isinstance(body, list):
+            raise bad("The request body must be a JSON array of contacts")
+        if len(body) > 1000:
+            raise bad("At most 1000 contacts per bulk update")
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            planned = []
+            for i, item in enumerate(body):
+                where = f"item {i}"
+                if not isinstance(item, dict):
+                    raise bad(f"{where}: each contact must be a JSON object")
+                if item.get("phone_number") is None:
+                    raise bad(f"{where}: phone_number is required")
+                try:
+                    phone = normalise_phone(item["phone_number"], "phone_number")
+                except BadPhone as exc:
+                    raise bad(f"{where}: {exc}") from None
+                planned.append((phone, self._contact_changes(dash, item, where)))
+            return [self._apply_contact(dash, p, c).as_json() for p, c in planned]
+
+    def get_contact(self, key: str, dashboard_id: int, phone: str) -> dict | None:
+        phone = parse_phone(phone)
+        with self.lock:
+            contact = self._dash(key, dashboard_id).contacts.get(phone)
+            return contact.as_json() if contact else None
+
+    def delete_contact(self, key: str, dashboard_id: int, phone: str) -> str:
+        phone = parse_phone(phone)
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            contact = dash.contacts.get(phone)
+            if contact is None:
+                raise SandboxError(404, f"No contact with phone number {phone} in this dashboard")
+            if contact.messages:
+                raise bad(f"Contact {phone} has message history and cannot be deleted")
+            for gid in contact.groups:
+                if gid in dash.groups:
+                    dash.groups[gid].members.discard(phone)
+            del dash.contacts[phone]
+            dash.index.remove(contact)
+            dash.list_cache.clear()
+            return "Contact deleted."
+
+    def get_contacts(self, key: str, dashboard_id: int, q: dict) -> dict:
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            page, size = paging(q)
+            key_ = cache_key("contacts", q)
+            matches = dash.list_cache.get(key_)
+            if matches is None:
+                matches = self._filter_contacts(dash, q)
+                remember(dash, key_, matches)
+            return page_of(matches, page, size, Contact.as_json)
+
+    def _filter_contacts(self, dash: Dashboard, q: dict) -> list[Contact] | LazyList:
+        """The contacts matching every filter of ``q``, in creation order.
+
+        Phone, flag, tag and group filters are set operations on the line's indexes; the
+        time and custom-field filters then test the (usually much fewer) survivors. Without
+        those, the count is known from the sets and the list is built only as far as pages
+        are read (a :class:`LazyList`).
+        """
+        index = dash.index
+        wanted: list[set[str]] = []  # a contact must be in each of these
+        unwanted: list[set[str]] = []  # ... and in none of these
+        if q.get("contact_phone_number"):
+            phone = parse_phone(q["contact_phone_number"], "contact_phone_number")
+            wanted.append({phone} if phone in dash.contacts else set())
+        tests = self._time_tests(dash, q)
+        for name in FLAG_FILTERS:
+            flag = query_bool(q, name)
+            if flag is not None:
+                (wanted if flag else unwanted).append(index.flagged[name])
+        tag_ids = self._tag_list(dash, q.get("tags"))
+        if tag_ids:
+            wanted.append(index.tagged(tag_ids))
+        if q.get("groups"):
+            wanted.append(self._group_members(dash, q["groups"]))
+        tests += self._field_tests(dash, q)
+        contacts = dash.contacts
+        if wanted:
+            wanted.sort(key=len)
+            phones = wanted[0].intersection(*wanted[1:])
+            phones.difference_update(*unwanted)
+            if tests or len(phones) * 16 < len(contacts):  # few: sort them by creation rank
+                matches = index.in_order(phones, contacts)
+            else:
+                return LazyList((c for p, c in contacts.items() if p in phones), len(phones))
+        elif unwanted:
+            excluded = set().union(*unwanted)  # index sets hold only this line's contacts
+            if not tests:
+                shown = (c for p, c in contacts.items() if p not in excluded)
+                return LazyList(shown, len(contacts) - len(excluded))
+            matches = [c for p, c in contacts.items() if p not in excluded]
+        else:
+            matches = list(contacts.values())
+        for test in tests:
+            matches = [c for c in matches if test(c)]
+        return matches
+
+    @staticmethod
+    def _group_members(dash: Dashboard, raw: str) -> set[str]:
+        members: set[str] = set()
+        for gid in raw.split(","):
+            gid = gid.strip()
+            if not gid:
+                continue
+            if not INT_RE.match(gid):
+                raise bad(f"groups must be comma-separated integer ids, got {gid!r}")
+            group = dash.groups.get(int(gid))
+            if group is None:
+                raise bad(f"Unknown group id {gid} in groups")
+            members |= group.members
+        return members
+
+    @staticmethod
+    def _time_tests(dash: Dashboard, q: dict) -> list[Callable[[Contact], bool]]:
+        """Tests for the timestamp filters (not indexed)."""
+        tests: list[Callable[[Contact], bool]] = []
+        zones = {"utc": UTC, "local": _tz(dash.account.timezone)}
+        for param, attr, zone, cmp in TIME_FILTERS:
+            raw = q.get(param)
+            if not raw:
+                continue
+            try:
+                cutoff = parse_ts(raw, zones[zone])
+            except (ValueError, OverflowError):
+                raise bad(f"{param} must be an ISO 8601 date-time, got {raw!r}") from None
+            getter = _last_contact_at if attr == "last_contact_at" else _attr_getter(attr)
+            if cmp == "le":
+                tests.append(lambda c, g=getter, t=cutoff: (v := g(c)) is not None and v <= t)
+            else:
+                tests.append(lambda c, g=getter, t=cutoff: (v := g(c)) is not None and v >= t)
+        return tests
+
+    @staticmethod
+    def _field_tests(dash: Dashboard, q: dict) -> list[Callable[[Contact], bool]]:
+        """Tests for the custom field filters (not indexed)."""
+        tests: list[Callable[[Contact], bool]] = []
+        for i in (1, 2, 3):
+            field_id = q.get(f"custom_field_id_{i}")
+            value = q.get(f"custom_field_value_{i}")
+            if not field_id and value is None:
+                continue
+            if not field_id:
+                raise bad(f"custom_field_value_{i} needs custom_field_id_{i}")
+            if field_id not in dash.fields:
+                raise bad(f"Unknown custom field id {field_id!r} in custom_field_id_{i}")
+            if value is None:
+                raise bad(f"custom_field_id_{i} needs custom_field_value_{i}")
+            wanted_value = value.casefold()
+            tests.append(
+                lambda c, f=field_id, v=wanted_value: (c.custom_fields.get(f) or "").casefold() == v
+            )
+        return tests
+
+    @staticmethod
+    def _tag_list(dash: Dashboard, raw: str | None) -> set[str]:
+        if not raw:
+            return set()
+        ids = {t.strip() for t in raw.split(",") if t.strip()}
+        for tag in ids:
+            if tag not in dash.tags:
+                raise bad(f"Unknown tag id {tag!r} in tags")
+        return ids
+
+    # -- groups -------------------------------------------------------------------------------
+
+    def get_groups(self, key: str, dashboard_id: int, q: dict) -> dict:
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            page, size = paging(q)
+            return page_of(list(dash.groups.values()), page, size, Group.as_json)
+
+    def get_group(self, key: str, dashboard_id: int, group_id: int) -> dict | None:
+        with self.lock:
+            group = self._dash(key, dashboard_id).groups.get(group_id)
+            return group.as_json() if group else None
+
+    def create_group(self, key: str, dashboard_id: int, body: object) -> dict:
+        body = as_object(body)
+        name = req_str(body, "name", 100)
+        notes = opt_str(body, "notes", 1000)
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            group = Group(self.next_id("group"), name, notes)
+            dash.groups[group.id] = group
+            return group.as_json()
+
+    def update_group(self, key: str, dashboard_id: int, group_id: int, body: object) -> dict:
+        body = as_object(body)
+        name = req_str(body, "name", 100) if "name" in body else None
+        notes = opt_str(body, "notes", 1000)
+        with self.lock:
+            group = self._dash(key, dashboard_id).groups.get(group_id)
+            if group is None:
+                raise bad(f"Group {group_id} does not exist in this dashboard")
+            if name is not None:
+                group.name = name
+            if "notes" in body:
+                group.notes = notes
+            return group.as_json()
+
+    def delete_group(self, key: str, dashboard_id: int, group_id: int) -> None:
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            group = dash.groups.pop(group_id, None)
+            if group is None:
+                raise SandboxError(404, f"Group {group_id} not found in this dashboard")
+            dash.list_cache.clear()
+            for phone in group.members:
+                contact = dash.contacts.get(phone)
+                if contact is not None:
+                    contact.groups = [g for g in contact.groups if g != group_id]
+
+    # -- tags and custom fields ---------------------------------------------------------------
+
+    def get_tags(self, key: str, dashboard_id: int, q: dict) -> dict:
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            page, size = paging(q)
+            return page_of(list(dash.tags.values()), page, size, dict)
+
+    def get_fields(self, key: str, dashboard_id: int) -> list:
+        with self.lock:
+            return [dict(f) for f in self._dash(key, dashboard_id).fields.values()]
+
+    def add_tag(self, key: str, dashboard_id: int, name: object, color: object = None) -> dict:
+        """Control API: a new tag on the line (the API cannot create tags)."""
+        if not isinstance(name, str) or not name.strip():
+            raise bad("tag is required")
+        color = color or "#64748b"
+        if not isinstance(color, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            raise bad("tag_color must be a hex colour like #1d4ed8")
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            tag = {"id": self.new_guid(), "tag_color": color, "tag": name.strip()}
+            dash.tags[tag["id"]] = tag
+            return tag
+
+    def add_field(self, key: str, dashboard_id: int, name: object) -> dict:
+        """Control API: a new custom field on the line (the API cannot create fields)."""
+        if not isinstance(name, str) or not name.strip():
+            raise bad("name is required")
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            field = {"id": self.new_guid(), "name": name.strip()}
+            dash.fields[field["id"]] = field
+            return field
+
+
+def _tz(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _attr_getter(attr: str) -> Callable[[Contact], int | None]:
+    return lambda c: getattr(c, attr)
+
+
+def _last_contact_at(c: Contact) -> int | None:
+    return c.messages[-1].at if c.messages else None
