@@ -23,9 +23,7 @@ def test_number_search_uses_the_trigram_index():
 
 
 def test_name_search_uses_the_trigram_indexes():
-    query = Contact.objects.filter(
-        Q(first_name__icontains="cas") | Q(last_name__icontains="cas")
-    )
+    query = Contact.objects.filter(Q(first_name__icontains="cas") | Q(last_name__icontains="cas"))
     result = plan(query)
     assert "contact_first_name_trgm" in result
     assert "contact_last_name_trgm" in result
