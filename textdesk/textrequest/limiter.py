@@ -60,6 +60,7 @@ import re
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Protocol
 
@@ -93,7 +94,7 @@ class Limiter(Protocol):
     def reset(self, bucket: str) -> None: ...
 
 
-class BaseLimiter:
+class BaseLimiter(ABC):
     """What both backends share: the priority rule and the waiting loop."""
 
     def __init__(
@@ -139,8 +140,10 @@ class BaseLimiter:
                 raise LimiterBusy(wait)
             time.sleep(min(wait, POLL_STEP) + random.uniform(0, 0.02))
 
+    @abstractmethod
     def _try_acquire(self, bucket: str, allowed: int, span: float) -> float:
-        raise NotImplementedError
+        """Grant and record one call if fewer than ``allowed`` were granted in the last
+        ``span`` seconds (and no cooldown runs); else answer the seconds until a slot."""
 
 
 # --- Redis ---------------------------------------------------------------------------------
