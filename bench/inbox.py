@@ -215,8 +215,8 @@ def server_timings(data: dict, runs: int) -> dict:
 
     from tests.conftest import make_user
     from textdesk.accounts.models import User
+    from textdesk.conversations.listing import list_rows
     from textdesk.conversations.models import Conversation
-    from textdesk.conversations.views import _list_rows
     from textdesk.dashboards.models import Dashboard
 
     line = Dashboard.objects.get(pk=data["line"])
@@ -281,7 +281,7 @@ def server_timings(data: dict, runs: int) -> dict:
         result["ratio_to_baseline_median"] = round(result["median_ms"] / baseline, 2)
         if name != "baseline_logged_in_page":
             result["meets_p95_target"] = result["p95_ms"] < TARGET_P95_MS
-    rows = _list_rows(
+    rows = list_rows(
         agent, line, {"view": "unresolved", "sort": "recent", "tag": None, "q": "", "after": None}
     )[0]
     assert rows

@@ -8,26 +8,19 @@ Reading needs `view_conversations`; every POST needs `work_inbox` (Finance reads
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from django.contrib import messages as flash
 from django.db.models import OuterRef, Q, Subquery
-from django.db.models.expressions import RawSQL
-from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts import services as contact_services
-from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.forms import (
     ArchiveForm,
@@ -41,333 +34,43 @@ from textdesk.conversations.forms import (
     ResolveForm,
     SeenForm,
     TagsForm,
-    cursor_for,
     new_client_key,
 )
-from textdesk.conversations.models import Conversation, Draft, Message
+from textdesk.conversations.guard import Changes, seen_parts, snapshot, what_changed
+from textdesk.conversations.listing import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    line_conversations,
+    lines_with_counts,
+    list_rows,
+)
+from textdesk.conversations.live import live_parts, live_token
+from textdesk.conversations.models import Conversation, Draft
 from textdesk.conversations.segments import count_segments
-from textdesk.conversations.templatetags.inbox import day_label
+from textdesk.conversations.threads import THREAD_SIZE, Thread, load_thread
 from textdesk.dashboards.models import SavedReply
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
 
+__all__ = ["PAGE_SIZE", "THREAD_SIZE", "snapshot", "what_changed"]  # read by tests and forms
+
 TEMPLATE = "conversations/inbox.html"
-PAGE_SIZE = 40
-THREAD_SIZE = 60
-PAYMENTS_SHOWN = 20
 LIVE_EVERY_MS = 1500
 
 
 # --- loading -------------------------------------------------------------------------------
 
 
-def _line_conversations(user, line):
-    return access.conversations_for(user).filter(dashboard=line)
-
-
 def _conversation_or_404(user, line, pk) -> Conversation:
     return get_object_or_404(
-        _line_conversations(user, line).select_related("contact", "assigned_to"), pk=pk
+        line_conversations(user, line).select_related("contact", "assigned_to"), pk=pk
     )
-
-
-# Counts stop at COUNT_CAP ("999+"): each is a bounded walk of the newest rows of the partial
-# index `conv_unresolved_recent`, never a COUNT(*) over a big line. Unread texts are new ones,
-# so counting them among the newest COUNT_CAP open conversations misses none in practice.
-COUNT_CAP = 1000
-_OPEN_NEWEST = (
-    "SELECT c.is_unread FROM conversations_conversation c"
-    " WHERE c.dashboard_id = dashboards_dashboard.id AND c.is_archived = %s AND c.is_resolved = %s"
-    " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s"
-)
-# Constant SQL, values bound as parameters (the ORM cannot express a COUNT over a LIMIT).
-_UNRESOLVED = RawSQL(  # noqa: S611
-    "SELECT COUNT(*) FROM (" + _OPEN_NEWEST + ") newest",  # noqa: S608
-    (False, False, COUNT_CAP),
-)
-_UNREAD = RawSQL(  # noqa: S611
-    "SELECT COUNT(*) FROM (" + _OPEN_NEWEST + ") newest WHERE newest.is_unread = %s",  # noqa: S608
-    (False, False, COUNT_CAP, True),
-)
-
-
-def _lines(user):
-    """The user's lines with their unresolved and unread counts (capped, see COUNT_CAP)."""
-    return list(access.lines_for(user).annotate(unresolved=_UNRESOLVED, unread=_UNREAD))
 
 
 def _filter_form(request, line) -> ListFilterForm:
     form = ListFilterForm(request.GET, line=line)
     form.is_valid()
     return form
-
-
-def _list_query(user, line, filters: dict):
-    """The list's rows in order, from the keyset cursor on: never OFFSET on the big table."""
-    rows = _line_conversations(user, line)
-    view = filters["view"]
-    if view == "unresolved":
-        rows = rows.filter(is_archived=False, is_resolved=False)
-    elif view == "all":
-        rows = rows.filter(is_archived=False)
-    elif view == "archived":
-        rows = rows.filter(is_archived=True)
-    elif view == "mine":
-        rows = rows.filter(is_archived=False, assigned_to=user)
-    elif view == "unassigned":
-        rows = rows.filter(is_archived=False, is_resolved=False, assigned_to__isnull=True)
-    if filters.get("tag"):
-        rows = rows.filter(contact__tags=filters["tag"])
-    if filters.get("q"):
-        rows = _search(rows, line, filters["q"])
-    after = filters.get("after")
-    if filters["sort"] == "waiting":
-        rows = rows.filter(waiting_since__isnull=False).order_by("waiting_since", "id")
-        if after:
-            moment, pk = after
-            rows = rows.filter(Q(waiting_since__gte=moment)).filter(
-                Q(waiting_since__gt=moment) | Q(id__gt=pk)
-            )
-    else:
-        rows = rows.filter(last_message_at__isnull=False).order_by("-last_message_at", "-id")
-        if after:
-            moment, pk = after
-            rows = rows.filter(Q(last_message_at__lte=moment)).filter(
-                Q(last_message_at__lt=moment) | Q(id__lt=pk)
-            )
-    return rows
-
-
-# Above this many matching contacts the join is kept (see `_search`). Numbers are cheap to
-# match and often cluster on old contacts (where the ordered walk is slowest): a higher cap.
-SEARCH_SELECTIVE = {"name": 200, "number": 2000}
-
-
-def _search(rows, line, query: str):
-    """Partial match on name or number, every word must match.
-
-    Contacts are matched first, on their own table: a rare match (the usual search) becomes a
-    lookup by contact id, instead of walking the whole list in order looking for one. A common
-    match (hundreds of contacts) keeps the join, which then finds a page quickly.
-    """
-    match = Q()
-    kind = "number"
-    for term in query.split():
-        digits = "".join(ch for ch in term if ch.isdigit())
-        if digits and not any(ch.isalpha() for ch in term):
-            match &= Q(phone_number__contains=digits)  # "(423)", "555-98": a number
-            continue
-        kind = "name"
-        term_match = (
-            Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(display_name__icontains=term)
-        )
-        if digits:
-            term_match |= Q(phone_number__contains=digits)
-        match &= term_match
-    contacts = Contact.objects.filter(dashboard=line).filter(match)
-    cap = SEARCH_SELECTIVE[kind]
-    ids = list(contacts.values_list("pk", flat=True)[: cap + 1])
-    if len(ids) <= cap:
-        return rows.filter(contact_id__in=ids)
-    return rows.filter(contact__in=contacts)
-
-
-def _list_rows(user, line, filters: dict):
-    """One page of the list and the cursor of the next one (None on the last page)."""
-    rows = _list_query(user, line, filters)
-    rows = rows.select_related("contact", "assigned_to").prefetch_related("contact__tags")
-    page = list(rows[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
-    for row in page:
-        row.tag_list = list(row.contact.tags.all())
-    next_after = None
-    if more:
-        last = page[-1]
-        sort_value = last.waiting_since if filters["sort"] == "waiting" else last.last_message_at
-        next_after = cursor_for(sort_value, last.pk)
-    return page, next_after
-
-
-# What a list row shows; the live fingerprint of the list is built from exactly these.
-ROW_FIELDS = (
-    "id",
-    "last_message_at",
-    "last_message_preview",
-    "last_message_direction",
-    "is_unread",
-    "is_resolved",
-    "is_archived",
-    "assigned_to_id",
-    "waiting_since",
-    "contact_id",
-    "contact__first_name",
-    "contact__last_name",
-    "contact__display_name",
-    "contact__phone_number",
-    "contact__opted_out_at",
-    "contact__is_blocked",
-)
-
-
-def _rows_digest(rows) -> str:
-    return _digest(
-        [
-            (
-                r.pk,
-                r.last_message_at,
-                r.last_message_preview,
-                r.last_message_direction,
-                r.is_unread,
-                r.is_resolved,
-                r.is_archived,
-                r.assigned_to_id,
-                r.waiting_since,
-                r.contact_id,
-                r.contact.first_name,
-                r.contact.last_name,
-                r.contact.display_name,
-                r.contact.phone_number,
-                r.contact.opted_out_at,
-                r.contact.is_blocked,
-                sorted(t.pk for t in r.tag_list),
-            )
-            for r in rows
-        ]
-    )
-
-
-def _list_digest(user, line, filters: dict) -> str:
-    """The first page's fingerprint from two narrow reads, without building rows."""
-    first_page = dict(filters, after=None)
-    values = list(_list_query(user, line, first_page).values_list(*ROW_FIELDS)[:PAGE_SIZE])
-    tags = defaultdict(list)
-    links = Contact.tags.through.objects.filter(contact_id__in=[v[9] for v in values])
-    for contact_id, tag_id in links.values_list("contact_id", "tag_id"):
-        tags[contact_id].append(tag_id)
-    return _digest([(*v, sorted(tags[v[9]])) for v in values])
-
-
-@dataclass
-class Entry:
-    """One item of the thread: a message or a payment request, at its moment."""
-
-    at: datetime
-    message: Message | None = None
-    payment: Payment | None = None
-    day: str = ""  # the day's heading, on the first entry of each day
-
-
-@dataclass
-class Thread:
-    conversation: Conversation
-    messages: list[Message]
-    payments: list[Payment]
-    entries: list[Entry] = field(default_factory=list)
-    earlier: str | None = None  # cursor of older messages, when there are more
-
-
-def _payment_at(payment: Payment) -> datetime:
-    return payment.requested_at or payment.created_at
-
-
-def _load_thread(user, line, conversation: Conversation, before=None) -> Thread:
-    older = conversation.messages.order_by("-sent_at", "-id")
-    if before:
-        moment, pk = before
-        older = older.filter(sent_at__lte=moment).filter(Q(sent_at__lt=moment) | Q(id__lt=pk))
-    window = list(older[: THREAD_SIZE + 1])
-    earlier = None
-    if len(window) > THREAD_SIZE:
-        window = window[:THREAD_SIZE]
-        earlier = cursor_for(window[-1].sent_at, window[-1].pk)
-    window.reverse()
-    payments = list(
-        access.payments_for(user)
-        .filter(dashboard=line, customer_phone=conversation.contact.phone_number)
-        .select_related("created_by")
-        .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
-    )
-    payments.reverse()
-    oldest = window[0].sent_at if (window and earlier) else None
-    entries = [Entry(m.sent_at, message=m) for m in window]
-    if not before:
-        entries += [
-            Entry(_payment_at(p), payment=p)
-            for p in payments
-            if oldest is None or _payment_at(p) >= oldest
-        ]
-    entries.sort(key=lambda e: e.at)
-    previous = None
-    for entry in entries:
-        day = timezone.localtime(entry.at).date()
-        if day != previous:
-            entry.day, previous = day_label(entry.at), day
-    return Thread(conversation, window, payments, entries, earlier)
-
-
-# --- the stale-state guard ------------------------------------------------------------------
-
-
-def _payment_state(payment: Payment) -> str:
-    raw = "|".join(
-        [
-            payment.status,
-            payment.textrequest_payment_status,
-            payment.transaction_status,
-            str(payment.reminder_was_sent),
-            str(payment.is_past_due),
-        ]
-    )
-    return hashlib.blake2s(raw.encode(), digest_size=4).hexdigest()
-
-
-def _payments_part(payments) -> str:
-    return ",".join(f"{p.pk}:{_payment_state(p)}" for p in payments)
-
-
-def snapshot(thread: Thread) -> str:
-    """What the agent sees now, carried by every guarded form (see `forms.parse_seen`)."""
-    newest_id = max((m.pk for m in thread.messages), default=0)
-    newest_at = max((m.sent_at for m in thread.messages), default=None)
-    stamp = int(newest_at.timestamp() * 1_000_000) if newest_at else 0
-    resolved = "1" if thread.conversation.is_resolved else "0"
-    return f"m={newest_id};t={stamp};r={resolved};p={_payments_part(thread.payments)}"
-
-
-@dataclass
-class Changes:
-    messages: list[Message]
-    resolved: bool | None  # the new state, when someone else changed it
-    payments: list[Payment]
-
-    def __bool__(self) -> bool:
-        return bool(self.messages or self.resolved is not None or self.payments)
-
-
-def what_changed(user, line, conversation: Conversation, seen: dict) -> Changes:
-    """Texts, replies, resolving and payment changes since the agent's page was drawn.
-
-    The agent's own sends do not count, nor texts Text Request sent by itself (payment links
-    and reminders follow the agent's own payment actions), nor history loaded later.
-    """
-    newer = conversation.messages.filter(id__gt=seen["message_id"]).exclude(sent_by=user)
-    # Texts Text Request sends by itself (a payment link, a reminder) carry no sender.
-    newer = newer.exclude(direction=Message.Direction.SENT, sent_by__isnull=True, sender_name="")
-    if seen["stamp"]:
-        since = datetime.fromtimestamp(seen["stamp"] / 1_000_000, tz=UTC)
-        newer = newer.filter(sent_at__gte=since)
-    new_messages = list(newer.order_by("sent_at", "id")[:20])
-    resolved = conversation.is_resolved if conversation.is_resolved != seen["resolved"] else None
-    payments = (
-        access.payments_for(user)
-        .filter(dashboard=line, customer_phone=conversation.contact.phone_number)
-        .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
-    )
-    changed = [p for p in payments if seen["payments"].get(p.pk) != _payment_state(p)]
-    return Changes(new_messages, resolved, changed)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -479,7 +182,9 @@ def _live_url(line, conversation, query: str, token: str) -> str:
     return f"{reverse('conversations:live', args=[line.pk])}?{params.urlencode()}"
 
 
-def _inbox_response(request, line, conversation=None, *, status=200, **extra) -> HttpResponse:
+def _inbox_response(
+    request, line, conversation=None, *, status=200, lines=None, **extra
+) -> HttpResponse:
     """The whole page, or the region htmx asked for (by its target id)."""
     filters = _filter_form(request, line)
     if not filters.is_valid():
@@ -489,28 +194,36 @@ def _inbox_response(request, line, conversation=None, *, status=200, **extra) ->
     context = _base_context(request, line, filters, conversation)
     target = request.htmx.target if request.htmx else None
     if target == "list-more":
-        rows, next_after = _list_rows(request.user, line, filters.cleaned_data)
+        rows, next_after = list_rows(request.user, line, filters.cleaned_data, context["query"])
         return _render(request, "list-page", {**context, "rows": rows, "next_after": next_after})
     known = {}
     if target in (None, "conversation-list"):
-        rows, next_after = _list_rows(request.user, line, filters.cleaned_data)
+        rows, next_after = list_rows(request.user, line, filters.cleaned_data, context["query"])
         context.update(rows=rows, next_after=next_after)
         if not filters.cleaned_data["after"]:
             known["rows"] = rows  # the first page: its fingerprint needs no second read
+    if lines is not None:
+        known["lines"] = lines
     if target is None:
-        known["lines"] = context["lines"] = _lines(request.user)
-        context["filter_tags"] = list(line.tags.all())
+        known["lines"] = context["lines"] = (
+            lines if lines is not None else lines_with_counts(request.user)
+        )
     if conversation is not None and target in (None, "conversation"):
-        thread = _load_thread(request.user, line, conversation)
+        thread = load_thread(request.user, line, conversation)
         context.update(_conversation_context(request, line, conversation, thread, **extra))
-        known["pending"] = context["pending"]
-    token = _live_token(request, line, conversation, filters, **known)
+        # What the page just read also fingerprints it: no second read for the live token.
+        known.update(pending=context["pending"], thread=thread, tags=context["contact_tags"])
+    if target in (None, "conversation"):
+        # The tag filter and the tag picker list the same tags of the line.
+        context["filter_tags"] = context.get("line_tags")
+        if context["filter_tags"] is None:
+            context["filter_tags"] = list(line.tags.all())
+    token = live_token(request, line, conversation, filters, **known)
     context["live_url"] = _live_url(line, conversation, context["query"], token)
     if target == "conversation-list":
         return _with_oob(request, _render(request, "conversation-list", context), context, "live")
     if target == "conversation":
         # The filters now act on this conversation's URL, so a search keeps it open.
-        context["filter_tags"] = list(line.tags.all())
         response = _render(request, "conversation", context, status=status)
         return _with_oob(request, response, context, "live", "list-filters")
     return _render(request, "", context, status=status)
@@ -532,15 +245,27 @@ def inbox(request):
 @require_GET
 @permission_required("view_conversations")
 def line_inbox(request, line_pk):
-    line = access.line_or_404(request.user, line_pk)
-    return _inbox_response(request, line)
+    if request.htmx and request.htmx.target == "list-more":
+        return _inbox_response(request, access.line_or_404(request.user, line_pk))
+    # Every other answer shows or fingerprints the user's lines: the line comes from that read.
+    lines = lines_with_counts(request.user)
+    line = next((item for item in lines if item.pk == line_pk), None)
+    if line is None:
+        raise Http404("No such line.")
+    return _inbox_response(request, line, lines=lines)
 
 
 @require_GET
 @permission_required("view_conversations")
 def conversation_page(request, line_pk, pk):
-    line = access.line_or_404(request.user, line_pk)
-    conversation = _conversation_or_404(request.user, line, pk)
+    # The conversation and its line in one read: a 404 unless the user may see both.
+    conversation = get_object_or_404(
+        line_conversations(request.user, line_pk).select_related(
+            "contact", "assigned_to", "dashboard__connection"
+        ),
+        pk=pk,
+    )
+    line = conversation.dashboard
     if request.user.has_perm("accounts.work_inbox"):
         # Finance reading must not hide a new text from the agents.
         services.mark_read(conversation=conversation, user=request.user)
@@ -559,7 +284,7 @@ def earlier_messages(request, line_pk, pk):
     filters = ListFilterForm({"after": request.GET.get("before", "")})
     if not filters.is_valid() or not filters.cleaned_data["after"]:
         return HttpResponseBadRequest("This page link is not valid; reload the conversation.")
-    thread = _load_thread(request.user, line, conversation, before=filters.cleaned_data["after"])
+    thread = load_thread(request.user, line, conversation, before=filters.cleaned_data["after"])
     context = {
         "line": line,
         "conversation": conversation,
@@ -571,62 +296,13 @@ def earlier_messages(request, line_pk, pk):
         return _render(request, "thread-earlier", context)
     context.update(_base_context(request, line, ListFilterForm(), conversation))
     context.update(_conversation_context(request, line, conversation, thread))
-    context.update(lines=_lines(request.user), rows=[], filter_tags=list(line.tags.all()))
+    context.update(
+        lines=lines_with_counts(request.user), rows=[], filter_tags=list(line.tags.all())
+    )
     return _render(request, "", context)
 
 
 # --- live updates ---------------------------------------------------------------------------
-
-
-def _digest(*values) -> str:
-    return hashlib.blake2s(repr(values).encode(), digest_size=6).hexdigest()
-
-
-def _live_parts(request, line, conversation, filters, *, rows=None, lines=None, pending=None):
-    """A fingerprint per region, from the same indexed reads that draw it (no rendering).
-
-    `rows` (the first page, when already loaded) saves the list's own narrow read."""
-    user = request.user
-    if lines is None:
-        lines = _lines(user)
-    parts = {
-        "lines": _digest([(x.pk, x.unresolved, x.unread) for x in lines]),
-        "list": _rows_digest(rows)
-        if rows is not None
-        else _list_digest(user, line, filters.cleaned_data),
-    }
-    if conversation is not None:
-        convo = conversation
-        recent = list(
-            convo.messages.order_by("-sent_at", "-id").values_list(
-                "id", "status", "delivery_status", "failure_reason", "delivery_error"
-            )[:THREAD_SIZE]
-        )
-        payments = list(
-            access.payments_for(user)
-            .filter(dashboard=line, customer_phone=convo.contact.phone_number)
-            .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
-        )
-        contact = convo.contact
-        parts["thread"] = _digest(recent, convo.history_synced_at)
-        parts["status"] = _digest(
-            convo.is_resolved,
-            convo.is_archived,
-            convo.assigned_to_id,
-            contact.name,
-            contact.opted_out_at,
-            contact.is_blocked,
-            [t.pk for t in contact.tags.all()],
-            [(c.pk, c.status) for c in (pending if pending is not None else _pending(convo))],
-        )
-        parts["payments"] = _digest([(p.pk, _payment_state(p)) for p in payments])
-        parts["composer"] = _digest(contact.cannot_text_reason)
-    return parts
-
-
-def _live_token(request, line, conversation, filters, **known) -> str:
-    parts = _live_parts(request, line, conversation, filters, **known)
-    return ".".join(f"{key}-{value}" for key, value in sorted(parts.items()))
 
 
 @require_GET
@@ -638,7 +314,7 @@ def live(request, line_pk):
     conversation = None
     if request.GET.get("c", "").isdigit():
         conversation = get_object_or_404(
-            _line_conversations(request.user, line)
+            line_conversations(request.user, line)
             .select_related("contact", "assigned_to")
             .prefetch_related("contact__tags"),
             pk=int(request.GET["c"]),
@@ -648,15 +324,17 @@ def live(request, line_pk):
         return HttpResponseBadRequest("Unknown list filter.")
     token = request.GET.get("token", "")
     seen = dict(item.split("-", 1) for item in token.split(".") if "-" in item)
-    lines = _lines(request.user)
-    parts = _live_parts(request, line, conversation, filters, lines=lines)
+    lines = lines_with_counts(request.user)
+    parts = live_parts(request, line, conversation, filters, lines=lines)
     changed = [key for key, value in parts.items() if seen.get(key) != value]
     if not changed:
         return HttpResponse(status=204)
     context = _base_context(request, line, filters, conversation)
     context["lines"] = lines
     if "list" in changed:
-        rows, next_after = _list_rows(request.user, line, dict(filters.cleaned_data, after=None))
+        rows, next_after = list_rows(
+            request.user, line, dict(filters.cleaned_data, after=None), context["query"]
+        )
         context.update(rows=rows, next_after=next_after)
     token = ".".join(f"{key}-{value}" for key, value in sorted(parts.items()))
     context["live_url"] = _live_url(line, conversation, context["query"], token)
@@ -666,7 +344,7 @@ def live(request, line_pk):
     if "list" in changed:
         regions.append("conversation-list")
     if conversation is not None and {"thread", "status", "payments", "composer"} & set(changed):
-        thread = _load_thread(request.user, line, conversation)
+        thread = load_thread(request.user, line, conversation)
         context.update(_conversation_context(request, line, conversation, thread))
         regions += [
             name
@@ -689,32 +367,24 @@ def _load_for_action(request, line_pk, pk):
     return line, _conversation_or_404(request.user, line, pk)
 
 
-def _seen_parts(thread: Thread) -> dict:
-    """Parts of the guard's snapshot that the agent's own action just changed."""
-    return {
-        "r": "1" if thread.conversation.is_resolved else "0",
-        "p": _payments_part(thread.payments),
-    }
-
-
 def _after_action(request, line, conversation, region: str, notice: str, **extra) -> HttpResponse:
     """No-JS: back to the conversation with a notice. htmx: the region, others by event."""
     if not request.htmx:
         flash.success(request, notice)
         return redirect(_conversation_url(line, conversation, request.GET.urlencode()))
     conversation.refresh_from_db()
-    thread = _load_thread(request.user, line, conversation)
+    thread = load_thread(request.user, line, conversation)
     context = _base_context(request, line, _filter_form(request, line), conversation)
     context.update(_conversation_context(request, line, conversation, thread, **extra))
     context["notice"] = notice
     response = _render(request, region, context)
-    return _trigger(response, **{"inbox:seen": _seen_parts(thread)})
+    return _trigger(response, **{"inbox:seen": seen_parts(thread)})
 
 
 def _refused(request, line, conversation, region: str, status: int = 400, **extra):
     """Bad input or a refused action: the same region with the reason, what was typed kept."""
     if request.htmx:
-        thread = _load_thread(request.user, line, conversation)
+        thread = load_thread(request.user, line, conversation)
         context = _base_context(request, line, _filter_form(request, line), conversation)
         context.update(_conversation_context(request, line, conversation, thread, **extra))
         return _render(request, region, context, status=status)
@@ -723,7 +393,7 @@ def _refused(request, line, conversation, region: str, status: int = 400, **extr
 
 def _guard(request, line, conversation, changes: Changes, action: dict) -> HttpResponse:
     """Pause: show what changed since the agent looked, and offer to go ahead anyway."""
-    thread = _load_thread(request.user, line, conversation)
+    thread = load_thread(request.user, line, conversation)
     extra = {"changes": changes, "guarded_action": action}
     if action["region"] == "composer":
         form = ReplyForm(
@@ -766,7 +436,7 @@ def send(request, line_pk, pk):
     if not request.htmx:
         return redirect(_conversation_url(line, conversation, request.GET.urlencode()))
     conversation.refresh_from_db()
-    thread = _load_thread(request.user, line, conversation)
+    thread = load_thread(request.user, line, conversation)
     context = _base_context(request, line, _filter_form(request, line), conversation)
     context.update(_conversation_context(request, line, conversation, thread))
     response = _with_oob(request, _render(request, "composer", context), context, "thread-log")
@@ -925,7 +595,7 @@ def request_payment(request, line_pk, pk):
 
 
 def _action_context(request, line, conversation) -> dict:
-    thread = _load_thread(request.user, line, conversation)
+    thread = load_thread(request.user, line, conversation)
     context = _base_context(request, line, _filter_form(request, line), conversation)
     context.update(_conversation_context(request, line, conversation, thread))
     return context
@@ -986,7 +656,7 @@ def new_conversation(request, line_pk):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            existing = _line_conversations(request.user, line).filter(
+            existing = line_conversations(request.user, line).filter(
                 contact__phone_number=form.cleaned_data["phone_number"]
             )
             try:
@@ -1029,7 +699,7 @@ def new_conversation(request, line_pk):
     filters = ListFilterForm()
     context = _base_context(request, line, filters)
     context.update(
-        lines=_lines(request.user),
+        lines=lines_with_counts(request.user),
         filter_tags=list(line.tags.all()),
         new_form=form,
         contact_query=query,

@@ -1,19 +1,29 @@
-"""Small display helpers of the inbox templates."""
+"""Small display helpers of the inbox templates.
+
+The list and the thread repeat the same markup tens of times per page, so what a row or a
+message shows is worked out once in Python (`dress_rows`, `dress_messages`) instead of through
+filters, `{% url %}` and `{% with %}` in the loops: the template language costs microseconds
+per tag, and a page holds thousands of them.
+"""
 
 from datetime import datetime, timedelta
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_AP
+from django.utils.translation import gettext
 
 register = template.Library()
 
 
 @register.filter
-def since(moment: datetime | None) -> str:
+def since(moment: datetime | None, now: datetime | None = None) -> str:
     """A compact age for list rows: "now", "5m", "3h", "Mon", "Mar 3", "Mar 3, 2024"."""
     if moment is None:
         return ""
-    now = timezone.now()
+    now = now or timezone.now()
     age = now - moment
     if age < timedelta(minutes=1):
         return "now"
@@ -46,3 +56,99 @@ def day_label(moment: datetime) -> str:
 @register.filter
 def total_unread(lines) -> int:
     return sum(getattr(line, "unread", 0) or 0 for line in lines)
+
+
+# The few date formats of the list and the thread, written out: the same text as Django's
+# `date`/`time` filters (same translations), at a tenth of their cost.
+
+
+def clock(local: datetime) -> str:
+    """`local|time:"g:i A"`: "9:05 PM"."""
+    hour = local.hour
+    half = gettext("PM") if hour > 11 else gettext("AM")
+    return f"{hour % 12 or 12}:{local.minute:02d} {half}"
+
+
+def _ap_time(local: datetime) -> str:
+    """Django's "P": "1 a.m.", "1:30 p.m.", "midnight", "noon"."""
+    hour, minute = local.hour, local.minute
+    if minute == 0 and hour == 0:
+        return gettext("midnight")
+    if minute == 0 and hour == 12:
+        return gettext("noon")
+    twelve = hour % 12 or 12
+    short = f"{twelve}:{minute:02d}" if minute else str(twelve)
+    return f"{short} {gettext('p.m.') if hour > 11 else gettext('a.m.')}"
+
+
+def ap_stamp(local: datetime, *, year: bool = True) -> str:
+    """`local|date:"N j, Y, P"` ("Nov. 27, 2026, 10:05 a.m."), or "N j, P" without the year."""
+    day = f"{MONTHS_AP[local.month]} {local.day}"
+    if year:
+        return f"{day}, {local.year:04d}, {_ap_time(local)}"
+    return f"{day}, {_ap_time(local)}"
+
+
+def url_pattern(name: str, *args) -> str:
+    """`reverse()` once for a whole list: the last argument, an id, becomes `{}`."""
+    slot = 2_147_483_647
+    return reverse(name, args=[*args, slot]).replace(str(slot), "{}")
+
+
+def dress_rows(rows, line, query: str = "") -> None:
+    """What each row of the conversation list shows, as plain attributes."""
+    pattern = url_pattern("conversations:conversation", line.pk)
+    suffix = f"?{query}" if query else ""
+    now = timezone.now()
+    zone = timezone.get_current_timezone()
+    for row in rows:
+        row.href = pattern.format(row.pk) + suffix
+        row.contact_name = row.contact.name
+        at = row.last_message_at
+        if at is not None:
+            local = at.astimezone(zone)
+            row.at_iso = local.isoformat()  # |date:"c"
+            row.at_title = ap_stamp(local)
+        else:
+            row.at_iso = row.at_title = ""
+        row.age = since(at, now)
+        waiting = row.waiting_since
+        if waiting is not None:
+            row.waiting_title = ap_stamp(waiting.astimezone(zone), year=False)
+            row.waiting_age = since(waiting, now)
+        assignee = row.assigned_to
+        if assignee is not None:
+            row.assignee_name = assignee.display_name
+            row.assignee_initial = row.assignee_name[:1].upper()
+
+
+def dress_messages(messages, line, conversation) -> None:
+    """What each text of the thread shows, as plain attributes (see the thread-entries partial).
+
+    `message.local_at` must be set (the thread's day headings already need it)."""
+    contact_name = conversation.contact.name
+    for message in messages:
+        sent = message.direction == "S"
+        message.css = f"msg {'msg-out' if sent else 'msg-in'} msg-{message.status}"
+        if sent:
+            message.who = f"{message.sender_name or 'Your team'} sent"
+        else:
+            message.who = f"{contact_name} wrote"
+        message.body_html = linebreaksbr(message.body, autoescape=True) if message.body else ""
+        message.at_iso = message.local_at.isoformat()
+        message.at_clock = clock(message.local_at)
+        if not sent:
+            message.state = ""
+        elif message.status == "failed":
+            message.state = "failed"
+            message.retry_url = reverse(
+                "conversations:retry", args=[line.pk, conversation.pk, message.pk]
+            )
+        elif message.status in ("pending", "sending"):
+            message.state = "sending"
+        elif message.status == "unknown":
+            message.state = "unknown"
+        elif message.delivery_status in ("delivered", "error"):
+            message.state = message.delivery_status
+        else:
+            message.state = "sent"

@@ -1,0 +1,140 @@
+"""Fingerprints of what the inbox shows, for conditional polling: the page carries one token
+per region, and a poll answers 204 while each region's fingerprint is unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from textdesk.accounts import access
+from textdesk.contacts.models import Contact
+from textdesk.conversations import services
+from textdesk.conversations.guard import payment_state
+from textdesk.conversations.listing import PAGE_SIZE, lines_with_counts, list_query
+from textdesk.conversations.threads import PAYMENTS_SHOWN, THREAD_SIZE
+
+# What a list row shows; the live fingerprint of the list is built from exactly these.
+ROW_FIELDS = (
+    "id",
+    "last_message_at",
+    "last_message_preview",
+    "last_message_direction",
+    "is_unread",
+    "is_resolved",
+    "is_archived",
+    "assigned_to_id",
+    "waiting_since",
+    "contact_id",
+    "contact__first_name",
+    "contact__last_name",
+    "contact__display_name",
+    "contact__phone_number",
+    "contact__opted_out_at",
+    "contact__is_blocked",
+)
+
+
+def rows_digest(rows) -> str:
+    return digest(
+        [
+            (
+                r.pk,
+                r.last_message_at,
+                r.last_message_preview,
+                r.last_message_direction,
+                r.is_unread,
+                r.is_resolved,
+                r.is_archived,
+                r.assigned_to_id,
+                r.waiting_since,
+                r.contact_id,
+                r.contact.first_name,
+                r.contact.last_name,
+                r.contact.display_name,
+                r.contact.phone_number,
+                r.contact.opted_out_at,
+                r.contact.is_blocked,
+                sorted(t.pk for t in r.tag_list),
+            )
+            for r in rows
+        ]
+    )
+
+
+def list_digest(user, line, filters: dict) -> str:
+    """The first page's fingerprint from two narrow reads, without building rows."""
+    first_page = dict(filters, after=None)
+    values = list(list_query(user, line, first_page).values_list(*ROW_FIELDS)[:PAGE_SIZE])
+    tags = defaultdict(list)
+    links = Contact.tags.through.objects.filter(contact_id__in=[v[9] for v in values])
+    for contact_id, tag_id in links.values_list("contact_id", "tag_id"):
+        tags[contact_id].append(tag_id)
+    return digest([(*v, sorted(tags[v[9]])) for v in values])
+
+
+def digest(*values) -> str:
+    return hashlib.blake2s(repr(values).encode(), digest_size=6).hexdigest()
+
+
+def live_parts(
+    request, line, conversation, filters, *, rows=None, lines=None, pending=None, **known
+):
+    """A fingerprint per region, from the same indexed reads that draw it (no rendering).
+
+    What the caller already loaded saves its read: `rows` (the first page of the list),
+    `lines`, `pending`, `thread` (the newest window of the open thread) and the contact's
+    `tags`. Each gives exactly the values the read would."""
+    user = request.user
+    if lines is None:
+        lines = lines_with_counts(user)
+    parts = {
+        "lines": digest([(x.pk, x.unresolved, x.unread) for x in lines]),
+        "list": rows_digest(rows)
+        if rows is not None
+        else list_digest(user, line, filters.cleaned_data),
+    }
+    if conversation is not None:
+        convo = conversation
+        thread = known.get("thread")
+        if thread is not None:
+            recent = [
+                (m.pk, m.status, m.delivery_status, m.failure_reason, m.delivery_error)
+                for m in reversed(thread.messages)
+            ]
+            payments = thread.payments[::-1]
+        else:
+            recent = list(
+                convo.messages.order_by("-sent_at", "-id").values_list(
+                    "id", "status", "delivery_status", "failure_reason", "delivery_error"
+                )[:THREAD_SIZE]
+            )
+            payments = list(
+                access.payments_for(user)
+                .filter(dashboard=line, customer_phone=convo.contact.phone_number)
+                .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
+            )
+        if pending is None:
+            pending = services.pending_changes(convo)
+        contact = convo.contact
+        tags = known.get("tags")
+        if tags is None:
+            tags = contact.tags.all()
+        parts["thread"] = digest(recent, convo.history_synced_at)
+        parts["status"] = digest(
+            convo.is_resolved,
+            convo.is_archived,
+            convo.assigned_to_id,
+            contact.name,
+            contact.opted_out_at,
+            contact.is_blocked,
+            [t.pk for t in tags],
+            [(c.pk, c.status) for c in pending],
+        )
+        parts["payments"] = digest([(p.pk, payment_state(p)) for p in payments])
+        parts["composer"] = digest(contact.cannot_text_reason)
+    return parts
+
+
+def live_token(request, line, conversation, filters, **known) -> str:
+    parts = live_parts(request, line, conversation, filters, **known)
+    return ".".join(f"{key}-{value}" for key, value in sorted(parts.items()))
