@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 
 from textdesk.contacts.phones import format_phone
 
@@ -65,6 +66,27 @@ class Group(models.Model):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet):
+    def matching(self, query: str):
+        """Partial match on name or number; every word must match. A word of digits and
+        punctuation ("(423)", "555-98") is a number and looks at numbers only."""
+        match = Q()
+        for term in query.split():
+            digits = "".join(ch for ch in term if ch.isdigit())
+            if digits and not any(ch.isalpha() for ch in term):
+                match &= Q(phone_number__contains=digits)
+                continue
+            term_match = (
+                Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(display_name__icontains=term)
+            )
+            if digits:
+                term_match |= Q(phone_number__contains=digits)
+            match &= term_match
+        return self.filter(match)
+
+
 class Contact(models.Model):
     """A person texting one line, keyed by 10-digit phone number within the line."""
 
@@ -95,6 +117,8 @@ class Contact(models.Model):
     groups = models.ManyToManyField(Group, blank=True, related_name="contacts")
     synced_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

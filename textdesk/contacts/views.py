@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,15 +20,7 @@ def contact_list(request):
     )
     query = request.GET.get("q", "").strip()
     if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        match = (
-            Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(display_name__icontains=query)
-        )
-        if digits:
-            match |= Q(phone_number__contains=digits)
-        contacts = contacts.filter(match)
+        contacts = contacts.matching(query)
     line_id = request.GET.get("line", "")
     if line_id.isdigit():
         contacts = contacts.filter(dashboard_id=int(line_id))

@@ -684,15 +684,10 @@ def new_conversation(request, line_pk):
     query = " ".join(request.GET.get("q", "").split())[:100]
     contacts = []
     if query:
-        match = Q(first_name__icontains=query) | Q(last_name__icontains=query)
-        match |= Q(display_name__icontains=query)
-        digits = "".join(ch for ch in query if ch.isdigit())
-        if digits:
-            match |= Q(phone_number__contains=digits)
         contacts = list(
             access.contacts_for(request.user)
             .filter(dashboard=line)
-            .filter(match)
+            .matching(query)
             .annotate(conversation_pk=Subquery(_conversation_pk()))
             .order_by("first_name", "last_name", "id")[:10]
         )
