@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from textdesk.contacts.phones import format_phone
 
@@ -86,6 +87,13 @@ class Payment(models.Model):
         self.not_before = None
         self.save(update_fields=["status", "failure_reason", "not_before"])
 
+    # Open: not paid or canceled in Text Request, and not failed on its way there.
+    OPEN_STATUSES = ("", "Sent")
+    OPEN = Q(textrequest_payment_status__in=OPEN_STATUSES) & ~Q(status="failed")
+
     @property
     def is_open(self) -> bool:
-        return self.textrequest_payment_status in {"", "Sent"} and self.status != self.Status.FAILED
+        return (
+            self.textrequest_payment_status in self.OPEN_STATUSES
+            and self.status != self.Status.FAILED
+        )

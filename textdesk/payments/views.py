@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,8 +12,9 @@ from textdesk.accounts.decorators import permission_required
 from textdesk.contacts.phones import InvalidPhoneNumber
 from textdesk.payments import services
 from textdesk.payments.forms import PaymentRequestForm
+from textdesk.payments.models import Payment
 
-OPEN = Q(textrequest_payment_status__in=["", "Sent"]) & ~Q(status="failed")
+OPEN = Payment.OPEN
 STATES = {
     "open": OPEN,
     "past_due": OPEN & Q(is_past_due=True),
@@ -81,11 +83,14 @@ def payment_new(request):
     return render(request, "payments/payment_new.html", {"form": form})
 
 
-def _payment_context(request, pk):
-    payment = get_object_or_404(
+def _payment_or_404(request, pk):
+    return get_object_or_404(
         access.payments_for(request.user).select_related("dashboard", "contact", "created_by"),
         pk=pk,
     )
+
+
+def _card_context(payment) -> dict:
     in_flight = payment.status in {
         payment.Status.PENDING,
         payment.Status.SENDING,
@@ -100,20 +105,20 @@ def payment_detail(request, pk):
     template = "payments/payment_detail.html"
     if request.htmx:
         template += "#payment-card"
-    return render(request, template, _payment_context(request, pk))
+    return render(request, template, _card_context(_payment_or_404(request, pk)))
 
 
 @permission_required("request_payments")
 @require_POST
 def payment_action(request, pk, action):
-    context = _payment_context(request, pk)
+    payment = _payment_or_404(request, pk)
     if action not in ACTIONS:
-        return render(request, "payments/payment_detail.html", context, status=404)
+        raise Http404("No such payment action.")
     service, permission, done = ACTIONS[action]
     if not request.user.has_perm(f"accounts.{permission}"):
         raise PermissionDenied
     try:
-        service(payment=context["payment"], user=request.user)
+        service(payment=payment, user=request.user)
     except services.PaymentActionRefused as exc:
         messages.error(request, exc.reason)
         status = 400
@@ -121,6 +126,7 @@ def payment_action(request, pk, action):
         messages.success(request, done)
         status = 200
     if request.htmx:
-        context = _payment_context(request, pk)
+        # Read again: the service changed the payment and queued its change.
+        context = _card_context(_payment_or_404(request, pk))
         return render(request, "payments/payment_detail.html#payment-card", context, status=status)
     return redirect("payments:detail", pk=pk)
