@@ -225,6 +225,10 @@ TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+# The follow-up queue: open requests older than this many days without their reminder, and
+# the pace of bulk reminders per account (a fifth of Text Request's 100 calls a minute).
+TEXTDESK_FOLLOW_UP_DAYS = int(os.environ.get("TEXTDESK_FOLLOW_UP_DAYS", "3"))
+TEXTDESK_BULK_REMINDERS_PER_MINUTE = int(os.environ.get("TEXTDESK_BULK_REMINDERS_PER_MINUTE", "20"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

@@ -53,7 +53,7 @@ EVERY = {
     SyncState.Resource.TAGS: timedelta(minutes=15),
     SyncState.Resource.FIELDS: timedelta(minutes=15),
     SyncState.Resource.GROUPS: timedelta(minutes=15),
-    SyncState.Resource.PAYMENTS: timedelta(minutes=5),
+    SyncState.Resource.PAYMENTS: timedelta(0),  # every cycle; payments/sync.py reads little
 }
 CONTACTS_FULL_EVERY = timedelta(hours=6)
 DASHBOARDS_EVERY = timedelta(minutes=15)

@@ -51,12 +51,20 @@ class Payment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # When textdesk first saw it paid or canceled (Text Request gives no such date); empty for
+    # payments that were already closed when first read.
+    closed_at = models.DateTimeField(null=True, blank=True)
     # The outbox: attempts made, when the last one started, and the earliest next step.
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
 
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
+    # Text Request's spellings (the real service also says MarkedAsPaid and Cancelled).
+    PAID_STATUSES = ("Paid", "MarkedAsPaid")
+    CANCELED_STATUSES = ("Canceled", "Cancelled")
+    PAID = Q(textrequest_payment_status__in=PAID_STATUSES)
+    CANCELED = Q(textrequest_payment_status__in=CANCELED_STATUSES)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -67,6 +75,11 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["dashboard", "customer_phone"], name="payment_phone"),
+            # The finance list's sort orders, paged by keyset on (column, id).
+            models.Index(fields=["requested_at", "id"], name="payment_requested"),
+            models.Index(fields=["amount_requested", "id"], name="payment_amount"),
+            models.Index(fields=["recipient", "id"], name="payment_customer"),
+            models.Index(fields=["textrequest_payment_status", "id"], name="payment_state"),
             models.Index(
                 fields=["status", "not_before"],
                 name="payment_outbox",
@@ -80,6 +93,21 @@ class Payment(models.Model):
     @property
     def formatted_phone(self) -> str:
         return format_phone(self.customer_phone)
+
+    @property
+    def customer_name(self) -> str:
+        """The contact's name here, else Text Request's, else the number."""
+        if self.contact_id and self.contact:
+            return self.contact.name
+        return self.recipient or self.formatted_phone
+
+    @property
+    def is_paid(self) -> bool:
+        return self.textrequest_payment_status in self.PAID_STATUSES
+
+    @property
+    def is_canceled(self) -> bool:
+        return self.textrequest_payment_status in self.CANCELED_STATUSES
 
     def mark_failed(self, reason: str) -> None:
         self.status = self.Status.FAILED

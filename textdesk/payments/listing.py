@@ -1,0 +1,168 @@
+"""The finance list: one filter (from ``PaymentFilterForm``) applied the same way by the list,
+its summary, its charts and its CSV export, and keyset paging in four sort orders.
+
+Each sort is ``(column, id)`` with an index of the same shape (``payment_requested``,
+``payment_amount``, ``payment_customer``, ``payment_state``), so a page is an index range scan
+at any depth, never OFFSET. NULLs sort as PostgreSQL's indexes hold them: first when
+descending, last when ascending.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from textdesk.contacts.models import Contact
+from textdesk.payments.forms import PaymentFilterForm
+from textdesk.payments.models import Payment
+
+PAGE_SIZE = 50
+
+STATES = {
+    "open": Payment.OPEN,
+    "past_due": Payment.OPEN & Q(is_past_due=True),
+    "paid": Payment.PAID,
+    "canceled": Payment.CANCELED,
+    "failed": Q(status=Payment.Status.FAILED),
+}
+SORT_COLUMNS = {
+    "date": "requested_at",
+    "amount": "amount_requested",
+    "customer": "recipient",
+    "state": "textrequest_payment_status",
+}
+# Beyond this many contacts matching a name, search by a join instead of a list of ids.
+MAX_CONTACT_IDS = 2000
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def apply_filters(payments: QuerySet[Payment], filters: dict) -> QuerySet[Payment]:
+    """The payments matching the filter's valid fields (see ``PaymentFilterForm.filters``)."""
+    if state := filters.get("state"):
+        payments = payments.filter(STATES[state])
+    if line := filters.get("line"):
+        payments = payments.filter(dashboard=line)
+    if requester := filters.get("requester"):
+        if requester == PaymentFilterForm.IN_TEXT_REQUEST:
+            payments = payments.filter(created_by__isnull=True)
+        else:
+            payments = payments.filter(created_by_id=int(requester))
+    tz = timezone.get_current_timezone()
+    if start := filters.get("requested_from"):
+        payments = payments.filter(requested_at__gte=datetime.combine(start, time.min, tz))
+    if end := filters.get("requested_to"):
+        day_after = datetime.combine(end + timedelta(days=1), time.min, tz)
+        payments = payments.filter(requested_at__lt=day_after)
+    if (low := filters.get("amount_min")) is not None:
+        payments = payments.filter(amount_requested__gte=low)
+    if (high := filters.get("amount_max")) is not None:
+        payments = payments.filter(amount_requested__lte=high)
+    if query := (filters.get("q") or "").strip():
+        payments = payments.filter(search(query))
+    return payments
+
+
+def search(query: str) -> Q:
+    """Every word must match the customer's name (ours or Text Request's), phone or reference."""
+    match = Q()
+    for word in query.split()[:5]:
+        digits = "".join(ch for ch in word if ch.isdigit())
+        term = Q(recipient__icontains=word) | Q(reference_number__icontains=word)
+        if digits and len(digits) >= 3:
+            term |= Q(customer_phone__contains=digits)
+        contacts = Contact.objects.matching(word).values("pk")
+        term |= Q(contact__in=contacts)
+        match &= term
+    return match
+
+
+def order(payments: QuerySet[Payment], sort: str, direction: str) -> QuerySet[Payment]:
+    column = SORT_COLUMNS.get(sort, "requested_at")
+    if direction == "asc":
+        return payments.order_by(F(column).asc(nulls_last=True), "id")
+    return payments.order_by(F(column).desc(nulls_first=True), "-id")
+
+
+def after(payments: QuerySet[Payment], sort: str, direction: str, cursor: str):
+    """Rows after the cursor in the order of ``order``."""
+    column = SORT_COLUMNS.get(sort, "requested_at")
+    value, pk = decode_cursor(cursor, column)
+    if direction == "asc":
+        if value is None:
+            return payments.filter(**{f"{column}__isnull": True, "id__gt": pk})
+        return payments.filter(
+            Q(**{f"{column}__gt": value})
+            | Q(**{column: value, "id__gt": pk})
+            | Q(**{f"{column}__isnull": True})
+        )
+    if value is None:
+        return payments.filter(
+            Q(**{f"{column}__isnull": True, "id__lt": pk}) | Q(**{f"{column}__isnull": False})
+        )
+    return payments.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
+
+
+def page(
+    payments: QuerySet[Payment], *, sort: str, direction: str, cursor: str = "", size=PAGE_SIZE
+):
+    """One page: (rows, the cursor of the next page or '')."""
+    ordered = order(payments, sort, direction)
+    if cursor:
+        ordered = after(ordered, sort, direction, cursor)
+    rows = list(ordered[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode_cursor(rows[-1], sort) if more and rows else ""
+    return rows, next_cursor
+
+
+def chunks(payments: QuerySet[Payment], *, sort: str, direction: str, size: int = 1000):
+    """Every row in order, a keyset page at a time (constant memory for exports)."""
+    cursor = ""
+    while True:
+        rows, cursor = page(payments, sort=sort, direction=direction, cursor=cursor, size=size)
+        yield from rows
+        if not cursor:
+            return
+
+
+def encode_cursor(payment: Payment, sort: str) -> str:
+    value = getattr(payment, SORT_COLUMNS.get(sort, "requested_at"))
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = str(value)
+    raw = json.dumps([value, payment.pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, column: str):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        if not isinstance(pk, int):
+            raise BadCursor
+        if value is None:
+            return None, pk
+        if column == "requested_at":
+            parsed = parse_datetime(value)
+            if parsed is None:
+                raise BadCursor
+            return parsed, pk
+        if column == "amount_requested":
+            return Decimal(value), pk
+        if not isinstance(value, str):
+            raise BadCursor
+        return value, pk
+    except (ValueError, TypeError, binascii.Error, InvalidOperation, json.JSONDecodeError):
+        raise BadCursor("This page link is no longer valid; start from the first page.") from None
