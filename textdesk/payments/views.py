@@ -173,32 +173,50 @@ def payment_export(request):
     return response
 
 
+def _batch_since(request) -> datetime:
+    """Progress counts this user's batches since the first one still running (or the last
+    hour's)."""
+    since = request.session.get("reminders_since")
+    return datetime.fromisoformat(since) if since else timezone.now() - timedelta(hours=1)
+
+
+def _batch_active(request) -> bool:
+    since = request.session.get("reminders_since")
+    if not since:
+        return False
+    mine = access.payments_for(request.user)
+    return followup.progress(mine, since=datetime.fromisoformat(since)).active
+
+
 @permission_required("manage_payments")
 @require_http_methods(["GET", "POST"])
 def follow_up(request):
     payments = followup.queue(access.payments_for(request.user))
-    form = FollowUpForm(request.POST or None)
+    form = FollowUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             chosen = payments
             if not form.cleaned_data.get("everything"):
                 chosen = payments.filter(pk__in=form.cleaned_data["payments"])
+            started = timezone.now()
             outcome = followup.send_reminders(chosen, user=request.user)
             if outcome.queued:
-                request.session["reminders_since"] = timezone.now().isoformat()
-            messages.success(
-                request,
-                f"{outcome.queued} reminder{'s' if outcome.queued != 1 else ''} queued"
-                + (f"; {outcome.skipped} already reminded or closed." if outcome.skipped else "."),
-            )
-            if not request.htmx:
-                return redirect("payments:follow_up")
+                if not _batch_active(request):
+                    request.session["reminders_since"] = started.isoformat()
+                plural = "s" if outcome.queued != 1 else ""
+                skipped = (
+                    f"; {outcome.skipped} already reminded or closed" if outcome.skipped else ""
+                )
+                messages.success(request, f"{outcome.queued} reminder{plural} queued{skipped}.")
+            else:
+                messages.info(
+                    request, "No reminder queued: those payments were already reminded or closed."
+                )
         else:
             messages.error(request, " ".join(form.non_field_errors()))
-            if not request.htmx:
-                return redirect("payments:follow_up")
-    since = request.session.get("reminders_since")
-    since_at = datetime.fromisoformat(since) if since else timezone.now() - timedelta(hours=1)
+        if not request.htmx:
+            return redirect("payments:follow_up")
+    since_at = _batch_since(request)
     context = {
         "rows": list(
             payments.select_related("dashboard", "contact", "created_by").order_by(
