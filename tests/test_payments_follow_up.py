@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from tests.conftest import make_user
 from tests.textrequest_helpers import calls, connect, lines_of
-from textdesk.dashboards.models import Change
-from textdesk.dashboards.outbox import STALE_SENDING, sweep_changes
+from textdesk.outbox.changes import STALE_SENDING, sweep_changes
+from textdesk.outbox.models import Change
 from textdesk.payments import followup, services
 from textdesk.payments.models import Payment
 
@@ -107,11 +107,14 @@ def test_reminders_are_paced_and_an_agent_is_not_held_up(world):
         .values_list("not_before", flat=True)
     )  # fmt: skip
     assert [(d - now).total_seconds() for d in due] == [3.0, 6.0]
+    # Bulk reminders call at sync priority: they never take the reserve kept for people.
+    assert set(Change.objects.values_list("priority", flat=True)) == {"sync"}
     # An agent's own reminder on the young payment is queued without a wait.
     young.refresh_from_db()
     mine = services.send_reminder(payment=young, user=fran)
     mine.refresh_from_db()
     assert mine.not_before is None
+    assert mine.priority == "interactive"
     assert mine.status == Change.Status.DONE
     # A second batch queues behind the first, not on top of it.
     later = services.request_payment(
@@ -156,3 +159,26 @@ def test_nothing_picked_is_a_clear_message(client, world):
     bad = client.post(reverse("payments:follow_up"), {"payment": "x"}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 400
     assert not Change.objects.exists()
+
+
+def test_a_bulk_reminder_held_by_the_limiter_waits_without_failing(world, monkeypatch):
+    from textdesk.textrequest import errors
+    from textdesk.textrequest.client import TextRequestClient
+
+    account, line, fran, old, young = world
+
+    def busy(self, *args, **kwargs):
+        raise errors.LimiterBusy(2.0, operation="SendPaymentReminder")
+
+    monkeypatch.setattr(TextRequestClient, "send_payment_reminder", busy)
+    followup.send_reminders(followup.queue(Payment.objects.filter(pk=old[0].pk)), user=fran)
+    for _ in range(20):  # far more than the outbox's attempts for a person's action
+        run_due(rounds=1)
+    change = Change.objects.get(payment=old[0])
+    assert change.status == Change.Status.PENDING
+    assert change.attempts == 0
+    monkeypatch.undo()
+    run_due()
+    change.refresh_from_db()
+    assert change.status == Change.Status.DONE
+    assert reminder_texts(account) == {old[0].customer_phone: 1}

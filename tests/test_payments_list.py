@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import make_conversation, make_line, make_user
-from textdesk.dashboards.models import Change
+from textdesk.outbox.models import Change
 from textdesk.payments import listing
 from textdesk.payments.models import Payment
 

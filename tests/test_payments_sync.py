@@ -10,8 +10,8 @@ from django.utils import timezone
 from tests.conftest import make_user
 from tests.textrequest_helpers import calls, connect, lines_of, seeded_account
 from textdesk.dashboards.models import SyncState
-from textdesk.dashboards.sync import run_sync
 from textdesk.payments.models import Payment
+from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

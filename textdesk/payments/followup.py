@@ -3,14 +3,20 @@ and sending those reminders in bulk without crowding out agents.
 
 Each reminder is an ordinary ``remind_payment`` change queued by ``services.send_reminder``
 (the unique constraint ``one_payment_action`` holds one reminder per payment, so pressing the
-button twice, or two people pressing it, queues each reminder once). A batch is spread out:
-each change gets a ``not_before`` a few seconds after the previous bulk reminder of the same
-account, so the interactive task does nothing until then and the outbox sweeper (every 15 s)
-sends the changes that came due. At the default pace (``TEXTDESK_BULK_REMINDERS_PER_MINUTE``,
-20) a batch takes at most a fifth of the account's 100 calls a minute, and agents' own actions,
-queued without a ``not_before``, go straight through. A worker that dies mid-batch loses
-nothing: the rows are in the database and the sweeper picks them up; a reminder repeated after
-an unknown outcome is answered "already sent", which counts as done.
+button twice, or two people pressing it, queues each reminder once). Two things keep a batch
+from starving agents:
+
+- **pace**: each change gets a ``not_before`` a few seconds after the previous bulk reminder
+  of the same account, so its task does nothing until then and the outbox sweeper (every
+  15 s) sends the changes that came due; at the default ``TEXTDESK_BULK_REMINDERS_PER_MINUTE``
+  (20) a batch uses at most a fifth of the account's 100 calls a minute;
+- **priority**: the changes are queued at ``priority="sync"``, so their calls never take the
+  share of the window the limiter keeps for people, and a reminder held back by the limiter
+  waits for a slot instead of failing.
+
+A worker that dies mid-batch loses nothing: the rows are in the database and the sweeper picks
+them up; a reminder repeated after an unknown outcome is answered "already sent", which counts
+as done.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from textdesk.dashboards.models import Change
+from textdesk.outbox.models import Change
 from textdesk.payments import services
 from textdesk.payments.models import Payment
 
@@ -41,7 +47,7 @@ def pace() -> timedelta:
 
 def _reminders(status: list[str]):
     return Change.objects.filter(
-        payment=OuterRef("pk"), kind=Change.Kind.REMIND_PAYMENT, status__in=status
+        payment=OuterRef("pk"), kind=services.REMIND_PAYMENT, status__in=status
     )
 
 
@@ -90,13 +96,13 @@ def send_reminders(payments: QuerySet[Payment], *, user, now=None) -> Outcome:
                 # After the last bulk reminder of this account still waiting, or now.
                 latest = Change.objects.filter(
                     dashboard__connection_id=connection_id,
-                    kind=Change.Kind.REMIND_PAYMENT,
+                    kind=services.REMIND_PAYMENT,
                     status=Change.Status.PENDING,
                     payload__batch=BATCH_KEY,
                 ).aggregate(at=Max("not_before"))["at"]
                 slots[connection_id] = max(now, latest + step) if latest else now
             try:
-                change = services.send_reminder(payment=payment, user=user)
+                change = services.send_reminder(payment=payment, user=user, priority="sync")
             except services.PaymentActionRefused:
                 outcome.skipped += 1
                 continue
@@ -134,7 +140,7 @@ def progress(payments: QuerySet[Payment], *, since) -> Progress:
     S = Change.Status
     counts = Change.objects.filter(
         payment__in=payments.values("pk"),
-        kind=Change.Kind.REMIND_PAYMENT,
+        kind=services.REMIND_PAYMENT,
         payload__batch=BATCH_KEY,
         created_at__gte=since,
     ).aggregate(

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from textdesk.dashboards.models import Change
+from textdesk.outbox.models import Change
 from textdesk.payments.models import Payment
+from textdesk.payments.services import CANCEL_PAYMENT, MARK_PAID, REMIND_PAYMENT
 
 ACTIONS = {
-    Change.Kind.REMIND_PAYMENT: ("Reminder queued", "Reminder sent", "Reminder failed"),
-    Change.Kind.CANCEL_PAYMENT: ("Cancellation queued", "Canceled", "Cancellation failed"),
-    Change.Kind.MARK_PAID: ("Mark paid queued", "Marked paid", "Mark paid failed"),
+    REMIND_PAYMENT: ("Reminder queued", "Reminder sent", "Reminder failed"),
+    CANCEL_PAYMENT: ("Cancellation queued", "Canceled", "Cancellation failed"),
+    MARK_PAID: ("Mark paid queued", "Marked paid", "Mark paid failed"),
 }
 
 
@@ -50,7 +51,7 @@ def events(payment: Payment) -> list[Event]:
         queued, done, failed = ACTIONS[change.kind]
         by = change.created_by.display_name if change.created_by_id else ""
         if change.status == Change.Status.DONE:
-            tone = "ok" if change.kind == Change.Kind.MARK_PAID else ""
+            tone = "ok" if change.kind == MARK_PAID else ""
             found.append(Event(change.done_at, done, by=by, tone=tone))
         elif change.status == Change.Status.FAILED:
             found.append(Event(change.done_at or change.created_at, failed, by=by,
@@ -59,9 +60,9 @@ def events(payment: Payment) -> list[Event]:
             found.append(
                 Event(change.created_at, queued, by=by, detail="On its way to Text Request")
             )
-        if change.kind == Change.Kind.REMIND_PAYMENT and change.status != Change.Status.FAILED:
+        if change.kind == REMIND_PAYMENT and change.status != Change.Status.FAILED:
             reminded = True
-        if change.kind != Change.Kind.REMIND_PAYMENT and change.status == Change.Status.DONE:
+        if change.kind != REMIND_PAYMENT and change.status == Change.Status.DONE:
             closed = True
     if payment.reminder_was_sent and not reminded:
         found.append(Event(payment.reminder_sent_at, "Reminder sent", detail="From Text Request"))

@@ -7,20 +7,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.charts import bar_chart, grouped_bar_chart
-from textdesk.contacts.phones import InvalidPhoneNumber
+from textdesk.dashboards.models import Dashboard
 from textdesk.payments import export, followup, listing, services, summary, timeline
 from textdesk.payments import sync as payments_sync
 from textdesk.payments.forms import FollowUpForm, PaymentFilterForm, PaymentRequestForm
+from textdesk.payments.models import Payment
+from textdesk.phones import InvalidPhoneNumber
 
 ACTIONS = {
     # action → (service, permission, what the flash says)
     "remind": (services.send_reminder, "request_payments", "Reminder queued."),
     "cancel": (services.cancel_payment, "request_payments", "Cancellation queued."),
     "mark_paid": (services.mark_paid, "manage_payments", "Marked paid; syncing to Text Request."),
+    "again": (services.request_again, "request_payments", "Sending the request again."),
 }
 # Filter fields kept in links (the cursor and the page are not).
 FILTER_FIELDS = [
@@ -37,13 +39,13 @@ def _filtered(request):
     """The user's payments under the query string's filter: (form, queryset, sort, direction).
 
     Agents see their lines' payments; Finance and Admin every line's."""
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     requesters = User.objects.filter(is_active=True).order_by("first_name", "username")
     form = PaymentFilterForm(
         request.GET if request.GET else None, lines=lines, requesters=requesters
     )
     filters = form.filters
-    payments = listing.apply_filters(access.payments_for(request.user), filters)
+    payments = listing.apply_filters(Payment.objects.for_user(request.user), filters)
     return form, payments, filters.get("sort", "date"), filters.get("dir", "desc")
 
 
@@ -184,14 +186,14 @@ def _batch_active(request) -> bool:
     since = request.session.get("reminders_since")
     if not since:
         return False
-    mine = access.payments_for(request.user)
+    mine = Payment.objects.for_user(request.user)
     return followup.progress(mine, since=datetime.fromisoformat(since)).active
 
 
 @permission_required("manage_payments")
 @require_http_methods(["GET", "POST"])
 def follow_up(request):
-    payments = followup.queue(access.payments_for(request.user))
+    payments = followup.queue(Payment.objects.for_user(request.user))
     form = FollowUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
@@ -223,7 +225,7 @@ def follow_up(request):
                 "requested_at", "id"
             )[:500]
         ),
-        "progress": followup.progress(access.payments_for(request.user), since=since_at),
+        "progress": followup.progress(Payment.objects.for_user(request.user), since=since_at),
         "days": followup.follow_up_days(),
         "per_minute": round(60 / followup.pace().total_seconds()),
     }
@@ -237,7 +239,7 @@ def follow_up(request):
 @permission_required("request_payments")
 @require_http_methods(["GET", "POST"])
 def payment_new(request):
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     form = PaymentRequestForm(request.POST or None, lines=lines)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -262,7 +264,7 @@ def payment_new(request):
 
 def _payment_or_404(request, pk):
     return get_object_or_404(
-        access.payments_for(request.user).select_related(
+        Payment.objects.for_user(request.user).select_related(
             "dashboard__connection", "contact__conversation", "created_by"
         ),
         pk=pk,
