@@ -1,7 +1,7 @@
 """The finance summary against a hand-computed fixture: totals, aging edges, median days to
 pay, collection rate, collected per month, totals per line and per requester."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,8 @@ from textdesk.payments import summary
 from textdesk.payments.models import Payment
 
 NY = ZoneInfo("America/New_York")
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=NY)
+# 3 pm in New York, kept in UTC so that adding days is adding 24-hour days (DST ends Nov 1).
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=NY).astimezone(UTC)
 _ids = iter(range(1, 10_000))
 
 
@@ -56,8 +57,27 @@ def book(db):
     return a, b, fran
 
 
-def test_totals_rates_and_months(book):
-    totals = summary.summarize(Payment.objects.all(), now=NOW)
+def rollup_of_everything():
+    from textdesk.dashboards.models import Dashboard
+
+    return summary.rollup_filter({}, list(Dashboard.objects.values_list("pk", flat=True)))
+
+
+@pytest.fixture(params=["payments", "rollup"])
+def source(request, db):
+    """The summary from the payments themselves, and from the trigger-kept rollup."""
+    if request.param == "rollup" and not rollup_of_everything():
+        pytest.skip("the rollup is PostgreSQL's")
+    return request.param
+
+
+def summarize(source):
+    rollup = rollup_of_everything() if source == "rollup" else None
+    return summary.summarize(Payment.objects.all(), now=NOW, rollup=rollup)
+
+
+def test_totals_rates_and_months(book, source):
+    totals = summarize(source)
     assert (totals["open_count"], totals["open_amount"]) == (6, Decimal("2100"))
     assert (totals["past_due_count"], totals["past_due_amount"]) == (2, Decimal("500"))
     assert (totals["paid_count"], totals["paid_amount"]) == (4, Decimal("300"))
@@ -71,8 +91,8 @@ def test_totals_rates_and_months(book):
     assert totals["timed_count"] == 3
 
 
-def test_aging_edges(book):
-    buckets = summary.summarize(Payment.objects.all(), now=NOW)["aging"]
+def test_aging_edges(book, source):
+    buckets = summarize(source)["aging"]
     assert [(b.label, b.count, b.amount) for b in buckets] == [
         ("0–7 days", 1, Decimal("100")),
         ("8–30 days", 2, Decimal("500")),
@@ -82,16 +102,18 @@ def test_aging_edges(book):
     assert summary.aging(Payment.objects.all(), now=NOW) == buckets
 
 
-def test_median_of_an_even_count_is_the_mean_of_the_middle_two(book):
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two(book, source):
     a, b, _ = book
-    pay(b, "10", age=timedelta(days=20), status="Paid", closed_after=timedelta(days=4))
-    totals = summary.summarize(Payment.objects.all(), now=NOW)
+    # 4 days and 23 hours is 4 whole days.
+    almost_five = timedelta(days=5) - timedelta(hours=1)
+    pay(b, "10", age=timedelta(days=20), status="Paid", closed_after=almost_five)
+    totals = summarize(source)
     assert totals["median_days_to_pay"] == 3.0  # 1, 2, 4, 5
 
 
-def test_per_line_and_per_requester(book):
+def test_per_line_and_per_requester(book, source):
     a, b, fran = book
-    totals = summary.summarize(Payment.objects.all(), now=NOW)
+    totals = summarize(source)
     lines = {row["dashboard__name"]: row for row in totals["by_line"]}
     assert lines["Front desk"]["count"] == 6
     assert lines["Front desk"]["requested_amount"] == Decimal("2100")
@@ -131,17 +153,41 @@ def test_summary_and_charts_queries_do_not_grow(client, book, django_assert_num_
 
     a, b, fran = book
     client.force_login(fran)
-    # Session, user, permissions; then the totals, per line, per requester.
-    with django_assert_num_queries(8) as few:
+    # Session, user, two permission reads; the filter's lines and requesters; then the
+    # rollup, the collected months and the aging.
+    with django_assert_num_queries(9) as few:
         client.get(reverse("payments:summary"), HTTP_HX_REQUEST="true")
     for i in range(60):
         pay(a, "5", age=timedelta(days=i % 90), by=fran)
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(reverse("payments:summary"), HTTP_HX_REQUEST="true")
     # The same overhead; then aging, requested per week, collected per week.
-    with django_assert_num_queries(8) as charts:
+    with django_assert_num_queries(9) as charts:
         client.get(reverse("payments:charts"), HTTP_HX_REQUEST="true")
     for i in range(60):
         pay(b, "5", age=timedelta(days=i % 90), status="Paid", closed_after=timedelta(days=1))
     with django_assert_num_queries(len(charts.captured_queries)):
         client.get(reverse("payments:charts"), HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.postgres
+def test_the_rollup_follows_every_write(book):
+    """Inserts, updates by any path (queryset updates too) and deletes keep the rollup equal
+    to the payments."""
+    a, b, fran = book
+
+    def both():
+        lookup = rollup_of_everything()
+        raw = summary.summarize(Payment.objects.all(), now=NOW)
+        kept = summary.summarize(Payment.objects.all(), now=NOW, rollup=lookup)
+        return raw, kept
+
+    first = Payment.objects.filter(textrequest_payment_status="Sent").first()
+    Payment.objects.filter(pk=first.pk).update(textrequest_payment_status="Paid", closed_at=NOW)
+    Payment.objects.filter(textrequest_payment_status="Cancelled").update(created_by=fran)
+    Payment.objects.filter(amount_requested=Decimal("600")).delete()
+    Payment.objects.filter(pk=first.pk).update(synced_at=NOW)  # no counted column: no work
+    raw, kept = both()
+    assert raw == kept
+    assert kept["paid_count"] == 5
+    assert kept["open_count"] == 4

@@ -88,6 +88,21 @@ class Payment(models.Model):
             models.Index(fields=["amount_requested", "id"], name="payment_amount"),
             models.Index(fields=["recipient", "id"], name="payment_customer"),
             models.Index(fields=["textrequest_payment_status", "id"], name="payment_state"),
+            # The summary's aging and the follow-up queue read only the open requests; the
+            # collected-per-month and per-week figures only the paid ones by payment time.
+            models.Index(
+                fields=["requested_at"],
+                name="payment_open_age",
+                include=["amount_requested", "is_past_due", "dashboard_id", "created_by_id"],
+                condition=models.Q(textrequest_payment_status__in=["", "Sent"])
+                & ~models.Q(status="failed"),
+            ),
+            models.Index(
+                fields=["closed_at"],
+                name="payment_paid_at",
+                include=["amount_requested"],
+                condition=models.Q(textrequest_payment_status__in=["Paid", "MarkedAsPaid"]),
+            ),
             models.Index(
                 fields=["status", "not_before"],
                 name="payment_outbox",
@@ -140,3 +155,32 @@ class Payment(models.Model):
             self.textrequest_payment_status in self.OPEN_STATUSES
             and self.status != self.Status.FAILED
         )
+
+
+class PaymentRollup(models.Model):
+    """Running totals of payments per line, requester, state, past-due flag and whole days to
+    pay, kept by a PostgreSQL trigger on every insert, update and delete of a payment
+    (migration 0005), so the finance summary reads a few hundred rows instead of every
+    payment. ``requester_id`` 0 is "made in Text Request"; ``days_to_pay`` -1 is "not paid, or
+    paid before textdesk first read it". On SQLite (development) there is no trigger and the
+    summary aggregates the payments themselves."""
+
+    dashboard_id = models.BigIntegerField()
+    requester_id = models.BigIntegerField()
+    state = models.CharField(max_length=10)  # open, paid, canceled, failed, other
+    is_past_due = models.BooleanField()
+    days_to_pay = models.IntegerField()
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "payments_rollup"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dashboard_id", "requester_id", "state", "is_past_due", "days_to_pay"],
+                name="payments_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} on line {self.dashboard_id}: {self.count} (${self.amount})"

@@ -1,41 +1,49 @@
 """Figures for finance: totals, aging, collection and the two charts, for any filtered set.
 
-Everything is a handful of aggregate queries over the filtered payments (one scan each, no
-per-row work in Python): the summary is three queries (totals with aging and the median in
-one, per line, per requester), the charts three (aging, requested per week, collected per
-week). Definitions, so the numbers can be checked by hand:
+The totals come from rows of (line, requester, state, past due, whole days to pay, count,
+amount): on PostgreSQL, for a filter by state, line and requester only, straight from
+``payments_rollup`` (kept by a trigger, a few hundred rows whatever the number of payments);
+otherwise one GROUP BY over the filtered payments. Aging and the collected months read only
+open, respectively recently paid, payments through partial indexes. Definitions, so the
+numbers can be checked by hand:
 
 - *open*: not paid or canceled in Text Request and not failed; *past due*: open and flagged
   past due by Text Request (7 days after the request);
 - *requested* (the collection rate's denominator): every request that did not fail;
 - *collected* in a month: paid payments that textdesk saw paid in that month (local time);
-- *days to pay*: from the request to when textdesk saw it paid (sync keeps that within one
-  30-second cycle); payments already paid when first read have no such date and are left out;
+- *days to pay*: whole days from the request to when textdesk saw it paid (sync keeps that
+  within one 30-second cycle); payments already paid when first read have no such date and are
+  left out; the median of an even count is the mean of the middle two;
 - *aging* of open requests, by whole days since the request: 0–7, 8–30, 31–60, over 60.
 """
 
 from __future__ import annotations
 
-import statistics
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
-    Aggregate,
+    Case,
     Count,
     DecimalField,
     F,
-    FloatField,
+    Func,
+    IntegerField,
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from textdesk.payments.models import Payment
+from textdesk.accounts.models import User
+from textdesk.dashboards.models import Dashboard
+from textdesk.payments.models import Payment, PaymentRollup
 
 ZERO = Decimal("0.00")
 AMOUNT = "amount_requested"
@@ -48,14 +56,29 @@ AGING = [
     ("Over 60 days", 61, None),
 ]
 WEEKS = 12
+ROLLUP_STATES = {
+    "open": {"state": "open"},
+    "past_due": {"state": "open", "is_past_due": True},
+    "paid": {"state": "paid"},
+    "canceled": {"state": "canceled"},
+    "failed": {"state": "failed"},
+}
 
 
-class MedianSeconds(Aggregate):
-    """PostgreSQL's exact median of an interval, in seconds."""
+class WholeDays(Func):
+    """Whole days from the first timestamp to the second (never below 0)."""
 
-    function = "percentile_cont"
-    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
-    output_field = FloatField()
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        start, end = (compiler.compile(e) for e in self.get_source_expressions())
+        sql = f"GREATEST(0, FLOOR(EXTRACT(EPOCH FROM ({end[0]} - {start[0]})) / 86400))::integer"
+        return sql, (*end[1], *start[1])
+
+    def as_sqlite(self, compiler, connection, **extra):
+        start, end = (compiler.compile(e) for e in self.get_source_expressions())
+        sql = f"MAX(0, CAST(julianday({end[0]}) - julianday({start[0]}) AS INTEGER))"
+        return sql, (*end[1], *start[1])
 
 
 @dataclass(frozen=True)
@@ -70,17 +93,19 @@ def _sum(condition: Q) -> Sum:
 
 
 def aging_conditions(now: datetime) -> list[tuple[str, Q]]:
-    """Open requests by whole days since the request (a request with no date yet is new)."""
+    """Open requests by whole days since the request (a request with no date yet is new);
+    to be applied to payments already filtered to the open ones."""
     conditions = []
     for label, youngest, oldest in AGING:
         # Age in whole days >= n  ⇔  requested at or before now - n days.
-        condition = Payment.OPEN & Q(requested_at__lte=now - timedelta(days=youngest))
         if youngest == 0:
-            condition = Payment.OPEN & (
-                Q(requested_at__isnull=True) | Q(requested_at__gt=now - timedelta(days=oldest + 1))
+            condition = Q(requested_at__isnull=True) | Q(
+                requested_at__gt=now - timedelta(days=oldest + 1)
             )
-        elif oldest is not None:
-            condition &= Q(requested_at__gt=now - timedelta(days=oldest + 1))
+        else:
+            condition = Q(requested_at__lte=now - timedelta(days=youngest))
+            if oldest is not None:
+                condition &= Q(requested_at__gt=now - timedelta(days=oldest + 1))
         conditions.append((label, condition))
     return conditions
 
@@ -93,77 +118,174 @@ def month_starts(now: datetime) -> tuple[datetime, datetime]:
     return this, last
 
 
-def summarize(payments: QuerySet[Payment], *, now: datetime | None = None) -> dict:
-    """Totals, collection and aging of ``payments`` (three queries on PostgreSQL)."""
-    now = now or timezone.now()
-    this_month, last_month = month_starts(now)
-    paid_timed = Payment.PAID & Q(closed_at__isnull=False, requested_at__isnull=False)
-    aggregates = {
-        "open_count": Count("id", filter=Payment.OPEN),
-        "open_amount": _sum(Payment.OPEN),
-        "past_due_count": Count("id", filter=Payment.OPEN & Q(is_past_due=True)),
-        "past_due_amount": _sum(Payment.OPEN & Q(is_past_due=True)),
-        "paid_count": Count("id", filter=Payment.PAID),
-        "paid_amount": _sum(Payment.PAID),
-        "canceled_count": Count("id", filter=Payment.CANCELED),
-        "canceled_amount": _sum(Payment.CANCELED),
-        "requested_count": Count("id", filter=REQUESTED),
-        "requested_amount": _sum(REQUESTED),
-        "collected_this_month": _sum(Payment.PAID & Q(closed_at__gte=this_month)),
-        "collected_last_month": _sum(
-            Payment.PAID & Q(closed_at__gte=last_month, closed_at__lt=this_month)
-        ),
-        "timed_count": Count("id", filter=paid_timed),
-    }
-    for i, (_, condition) in enumerate(aging_conditions(now)):
-        aggregates[f"aging_{i}_count"] = Count("id", filter=condition)
-        aggregates[f"aging_{i}_amount"] = _sum(condition)
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        aggregates["median_seconds"] = MedianSeconds(
-            F("closed_at") - F("requested_at"), filter=paid_timed
-        )
-    totals = payments.aggregate(**aggregates)
-    if not postgres:  # development on SQLite: the same median, computed here
-        spans = [
-            (closed - requested).total_seconds()
-            for requested, closed in payments.filter(paid_timed).values_list(
-                "requested_at", "closed_at"
-            )
-        ]
-        totals["median_seconds"] = statistics.median(spans) if spans else None
-    median = totals.pop("median_seconds")
-    totals["median_days_to_pay"] = None if median is None else round(median / 86400, 1)
-    totals["rate_by_count"] = _ratio(totals["paid_count"], totals["requested_count"])
-    totals["rate_by_amount"] = _ratio(totals["paid_amount"], totals["requested_amount"])
-    totals["aging"] = [
-        Bucket(label, totals.pop(f"aging_{i}_count"), totals.pop(f"aging_{i}_amount"))
-        for i, (label, _, _) in enumerate(AGING)
-    ]
-    totals["by_line"] = list(
-        payments.values("dashboard_id", "dashboard__name")
-        .annotate(**_group_totals())
-        .order_by("-requested_amount", "dashboard__name")
+def rollup_filter(filters: dict, line_ids: list[int]) -> dict | None:
+    """The rollup lookup equal to ``filters`` on these lines, or None when the filter needs
+    the payments themselves (a search, an amount or a date range) or there is no rollup."""
+    if connection.vendor != "postgresql":
+        return None
+    if any(filters.get(k) not in (None, "") for k in (
+        "q", "amount_min", "amount_max", "requested_from", "requested_to"
+    )):  # fmt: skip
+        return None
+    lookup: dict = {"dashboard_id__in": line_ids}
+    if line := filters.get("line"):
+        lookup["dashboard_id"] = line
+    if requester := filters.get("requester"):
+        lookup["requester_id"] = 0 if requester == "textrequest" else int(requester)
+    if state := filters.get("state"):
+        lookup.update(ROLLUP_STATES[state])
+    return lookup
+
+
+def _raw_rows(payments: QuerySet[Payment]) -> list[tuple]:
+    state = Case(
+        When(status=Payment.Status.FAILED, then=Value("failed")),
+        When(Payment.PAID, then=Value("paid")),
+        When(Payment.CANCELED, then=Value("canceled")),
+        When(textrequest_payment_status__in=Payment.OPEN_STATUSES, then=Value("open")),
+        default=Value("other"),
     )
-    totals["by_requester"] = [
-        {**row, "name": _person(row)}
-        for row in payments.values(
+    days = Case(
+        When(
+            Payment.PAID & REQUESTED & Q(closed_at__isnull=False, requested_at__isnull=False),
+            then=WholeDays(F("requested_at"), F("closed_at")),
+        ),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    return list(
+        payments.annotate(rollup_state=state, rollup_days=days)
+        .values("dashboard_id", "created_by_id", "rollup_state", "is_past_due", "rollup_days")
+        .annotate(n=Count("id"), total=Sum(AMOUNT))
+        .values_list(
+            "dashboard_id",
             "created_by_id",
-            "created_by__username",
-            "created_by__first_name",
-            "created_by__last_name",
+            "rollup_state",
+            "is_past_due",
+            "rollup_days",
+            "n",
+            "total",
+        )  # fmt: skip
+        .order_by()
+    )
+
+
+def _rollup_rows(lookup: dict) -> list[tuple]:
+    return list(
+        PaymentRollup.objects.filter(**lookup)
+        .filter(count__gt=0)
+        .values_list(
+            "dashboard_id",
+            "requester_id",
+            "state",
+            "is_past_due",
+            "days_to_pay",
+            "count",
+            "amount",
+        )  # fmt: skip
+    )
+
+
+def summarize(
+    payments: QuerySet[Payment],
+    *,
+    now: datetime | None = None,
+    rollup: dict | None = None,
+    line_names: dict[int, str] | None = None,
+    people: dict[int, str] | None = None,
+) -> dict:
+    """Totals, collection and aging of ``payments`` (``rollup``: the same set as a rollup
+    lookup, from ``rollup_filter``). Three queries, plus two for names not given."""
+    now = now or timezone.now()
+    rows = _rollup_rows(rollup) if rollup is not None else _raw_rows(payments)
+    totals: dict = defaultdict(lambda: ZERO)
+    counts: dict = defaultdict(int)
+    days: dict[int, int] = defaultdict(int)
+    by_line: dict = {}
+    by_person: dict = {}
+    for dashboard_id, requester_id, state, past_due, to_pay, n, amount in rows:
+        requester_id = requester_id or 0
+        amount = amount or ZERO
+        keys = [state] + (["past_due"] if state == "open" and past_due else [])
+        keys += ["requested"] if state != "failed" else []
+        for key in keys:
+            counts[key] += n
+            totals[key] += amount
+        if state == "paid" and to_pay is not None and to_pay >= 0:
+            days[to_pay] += n
+        for groups, key in ((by_line, dashboard_id), (by_person, requester_id)):
+            group = groups.setdefault(key, _group())
+            if state != "failed":
+                group["count"] += n
+                group["requested_amount"] += amount
+            if state == "paid":
+                group["paid_amount"] += amount
+            if state == "open":
+                group["open_amount"] += amount
+    result = {}
+    for key in ("open", "past_due", "paid", "canceled", "requested"):
+        result[f"{key}_count"] = counts[key]
+        result[f"{key}_amount"] = totals[key]
+    result["rate_by_count"] = _ratio(counts["paid"], counts["requested"])
+    result["rate_by_amount"] = _ratio(totals["paid"], totals["requested"])
+    result["timed_count"] = sum(days.values())
+    result["median_days_to_pay"] = _median(days)
+    this_month, last_month = month_starts(now)
+    result.update(
+        payments.filter(Payment.PAID, closed_at__gte=last_month).aggregate(
+            collected_this_month=_sum(Q(closed_at__gte=this_month)),
+            collected_last_month=_sum(Q(closed_at__lt=this_month)),
         )
-        .annotate(**_group_totals())
-        .order_by("-requested_amount", "created_by_id")
-    ]
-    return totals
+    )
+    result["aging"] = aging(payments, now=now)
+    if line_names is None:
+        line_names = dict(Dashboard.objects.filter(pk__in=list(by_line)).values_list("pk", "name"))
+    if people is None:
+        people = {u.pk: u.display_name for u in User.objects.filter(pk__in=list(by_person))}
+    result["by_line"] = sorted(
+        ({"dashboard_id": k, "dashboard__name": line_names.get(k, f"Line {k}"), **v}
+         for k, v in by_line.items()),
+        key=lambda row: (-row["requested_amount"], row["dashboard__name"]),
+    )  # fmt: skip
+    result["by_requester"] = sorted(
+        ({"created_by_id": k or None,
+          "name": "In Text Request" if not k else people.get(k, f"User {k}"), **v}
+         for k, v in by_person.items()),
+        key=lambda row: (-row["requested_amount"], row["name"]),
+    )  # fmt: skip
+    return result
+
+
+def _group() -> dict:
+    return {"count": 0, "requested_amount": ZERO, "paid_amount": ZERO, "open_amount": ZERO}
+
+
+def _median(days: dict[int, int]) -> float | None:
+    """The median of whole days, each value weighted by how many payments took it."""
+    total = sum(days.values())
+    if not total:
+        return None
+    ordered = sorted(days.items())
+
+    def nth(index: int) -> int:
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if index < seen:
+                return value
+        return ordered[-1][0]
+
+    middle = total // 2
+    if total % 2:
+        return float(nth(middle))
+    return (nth(middle - 1) + nth(middle)) / 2
 
 
 def aging(payments: QuerySet[Payment], *, now: datetime | None = None) -> list[Bucket]:
     """Open requests by age (one query)."""
     now = now or timezone.now()
     conditions = aging_conditions(now)
-    row = payments.aggregate(
+    row = payments.filter(Payment.OPEN).aggregate(
         **{f"c{i}": Count("id", filter=c) for i, (_, c) in enumerate(conditions)},
         **{f"a{i}": _sum(c) for i, (_, c) in enumerate(conditions)},
     )
@@ -194,22 +316,6 @@ def _per_week(payments: QuerySet[Payment], column: str, tz) -> dict:
         .order_by()
     )
     return {timezone.localtime(row["week"], tz).date(): row["total"] for row in rows}
-
-
-def _group_totals() -> dict:
-    return {
-        "count": Count("id", filter=REQUESTED),
-        "requested_amount": _sum(REQUESTED),
-        "paid_amount": _sum(Payment.PAID),
-        "open_amount": _sum(Payment.OPEN),
-    }
-
-
-def _person(row: dict) -> str:
-    if row["created_by_id"] is None:
-        return "In Text Request"
-    full = f"{row['created_by__first_name']} {row['created_by__last_name']}".strip()
-    return full or row["created_by__username"]
 
 
 def _ratio(part, whole) -> float | None:

@@ -1,7 +1,9 @@
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -35,18 +37,45 @@ def money(value) -> str:
     return f"${value:,.2f}"
 
 
-def _filtered(request):
-    """The user's payments under the query string's filter: (form, queryset, sort, direction).
+@dataclass
+class Filtered:
+    form: PaymentFilterForm
+    payments: QuerySet
+    filters: dict
+    lines: list
+    requesters: list
+    sort: str
+    direction: str
+
+    def rollup(self) -> dict | None:
+        return summary.rollup_filter(self.filters, [line.pk for line in self.lines])
+
+    def names(self) -> dict:
+        return {
+            "line_names": {line.pk: line.name for line in self.lines},
+            "people": {user.pk: user.display_name for user in self.requesters},
+        }
+
+
+def _filtered(request) -> Filtered:
+    """The user's payments under the query string's filter.
 
     Agents see their lines' payments; Finance and Admin every line's."""
-    lines = Dashboard.objects.for_user(request.user)
-    requesters = User.objects.filter(is_active=True).order_by("first_name", "username")
+    lines = list(Dashboard.objects.for_user(request.user).order_by("name"))
+    requesters = list(
+        User.objects.filter(is_active=True)
+        .only("pk", "username", "first_name", "last_name")
+        .order_by("first_name", "username")
+    )
     form = PaymentFilterForm(
         request.GET if request.GET else None, lines=lines, requesters=requesters
     )
     filters = form.filters
     payments = listing.apply_filters(Payment.objects.for_user(request.user), filters)
-    return form, payments, filters.get("sort", "date"), filters.get("dir", "desc")
+    return Filtered(
+        form, payments, filters, lines, requesters,
+        filters.get("sort", "date"), filters.get("dir", "desc"),
+    )  # fmt: skip
 
 
 def _sort_links(request, sort: str, direction: str) -> dict:
@@ -72,7 +101,8 @@ def _query(request) -> str:
 
 @permission_required("request_payments")
 def payment_list(request):
-    form, payments, sort, direction = _filtered(request)
+    found = _filtered(request)
+    form, payments, sort, direction = found.form, found.payments, found.sort, found.direction
     cursor = request.GET.get("after", "")
     try:
         rows, next_cursor = listing.page(
@@ -88,6 +118,7 @@ def payment_list(request):
         "form": form,
         "sorts": _sort_links(request, sort, direction),
         "payments": rows,
+        "rows": listing.rows(rows),
         "next_url": f"?{query}&after={next_cursor}" if next_cursor else "",
         "query": query,
         "sort": sort,
@@ -102,8 +133,9 @@ def payment_list(request):
 
 @permission_required("manage_payments")
 def payment_summary(request):
-    form, payments, _, _ = _filtered(request)
-    context = {"totals": summary.summarize(payments), "query": _query(request), "form": form}
+    found = _filtered(request)
+    totals = summary.summarize(found.payments, rollup=found.rollup(), **found.names())
+    context = {"totals": totals, "query": _query(request), "form": found.form}
     template = "payments/payment_summary.html"
     if request.htmx:
         template += "#payment-summary"
@@ -112,7 +144,7 @@ def payment_summary(request):
 
 @permission_required("manage_payments")
 def payment_charts(request):
-    form, payments, _, _ = _filtered(request)
+    payments = _filtered(request).payments
     weeks = summary.weekly(payments)
     buckets = summary.aging(payments)
     context = {
@@ -162,7 +194,8 @@ def _weekly_description(weeks) -> str:
 
 @permission_required("manage_payments")
 def payment_export(request):
-    form, payments, sort, direction = _filtered(request)
+    found = _filtered(request)
+    form, payments, sort, direction = found.form, found.payments, found.sort, found.direction
     if form.is_bound and not form.is_valid():
         reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         return HttpResponse(f"Fix the filter first: {reasons}", status=400,
