@@ -116,3 +116,18 @@ def test_opening_a_stale_open_payment_reads_it_once(client, synced):
     assert "Paid in the payment portal" in page
     client.get(reverse("payments:detail", args=[payment.pk]))
     assert spent(account, before) == {"GetPayment": 1}  # paid: never read again
+
+
+def test_freshness_off_reads_open_payments_every_five_minutes_only(synced, settings):
+    account, line = synced
+    settings.TEXTDESK_PAYMENT_FRESHNESS = False
+    before = calls(account)
+    run_sync(line, wait=True)
+    assert spent(account, before) == {"GetConversations": 1}
+    state = SyncState.objects.get(dashboard=line, resource="payments")
+    state.cursor = {"new_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
+    state.save()
+    before = calls(account)
+    run_sync(line, wait=True)
+    # The open block and the newest page (the old schedule walked down to the oldest open).
+    assert spent(account, before) == {"GetConversations": 1, "GetPayments": 2}

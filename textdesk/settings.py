@@ -237,6 +237,9 @@ TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(
 # the pace of bulk reminders per account (a fifth of Text Request's 100 calls a minute).
 TEXTDESK_FOLLOW_UP_DAYS = int(os.environ.get("TEXTDESK_FOLLOW_UP_DAYS", "3"))
 TEXTDESK_BULK_REMINDERS_PER_MINUTE = int(os.environ.get("TEXTDESK_BULK_REMINDERS_PER_MINUTE", "20"))
+# Open payments' states read every sync cycle (one call per line with open payments); off:
+# every five minutes.
+TEXTDESK_PAYMENT_FRESHNESS = env_bool("TEXTDESK_PAYMENT_FRESHNESS", default=True)
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

@@ -34,6 +34,8 @@ from textdesk.payments import services
 from textdesk.payments.models import Payment
 
 BATCH_KEY = "bulk"
+# Rows the queue page shows (oldest first); "send to all" covers the whole queue.
+SHOWN = 100
 
 
 def follow_up_days() -> int:

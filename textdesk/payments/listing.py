@@ -74,15 +74,23 @@ def apply_filters(payments: QuerySet[Payment], filters: dict) -> QuerySet[Paymen
 
 
 def search(query: str) -> Q:
-    """Every word must match the customer's name (ours or Text Request's), phone or reference."""
+    """Every word must match the customer's name (ours or Text Request's), phone or reference.
+
+    Contacts matching a word are looked up first (their own trigram indexes) and joined by id,
+    so each alternative is an index lookup PostgreSQL can combine."""
     match = Q()
     for word in query.split()[:5]:
         digits = "".join(ch for ch in word if ch.isdigit())
         term = Q(recipient__icontains=word) | Q(reference_number__icontains=word)
         if digits and len(digits) >= 3:
             term |= Q(customer_phone__contains=digits)
-        contacts = Contact.objects.matching(word).values("pk")
-        term |= Q(contact__in=contacts)
+        contacts = list(
+            Contact.objects.matching(word).values_list("pk", flat=True)[: MAX_CONTACT_IDS + 1]
+        )
+        if len(contacts) > MAX_CONTACT_IDS:
+            term |= Q(contact__in=Contact.objects.matching(word).values("pk"))
+        elif contacts:
+            term |= Q(contact_id__in=contacts)
         match &= term
     return match
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -134,9 +135,12 @@ def sync_payments(run, state, *, full: bool) -> None:
     dashboard = run.dashboard
     now = timezone.now()
     if not (full or state.last_full_at is None or state.cursor.get("walk") == "full"):
-        refresh_open(run, dashboard)
         new_at = state.cursor.get("new_at")
-        if new_at is None or now - datetime.fromisoformat(new_at) >= NEW_EVERY:
+        due = new_at is None or now - datetime.fromisoformat(new_at) >= NEW_EVERY
+        # TEXTDESK_PAYMENT_FRESHNESS off: the open payments too only every five minutes.
+        if due or settings.TEXTDESK_PAYMENT_FRESHNESS:
+            refresh_open(run, dashboard)
+        if due:
             for page in run.pages(run.client.get_payments, dashboard.dashboard_id):
                 if _apply_changed(dashboard, page.items):
                     break  # reached a payment already known

@@ -254,13 +254,14 @@ def follow_up(request):
     since_at = _batch_since(request)
     context = {
         "rows": list(
-            payments.select_related("dashboard", "contact", "created_by").order_by(
-                "requested_at", "id"
-            )[:500]
+            payments.select_related("dashboard", "contact").order_by("requested_at", "id")[
+                : followup.SHOWN
+            ]
         ),
         "progress": followup.progress(Payment.objects.for_user(request.user), since=since_at),
         "days": followup.follow_up_days(),
         "per_minute": round(60 / followup.pace().total_seconds()),
+        "shown": followup.SHOWN,
     }
     template = "payments/payment_follow_up.html"
     if request.htmx:
