@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_finance_journey(books, browser_page, live_url):  # noqa: F811
     # Export the filter and read it back.
     with page.expect_download() as download:
         page.click("a:text('Export CSV')")
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     exported = list(csv.DictReader(io.StringIO(text)))
     assert sorted(r["reference"] for r in exported) == ["FIN-0", "FIN-1", "FIN-2"]
     assert sorted(r["amount"] for r in exported) == ["100.25", "101.25", "102.25"]
