@@ -201,8 +201,9 @@ def test_list_queries_do_not_grow(client, lines, fran, django_assert_num_queries
     client.force_login(fran)
     query = {"state": "open", "line": a.pk, "requester": fran.pk, "q": "615"}
     # Session, user, two permission reads, role badge; the filter form's lines and
-    # requesters; the page of payments (line, contact and requester joined).
-    with django_assert_num_queries(8) as few:
+    # requesters; the contacts matching the search; the page of payments (line, contact and
+    # requester joined).
+    with django_assert_num_queries(9) as few:
         assert len(ids(client.get(reverse("payments:list"), query))) == 1
     for _ in range(60):
         pay(a, contact=make_conversation(a).contact, created_by=fran)
