@@ -40,7 +40,7 @@ class ConversationsMixin:
     def get_conversations(self, key: str, dashboard_id: int, q: dict) -> dict | None:
         with self.lock:
             dash = self._dash(key, dashboard_id)
-            page, size = paging(q, required=False)
+            page, size = paging(q)
             tag_ids = self._tag_list(dash, q.get("tags"))
             unresolved_only = query_bool(q, "show_unresolved_only", False)
             include_archived = query_bool(q, "include_archived", False)

@@ -78,7 +78,7 @@ class Message:
             "response_by_username": self.username,
             "message_timestamp_utc": fmt_ts(self.at),
             "delivery_status": self.status,
-            "delivery_error": self.error if self.status == "error" else None,
+            "delivery_error": self.error if self.status != "delivered" else None,
             "mms_media": list(self.media),
         }
 
@@ -165,6 +165,8 @@ class Contact:
             "date_created_utc": fmt_ts(self.created_at),
             "last_contact_date_utc": fmt_ts(last.at if last else None),
             "last_message": last.as_json() if last else None,
+            # not in the definition; the real service answers it (CONTRACT.md, evidence)
+            "thread_id": str(self.conversation_id),
         }
 
 

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .backend import Backend, SandboxError, bad
 from .httpserver import MAX_BODY_BYTES, KeepAliveRequestHandler, SandboxHTTPServer
+from .validation import error_body
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
@@ -268,6 +269,26 @@ def control_pay(b, q, body):
     )
 
 
+def control_payment_status(b, q, body):
+    body = _obj(body)
+    return 200, b.set_payment_status(
+        _key_of(body),
+        _int_of(body, "dashboard_id"),
+        _int_of(body, "payment_id"),
+        body.get("textrequest_payment_status"),
+    )
+
+
+def control_delivery_status(b, q, body):
+    body = _obj(body)
+    return 200, b.set_delivery_status(
+        _key_of(body),
+        body.get("message_id"),
+        body.get("delivery_status"),
+        body.get("delivery_error"),
+    )
+
+
 def control_set_faults(b, q, body):
     return 200, b.set_faults(_obj(body))
 
@@ -329,6 +350,8 @@ CONTROL_ROUTES = {
     ("POST", "/reset"): control_reset,
     ("POST", "/inbound"): control_inbound,
     ("POST", "/payments/pay"): control_pay,
+    ("POST", "/payments/status"): control_payment_status,
+    ("POST", "/messages/status"): control_delivery_status,
     ("PUT", "/faults"): control_set_faults,
     ("DELETE", "/faults"): control_clear_faults,
     ("PUT", "/config"): control_config,
@@ -454,15 +477,15 @@ def make_app(backend: Backend):
                 status, payload = handler(backend, key, params, _query(environ), body)
                 result = (status, payload, None)
             except SandboxError as exc:
-                result = (exc.status, {"message": exc.message}, exc.headers)
+                result = (exc.status, exc.body(), exc.headers)
             if plan["timeout"]:
                 time.sleep(plan["timeout"])  # processed, but the answer comes too late
             return respond(start_response, *result)
         except SandboxError as exc:
-            return respond(start_response, exc.status, {"message": exc.message}, exc.headers)
+            return respond(start_response, exc.status, exc.body(), exc.headers)
         except Exception as exc:  # noqa: BLE001 - a bug must still answer JSON
             traceback.print_exc(file=sys.stderr)
-            return respond(start_response, 500, {"message": f"Sandbox bug: {exc!r}"})
+            return respond(start_response, 500, error_body(500, f"Sandbox bug: {exc!r}"))
 
     return app
 
