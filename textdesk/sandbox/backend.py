@@ -97,6 +97,11 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
             self._initial_config["webhook_retry_delays"] = [float(x) for x in webhook_retry_delays]
         self.lock = threading.RLock()
         self.dispatcher = Dispatcher()
+        # the customer simulators' generators by API key: part of the state (state.py), so a
+        # restarted sandbox's customers carry on instead of repeating themselves
+        self.simulator_rngs: dict[str, random.Random] = {}
+        # bumped by every change (and every API call); state.py saves only when it moved
+        self.changes = 0
         self._reset_state()
 
     # -- state, ids, clock --------------------------------------------------------------------
@@ -105,6 +110,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
         from . import seeding
 
         with self.lock:
+            self.changes += 1
             self.dispatcher.clear()
             self.config = dict(self._initial_config)
             self.config["webhook_retry_delays"] = list(self.config["webhook_retry_delays"])

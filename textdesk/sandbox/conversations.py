@@ -163,6 +163,7 @@ class ConversationsMixin:
         """Append a message and keep the contact's counters and the conversation order."""
         previous = contact.messages[-1] if contact.messages else None
         contact.messages.append(msg)
+        self.changes += 1
         dash.list_cache.clear()
         if contact.first_contact_at is None:
             contact.first_contact_at = msg.at
@@ -237,6 +238,7 @@ class ConversationsMixin:
             return
         msg.status = "error" if error else "delivered"
         msg.error = error
+        self.changes += 1
         if msg.status_callback:
             self._status_callback(msg, acct)
 

@@ -280,6 +280,15 @@ class Dashboard:
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "phone": self.phone}
 
+    def __getstate__(self) -> dict:
+        # remembered lists hold generators and are rebuilt on demand: not part of the state
+        return {name: getattr(self, name) for name in self.__slots__ if name != "list_cache"}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.list_cache = {}
+
 
 class Account:
     __slots__ = (
@@ -314,3 +323,16 @@ class Account:
         self.status_callbacks = 0
         self.window: deque[float] = deque()
         self.timezone = timezone
+
+    def __getstate__(self) -> dict:
+        state = {name: getattr(self, name) for name in self.__slots__}
+        # the rate window holds monotonic times, which mean nothing to another process
+        offset = time.time() - time.monotonic()
+        state["window"] = [t + offset for t in self.window]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        offset = time.time() - time.monotonic()
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.window = deque(t - offset for t in state["window"])

@@ -472,7 +472,8 @@ class CustomerSimulator:
         self.backend = backend
         self.api_key = api_key
         self.every = every
-        self.rng = random.Random(seed)
+        # kept in the backend's state, so a restarted sandbox's customers carry on
+        self.rng = backend.simulator_rngs.setdefault(api_key, random.Random(seed))
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="sandbox-customers", daemon=True)
 

@@ -440,6 +440,7 @@ def make_app(backend: Backend):
         return [data]
 
     def app(environ, start_response):
+        backend.changes += 1  # any call may change state or counters (state.py saves then)
         raw_path = environ.get("sandbox.raw_path") or environ.get("PATH_INFO", "")
         segments = [unquote(s, errors="replace") for s in raw_path.strip("/").split("/")]
         path = "/" + "/".join(segments)
