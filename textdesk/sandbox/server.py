@@ -399,7 +399,22 @@ def _read_body(environ) -> bytes:
         raise bad("Invalid Content-Length") from None
     if length > MAX_BODY_BYTES:
         raise SandboxError(413, "Request body too large")
-    return environ["wsgi.input"].read(length) if length > 0 else b""
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    content_type = environ.get("CONTENT_TYPE") or ""
+    if raw and content_type and not _is_json(content_type):
+        # a body declared as something else is refused, as API frameworks do; a body with no
+        # Content-Type at all is read as JSON (lenient: raw HTTP clients often omit it)
+        raise SandboxError(
+            415, f"Content-Type {content_type!r} is not supported: send application/json"
+        )
+    return raw
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def _json_body(raw: bytes, required: bool):
@@ -499,6 +514,7 @@ _REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
