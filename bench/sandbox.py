@@ -1,5 +1,7 @@
 """Benchmark of the Text Request sandbox: seeding 50,000 contacts / 500,000 messages, and the
-latency over HTTP of GetContacts (page_size=100, with a filter) and GetConversations.
+latency over HTTP of GetContacts (page_size=100; tag/flag, time and custom-field filters) and
+GetConversations (plain and with ``search`` by name and by number), each warm (the list
+remembered) and cold (the list cache dropped before every request, so the indexes answer).
 
 Run: ``.venv/bin/python bench/sandbox.py [--contacts N] [--messages N] [--requests N]``.
 Needs no Django settings. Writes bench/results/sandbox.json and prints a summary.
@@ -50,7 +52,7 @@ def measure(session, url: str, params: dict, headers: dict, n: int, before=None)
         "bytes": len(body),
         "total_items": json.loads(body)["meta"]["total_items"],
         "target_median_ms": TARGET_MEDIAN_MS,
-        "meets_target": statistics.median(samples) < TARGET_MEDIAN_MS,
+        "meets_target": statistics.median(samples) <= TARGET_MEDIAN_MS,
     }
 
 
@@ -82,6 +84,25 @@ def main() -> int:
 
     dash = backend.dashboards[dashboard_id]
     filtered = {"page": 0, "page_size": 100, "tags": vip, "is_archived": "false"}
+    # a week of activity: what an incremental sync asks for
+    stamps = sorted(c.last_contact_at for c in dash.contacts.values() if c.last_contact_at)
+    week = datetime.fromtimestamp(stamps[-1] / 1000 - 7 * 86400, UTC).isoformat()
+    timed = {"page": 0, "page_size": 100, "last_message_timestamp_after_utc": week}
+    created = {"page": 0, "page_size": 100, "contact_created_before": "2099-01-01"}
+    field_id = next(iter(dash.fields))
+    # a customer with a conversation and a value in the field: every query below matches
+    customer = next(c for c in reversed(dash.conv_order.values()) if field_id in c.custom_fields)
+    by_field = {
+        "page": 0,
+        "page_size": 100,
+        "custom_field_id_1": field_id,
+        "custom_field_value_1": customer.custom_fields[field_id].lower(),
+    }
+    by_name = {"page": 0, "page_size": 100, "search": "smith"}
+    by_number = {"page": 0, "page_size": 100, "search": customer.phone[3:8]}
+    short_name = {"page": 0, "page_size": 100, "search": "an"}
+    contacts_url, conversations_url = f"{base}/contacts", f"{base}/conversations"
+    cold = dash.list_cache.clear
     results = {
         "benchmark": "sandbox",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -115,6 +136,25 @@ def main() -> int:
             args.requests,
             dash.list_cache.clear,
         ),
+        # the filters that used to test every contact, now indexes (cold: nothing remembered)
+        "get_contacts_time_filter_cold": measure(
+            session, contacts_url, timed, headers, args.requests, cold
+        ),
+        "get_contacts_time_filter_all_cold": measure(
+            session, contacts_url, created, headers, args.requests, cold
+        ),
+        "get_contacts_custom_field_cold": measure(
+            session, contacts_url, by_field, headers, args.requests, cold
+        ),
+        "get_conversations_search_name_cold": measure(
+            session, conversations_url, by_name, headers, args.requests, cold
+        ),
+        "get_conversations_search_short_name_cold": measure(
+            session, conversations_url, short_name, headers, args.requests, cold
+        ),
+        "get_conversations_search_number_cold": measure(
+            session, conversations_url, by_number, headers, args.requests, cold
+        ),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     # HTTP/1.1 keep-alive: every request above went over the same connection.
@@ -127,19 +167,14 @@ def main() -> int:
     print(
         f"seeded {args.contacts:,} contacts / {seeded_messages:,} messages in {seed_seconds:.2f} s"
     )
-    for name in (
-        "get_contacts_filtered",
-        "get_contacts_filtered_cold",
-        "get_contacts_deep_page",
-        "get_conversations",
-        "get_conversations_cold",
-    ):
-        r = results[name]
+    for name, r in results.items():
+        if not isinstance(r, dict) or "median_ms" not in r:
+            continue
         verdict = "OK" if r["meets_target"] else "SLOW"
         print(
-            f"{name:24} median {r['median_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
+            f"{name:42} median {r['median_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
             f"({r['total_items']:,} matching, {r['bytes'] / 1024:.0f} KiB)  "
-            f"[{verdict} < {TARGET_MEDIAN_MS:g} ms]"
+            f"[{verdict} <= {TARGET_MEDIAN_MS:g} ms]"
         )
     print(
         f"{results['tcp_connections']} TCP connection(s) for all requests; "

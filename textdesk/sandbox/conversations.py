@@ -70,8 +70,10 @@ class ConversationsMixin:
     ) -> list[Contact] | LazyList:
         """The matching conversations, last message newest first.
 
-        Without ``search`` the count comes from the line's indexes and the list is built only
-        as far as pages are read (the first page of 40,000 conversations reads ~100).
+        The count comes from the line's indexes (flags, tags, and for ``search`` the trigram
+        indexes of names and numbers); few matches are sorted by their place in the
+        conversation order, many are read from it only as far as pages are read (the first
+        page of 40,000 conversations reads ~100).
         """
         index = dash.index
         hidden: set[str] = set()
@@ -79,24 +81,25 @@ class ConversationsMixin:
             hidden |= index.flagged["is_archived"]
         if unresolved_only:
             hidden |= index.flagged["is_resolved"]
-        newest_first = reversed(dash.conv_order.values())
-        with_messages = dash.conv_order.keys()
-        if not search:
-            if tag_ids:
-                shown = with_messages & (index.tagged(tag_ids) - hidden)
-                return LazyList((c for c in newest_first if c.phone in shown), len(shown))
+        conversations = dash.conv_order
+        with_messages = conversations.keys()
+        newest_first = reversed(conversations.values())
+        if not search and not tag_ids:
             total = len(with_messages) - len(with_messages & hidden)
             return LazyList((c for c in newest_first if c.phone not in hidden), total)
-        tagged = index.tagged(tag_ids) if tag_ids else None
-        matches = [
-            c
-            for c in newest_first
-            if c.phone not in hidden and (tagged is None or c.phone in tagged)
-        ]
-        if digits:
-            return [c for c in matches if digits in c.phone]
-        needle = search.casefold()
-        return [c for c in matches if needle in _names(c)]
+        if search:
+            found = (
+                index.numbers.search(digits) if digits else index.names.search(search.casefold())
+            )
+            shown = with_messages & found
+            if tag_ids:
+                shown &= index.tagged(tag_ids)
+        else:
+            shown = with_messages & index.tagged(tag_ids)
+        shown -= hidden
+        if len(shown) * 16 < len(conversations):  # few: sort them by conversation order
+            return index.newest_first(shown, conversations)
+        return LazyList((c for c in newest_first if c.phone in shown), len(shown))
 
     def get_messages(self, key: str, dashboard_id: int, phone: str, q: dict) -> dict | None:
         phone = parse_phone(phone)
@@ -180,6 +183,7 @@ class ConversationsMixin:
         dash.index.update(contact)
         dash.conv_order.pop(contact.phone, None)
         dash.conv_order[contact.phone] = contact
+        dash.index.moved(contact.phone)
 
     def _sendable(self, contact: Contact) -> None:
         if contact.is_blocked:
@@ -331,10 +335,6 @@ class ConversationsMixin:
 
 def _opt_out_word(body: str) -> str:
     return body.strip(" \t\r\n.!?,;:'\"").upper()
-
-
-def _names(c: Contact) -> str:
-    return f"{c.display_name or ''}\n{c.first_name or ''} {c.last_name or ''}".casefold()
 
 
 def _conversation_json(c: Contact) -> dict:

@@ -434,11 +434,12 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
     contacts.sort(key=lambda c: c.created_at)
     for c in contacts:
         dash.contacts[c.phone] = c
-        dash.index.add(c)
+    dash.index.add_many(contacts)
     with_messages = [c for c in contacts if c.messages]
     with_messages.sort(key=lambda c: c.messages[-1].at)
     for c in with_messages:
         dash.conv_order[c.phone] = c
+        dash.index.moved(c.phone)
 
     payable = [c for c in with_messages if c.opted_out_at is None and not c.is_blocked]
     if not payable:
