@@ -144,6 +144,35 @@ def test_time_and_custom_field_filters_equal_a_scan_of_every_contact(lived_in):
         assert expected, filters  # a case that matches nothing proves little
         assert all_pages(acct, path, **filters) == expected, filters
 
+    # broad ranges (membership tests, not sets), alone, together, with flags and sets
+    early = iso(stamps[0])
+    combined = [
+        {"contact_created_before": "2099-01-01", "is_archived": "false"},
+        {"contact_created_before": "2099-01-01", "last_message_timestamp_after_utc": early},
+        {
+            "contact_created_before": "2099-01-01",
+            "last_message_timestamp_after_utc": early,
+            "has_opted_out": "false",
+        },
+        {"last_message_timestamp_after_utc": early, "tags": tags[1]},
+        {"last_message_timestamp_before_utc": iso(middle), "contact_created_after": "2000-01-01"},
+    ]
+    since = {
+        "contact_created_before": lambda c: True,
+        "contact_created_after": lambda c: True,
+        "last_message_timestamp_after_utc": lambda c: c.last_contact_at is not None,
+        "last_message_timestamp_before_utc": lambda c: (
+            c.last_contact_at is not None and c.last_contact_at <= middle
+        ),
+        "is_archived": lambda c: not c.is_archived,
+        "has_opted_out": lambda c: c.opted_out_at is None,
+        "tags": lambda c: tags[1] in c.tags,
+    }
+    for filters in combined:
+        expected = [c.phone for c in contacts if all(since[k](c) for k in filters)]
+        assert expected, filters
+        assert all_pages(acct, path, **filters) == expected, filters
+
     for value in ("gold", "Gold", "CUST-10003", "nobody has this", ""):
         expected = [
             c.phone

@@ -90,6 +90,32 @@ class SortedTimes:
         return set(self.phones[start:end])
 
 
+class TimeRange:
+    """A before/after filter on one :class:`SortedTimes`: its size and membership without
+    building a set (a range of most of the line costs little this way)."""
+
+    __slots__ = ("times", "low", "high", "start", "end")
+
+    def __init__(self, times: SortedTimes, low: int | None, high: int | None):
+        self.times, self.low, self.high = times, low, high
+        self.start = 0 if low is None else bisect_left(times.times, low)
+        self.end = len(times.times) if high is None else bisect_right(times.times, high)
+
+    def __len__(self) -> int:
+        return max(0, self.end - self.start)
+
+    def __contains__(self, phone: str) -> bool:
+        value = self.times.of.get(phone)
+        return (
+            value is not None
+            and (self.low is None or value >= self.low)
+            and (self.high is None or value <= self.high)
+        )
+
+    def phones(self) -> set[str]:
+        return set(self.times.phones[self.start : self.end])
+
+
 class _Collect:
     """Stands in for a SortedTimes while ``add_many`` runs: remembers, sorts nothing."""
 
