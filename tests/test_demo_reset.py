@@ -12,9 +12,9 @@ from textdesk.accounts.models import User
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Connection, Dashboard
-from textdesk.dashboards.sync import run_sync
 from textdesk.sandbox.backend import DEMO_API_KEY
 from textdesk.sandbox.testing import SandboxServer
+from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

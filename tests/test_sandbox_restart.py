@@ -18,10 +18,10 @@ import pytest
 from tests.textrequest_helpers import connect, lines_of, staff_fixture  # noqa: F401
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
-from textdesk.dashboards.sync import run_sync
 from textdesk.sandbox.backend import DEMO_API_KEY
 from textdesk.sandbox.pytest_fixtures import SandboxAccount
 from textdesk.sandbox.testing import SandboxControl
+from textdesk.sync.engine import run_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.django_db(transaction=True)

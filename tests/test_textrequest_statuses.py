@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import make_user
 from tests.textrequest_helpers import connect, lines_of, seeded_account
 from textdesk.conversations.models import Message
-from textdesk.dashboards.sync import run_sync
 from textdesk.payments.models import Payment
+from textdesk.sync.engine import run_sync
 from textdesk.textrequest import types as tr
 
 PAYMENT_WORDS = {
