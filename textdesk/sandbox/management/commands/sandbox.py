@@ -103,6 +103,10 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            # a second signal (honcho sends SIGTERM after the terminal's SIGINT) must not
+            # interrupt the last save
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             if simulator:
                 simulator.stop()
             server.server_close()
