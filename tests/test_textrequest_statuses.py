@@ -5,8 +5,10 @@ The sandbox never produces these words itself; its control API sets them on real
 the words travel the whole way: HTTP, the client, the sync, the database, the page."""
 
 import logging
+from collections import Counter
 
 import pytest
+from django.urls import reverse
 
 from tests.conftest import make_user
 from tests.textrequest_helpers import connect, lines_of, seeded_account
@@ -49,8 +51,13 @@ def test_a_sync_maps_the_real_services_status_words(sandbox_server, client, capl
         )
         assert answer["textrequest_payment_status"] == word
         by_word[word] = payment["payment_id"]
+    history = account.control.messages(account.api_key, dash)
+    per_phone = Counter(m["phone_number"] for m in history)
+    # texts of short threads, so each is on its thread's first screen (newest 60)
     sent = [
-        m for m in account.control.messages(account.api_key, dash) if m["message_direction"] == "S"
+        m
+        for m in reversed(history)
+        if m["message_direction"] == "S" and per_phone[m["phone_number"]] < 40
     ]
     texts = {}
     for message, word in zip(sent, DELIVERY_WORDS, strict=False):
@@ -74,6 +81,20 @@ def test_a_sync_maps_the_real_services_status_words(sandbox_server, client, capl
     unknown = [r.getMessage() for r in caplog.records if "unknown" in r.getMessage()]
     assert sum("'Refunded'" in m for m in unknown) <= 1
     assert sum("'held-by-carrier'" in m for m in unknown) <= 1
+
+    # The thread says them in words too, the unknown one as it came.
+    client.force_login(make_user("avery", "Admin"))
+    for word, shown in (
+        ("unclaimed", "Delivered, unclaimed"),
+        ("held-by-carrier", "Text Request says “held-by-carrier”"),
+        ("undelivered", "Not delivered: Carrier said no"),
+    ):
+        row = Message.objects.select_related("conversation").get(message_id=texts[word])
+        page = client.get(
+            reverse("conversations:conversation", args=[line.pk, row.conversation.pk])
+        )
+        assert shown in page.content.decode(), word
+    client.logout()
 
     # Finance sees them in words: past due, paid, canceled, failed, and the unknown one raw.
     client.force_login(make_user("fran", "Finance"))
