@@ -62,8 +62,8 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.payments",
     "textdesk.conversations",
-    "textdesk.sync",
     "textdesk.webhooks",
+    "textdesk.sync",
     "textdesk.sandbox",
 ]
 

@@ -31,7 +31,7 @@ STATES = {
     "past_due": Payment.OPEN & Q(is_past_due=True),
     "paid": Payment.PAID,
     "canceled": Payment.CANCELED,
-    "failed": Q(status=Payment.Status.FAILED),
+    "failed": Q(status=Payment.Status.FAILED) | Q(textrequest_payment_status="Failed"),
 }
 SORT_COLUMNS = {
     "date": "requested_at",
@@ -209,6 +209,10 @@ def state_badge(payment: Payment) -> tuple[str, str]:
         return "Paid", "badge-ok"
     if payment.is_canceled:
         return "Canceled", ""
+    if payment.textrequest_payment_status == "Failed":
+        return "Payment failed", "badge-danger"
+    if payment.textrequest_payment_status not in Payment.OPEN_STATUSES:
+        return payment.textrequest_payment_status, ""  # a status of Text Request's we do not know
     if payment.is_past_due:
         return "Past due", "badge-danger"
     return "Open", "badge-info"
