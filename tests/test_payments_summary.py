@@ -191,3 +191,16 @@ def test_the_rollup_follows_every_write(book):
     assert raw == kept
     assert kept["paid_count"] == 5
     assert kept["open_count"] == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_truncating_the_payments_empties_the_rollup(book):
+    from django.db import connection
+
+    from textdesk.payments.models import PaymentRollup
+
+    assert PaymentRollup.objects.filter(count__gt=0).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE payments_payment CASCADE")
+    assert not PaymentRollup.objects.exists()
