@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "textdesk.conversations",
     "textdesk.payments",
     "textdesk.sandbox",
+    "textdesk.asms_sandbox",
 ]
 
 MIDDLEWARE = [
