@@ -30,6 +30,10 @@ app.conf.task_routes = {
     "textdesk.payments.tasks.settle_payment": INTERACTIVE,
     "textdesk.dashboards.tasks.apply_change": INTERACTIVE,
     "textdesk.dashboards.tasks.process_event": INTERACTIVE,
+    "textdesk.cases.tasks.create_case": INTERACTIVE,
+    "textdesk.cases.tasks.settle_case": INTERACTIVE,
+    "textdesk.cases.tasks.attach_transcript": INTERACTIVE,
+    "textdesk.cases.tasks.send_note": INTERACTIVE,
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
@@ -45,4 +49,7 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "textdesk.dashboards.tasks.sweep_outbox", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.dashboards.tasks.sweep_events", "schedule": 60.0},
+    # ASMS cases: the case outbox's safety net, and open cases' progress (budgeted per minute).
+    "sweep-cases": {"task": "textdesk.cases.tasks.sweep_cases", "schedule": 15.0},
+    "refresh-cases": {"task": "textdesk.cases.tasks.refresh_cases", "schedule": 60.0},
 }

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.conversations",
     "textdesk.payments",
+    "textdesk.cases",
     "textdesk.sandbox",
     "textdesk.asms_sandbox",
 ]
@@ -226,6 +227,10 @@ TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+
+# ASMS (the service desk): seconds on every call, inside the Celery soft limit.
+ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))
+ASMS_READ_TIMEOUT = float(os.environ.get("ASMS_READ_TIMEOUT", "15"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

@@ -1,0 +1,39 @@
+"""Celery tasks of service-desk cases: thin, idempotent, each calls one service."""
+
+from celery import shared_task
+
+from textdesk.cases import services
+
+
+@shared_task
+def create_case(case_pk: int) -> None:
+    """Create one queued case in ASMS (interactive queue)."""
+    services.deliver_case(case_pk)
+
+
+@shared_task
+def settle_case(case_pk: int) -> None:
+    """Decide whether a case whose creation has an unknown outcome exists in ASMS."""
+    services.settle_case(case_pk)
+
+
+@shared_task
+def attach_transcript(case_pk: int) -> None:
+    services.attach_transcript(case_pk)
+
+
+@shared_task
+def send_note(note_pk: int) -> None:
+    services.deliver_note(note_pk)
+
+
+@shared_task
+def refresh_cases() -> None:
+    """Beat, every minute: read open cases' progress within the per-minute budget."""
+    services.refresh_cases()
+
+
+@shared_task
+def sweep_cases() -> None:
+    """Beat, every 15 s: lost pending rows, dead workers, unknown outcomes."""
+    services.sweep_cases()
