@@ -157,7 +157,7 @@ def test_the_form_is_prefilled_from_the_conversation_and_the_line_defaults(
     set_defaults(line, service_id=12, category_id=121)
     client.force_login(agent)
     html = client.get(reverse("cases:new", args=[mine.pk])).content.decode()
-    assert 'value="Casey: My laptop will not start after the update"' in html
+    assert 'value="Casey: My laptop will not start after the update this morning"' in html
     assert "Casey: My laptop will not start after the update this morning" in html
     assert "Sam: Sorry!" in html
     assert re.search(r'<option value="12" selected>Laptops and devices', html)

@@ -159,6 +159,16 @@ def _line(message: Message, contact_name: str) -> str:
     return f"[{when}] {_sender(message, contact_name)}: {body}"
 
 
+def _first_words(text: str, limit: int) -> str:
+    """The first words of ``text`` within ``limit`` characters, never cutting a word."""
+    out = ""
+    for word in text.split():
+        if len(out) + len(word) + 1 > limit:
+            return out + "…"
+        out = f"{out} {word}".strip()
+    return out
+
+
 def draft_case(conversation: Conversation, *, texts: int = 10) -> dict:
     """A subject (the contact's name and the first words of their latest text) and a
     description (the last ``texts`` texts with times and senders) for the form."""
@@ -172,7 +182,7 @@ def draft_case(conversation: Conversation, *, texts: int = 10) -> dict:
     latest_in = next(
         (m for m in reversed(recent) if m.direction == Message.Direction.RECEIVED), None
     )
-    words = " ".join((latest_in.body if latest_in else "").split()[:8])
+    words = _first_words(latest_in.body if latest_in else "", 60)
     subject = f"{name}: {words}" if words else f"Text conversation with {name}"
     header = (
         f"Text conversation with {name} ({contact.formatted_phone}) "
