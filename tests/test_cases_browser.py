@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the browser fixtures are imported from the inbox's journey and requested here
 """The escalation journey in Chromium: an agent turns a conversation into an ASMS case, sees
 its badge, adds a note; a technician solves it in ASMS (the sandbox); the agent sees the
 solution and sends the prefilled reply. Screenshots land in test-artifacts/screenshots/."""
@@ -22,7 +23,7 @@ def test_agent_escalates_a_conversation_and_answers_with_the_solution(
     browser_page,
     live_url,
     sandbox_server,
-    asms_tenant,  # noqa: F811
+    asms_tenant,
 ):
     page, errors = browser_page
     line = demo["line"]

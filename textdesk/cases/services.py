@@ -20,7 +20,6 @@ functions do not.
 from __future__ import annotations
 
 import logging
-import random
 import uuid
 from datetime import timedelta
 
@@ -34,12 +33,10 @@ from textdesk.asms import AsmsError, Filter, NotFound, check_note
 from textdesk.asms import Case as AsmsCase
 from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation, Draft, Message
+from textdesk.outbox.delivery import FIRST_CHECK, STALE_SENDING, backoff
 
 logger = logging.getLogger(__name__)
 
-# A claimed row older than this lost its worker (longer than the task's hard time limit).
-STALE_SENDING = timedelta(seconds=200)
-FIRST_CHECK = timedelta(seconds=2)
 REFRESH_LOCK = "cases:refresh"
 DESCRIPTION_MAX = 30_000  # ASMS instances differ; this leaves room for the marker line
 REPLY_MAX = 1600  # the composer's limit
@@ -51,12 +48,6 @@ class CaseRefused(Exception):
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(reason)
-
-
-def backoff(attempts: int, minimum: float = 0.0) -> timedelta:
-    """Exponential backoff with jitter, capped at a minute."""
-    seconds = min(60.0, 2.0 ** max(0, attempts - 1)) + random.uniform(0, 1)
-    return timedelta(seconds=max(seconds, minimum))
 
 
 def _claim(queryset, pk: int, *, field: str = "status", frm: str, to: str, prefix: str = ""):

@@ -31,9 +31,3 @@ def send_note(note_pk: int) -> None:
 def refresh_cases() -> None:
     """Beat, every minute: read open cases' progress within the per-minute budget."""
     services.refresh_cases()
-
-
-@shared_task
-def sweep_cases() -> None:
-    """Beat, every 15 s: lost pending rows, dead workers, unknown outcomes."""
-    services.sweep_cases()

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.cases import services
 from textdesk.cases.forms import (
@@ -30,6 +29,8 @@ from textdesk.cases.forms import (
     ServiceDeskForm,
 )
 from textdesk.cases.models import Case, LineDefaults, ServiceDesk
+from textdesk.conversations.models import Conversation
+from textdesk.dashboards.models import Dashboard
 
 PAGE_SIZE = 50
 STATES = {
@@ -49,7 +50,8 @@ def _conversation_url(case_or_conversation) -> str:
 
 def _conversation_or_404(request, pk):
     return get_object_or_404(
-        access.conversations_for(request.user).select_related("contact", "dashboard"), pk=pk
+        Conversation.objects.for_user(request.user).select_related("contact", "dashboard"),
+        pk=pk,
     )
 
 
@@ -108,7 +110,7 @@ def _settings_context(request, desk, form, bound_line=None, bound_form=None) -> 
     catalogue = services.catalogue(desk)
     lines = []
     defaults = {d.dashboard_id: d for d in LineDefaults.objects.all()}
-    for line in access.lines_for(request.user):
+    for line in Dashboard.objects.for_user(request.user):
         if bound_line is not None and line.pk == bound_line.pk:
             line_form = bound_form
         else:
@@ -130,7 +132,7 @@ def _settings_context(request, desk, form, bound_line=None, bound_form=None) -> 
 @permission_required("manage_connections")
 @require_POST
 def line_defaults(request, line_pk):
-    line = access.line_or_404(request.user, line_pk)
+    line = get_object_or_404(Dashboard.objects.for_user(request.user), pk=line_pk)
     desk = ServiceDesk.current()
     form = LineDefaultsForm(
         request.POST, catalogue=services.catalogue(desk), prefix=f"line{line.pk}"
@@ -189,7 +191,7 @@ def case_list(request):
         "next_query": next_query,
         "state": state,
         "states": [(key, label) for key, (label, _) in STATES.items()],
-        "lines": access.lines_for(request.user),
+        "lines": Dashboard.objects.for_user(request.user),
         "line_id": line_id,
         "now": timezone.now(),
     }
