@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.cases_helpers import NEW_CASE, add_texts, connect_desk
 from tests.conftest import make_conversation
-from textdesk.cases import services
+from textdesk.cases import delivery, services
 from textdesk.cases.models import Case, CaseNote
 from textdesk.conversations.models import Draft, Message
 
@@ -87,10 +87,10 @@ def test_a_timeout_after_asms_created_the_case_is_settled_by_its_marker(
     assert case.status == Case.Status.UNKNOWN
     asms_tenant.control.clear_faults(asms_tenant.token)
     Case.objects.filter(pk=case.pk).update(not_before=None)
-    services.settle_case(case.pk)
+    delivery.settle_case(case.pk)
     case.refresh_from_db()
     assert case.status == Case.Status.CREATED and case.code == "IT-1001"
-    services.sweep_cases(min_age=timedelta(0))
+    delivery.sweep_cases(min_age=timedelta(0))
     counters = asms_tenant.counters()
     assert counters["cases_created"] == 1
     assert counters["calls"]["CreateCase"] == 1
@@ -107,7 +107,7 @@ def test_a_5xx_that_created_nothing_is_created_again_after_the_grace_only_once(
     assert case.status == Case.Status.UNKNOWN  # a 5xx may have been processed
     asms_tenant.control.clear_faults(asms_tenant.token)
     Case.objects.filter(pk=case.pk).update(not_before=None)
-    services.settle_case(case.pk)  # not found, grace over -> queued, then created once
+    delivery.settle_case(case.pk)  # not found, grace over -> queued, then created once
     case.refresh_from_db()
     assert case.status == Case.Status.CREATED
     counters = asms_tenant.counters()
@@ -125,7 +125,7 @@ def test_asms_down_keeps_the_request_pending_and_visibly_retrying(
     # A 503 outage may have been processed too, so it is checked, never blindly resent.
     assert case.status == Case.Status.UNKNOWN
     Case.objects.filter(pk=case.pk).update(not_before=None)
-    services.settle_case(case.pk)
+    delivery.settle_case(case.pk)
     case.refresh_from_db()
     assert case.status == Case.Status.UNKNOWN
     assert "Checking whether ASMS created it" in case.failure_reason
@@ -136,7 +136,7 @@ def test_asms_down_keeps_the_request_pending_and_visibly_retrying(
     assert "Checking" in panel.content.decode()
     asms_tenant.control.clear_faults(asms_tenant.token)
     Case.objects.filter(pk=case.pk).update(not_before=None)
-    services.sweep_cases(min_age=timedelta(0))
+    delivery.sweep_cases(min_age=timedelta(0))
     case.refresh_from_db()
     assert case.status == Case.Status.CREATED
     assert asms_tenant.counters()["cases_created"] == 1
@@ -155,7 +155,7 @@ def test_nothing_listening_is_pending_with_a_reason_and_retried(
     desk.instance_url = asms_tenant.url
     desk.save()
     Case.objects.filter(pk=case.pk).update(not_before=None)
-    services.sweep_cases(min_age=timedelta(0))
+    delivery.sweep_cases(min_age=timedelta(0))
     case.refresh_from_db()
     assert case.status == Case.Status.CREATED
     assert asms_tenant.counters()["cases_created"] == 1
@@ -179,9 +179,9 @@ def test_a_dead_worker_after_asms_created_the_case_never_makes_a_second_one(
     with desk.client() as asms:
         asms.create_case(
             item_type=1, project_id=1, service_id=11, category_id=111, subject="Laptop",
-            description=services.description_for_asms(case),
+            description=delivery.description_for_asms(case),
         )  # fmt: skip
-    services.sweep_cases(min_age=timedelta(0))  # sending too long -> unknown -> settled
+    delivery.sweep_cases(min_age=timedelta(0))  # sending too long -> unknown -> settled
     case.refresh_from_db()
     assert case.status == Case.Status.CREATED and case.code == "IT-1001"
     assert asms_tenant.counters()["calls"]["CreateCase"] == 1  # only the dead worker's

@@ -7,7 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = "Service-desk cases (ASMS)"
 
     def ready(self):
-        from textdesk.cases.services import sweep_cases
+        from textdesk.cases.delivery import sweep_cases
         from textdesk.outbox import registry
 
         # Beat's outbox sweeper (every 15 s) also re-enqueues lost case rows, turns those

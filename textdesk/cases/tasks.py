@@ -2,29 +2,29 @@
 
 from celery import shared_task
 
-from textdesk.cases import services
+from textdesk.cases import delivery, services
 
 
 @shared_task
 def create_case(case_pk: int) -> None:
     """Create one queued case in ASMS (interactive queue)."""
-    services.deliver_case(case_pk)
+    delivery.deliver_case(case_pk)
 
 
 @shared_task
 def settle_case(case_pk: int) -> None:
     """Decide whether a case whose creation has an unknown outcome exists in ASMS."""
-    services.settle_case(case_pk)
+    delivery.settle_case(case_pk)
 
 
 @shared_task
 def attach_transcript(case_pk: int) -> None:
-    services.attach_transcript(case_pk)
+    delivery.attach_transcript(case_pk)
 
 
 @shared_task
 def send_note(note_pk: int) -> None:
-    services.deliver_note(note_pk)
+    delivery.deliver_note(note_pk)
 
 
 @shared_task
