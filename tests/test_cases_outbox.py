@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.cases_helpers import NEW_CASE, add_texts, connect_desk
 from tests.conftest import make_conversation
 from textdesk.cases import delivery, services
-from textdesk.cases.models import Case, CaseNote
+from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Draft, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -284,3 +284,37 @@ def test_a_conversation_links_to_an_existing_case_found_by_code_or_subject(
         services.link_case(conversation=conversation, user=agent, ticket="IT-1001")
     with pytest.raises(services.CaseRefused, match="no case"):
         services.link_case(conversation=conversation, user=agent, ticket="IT-4040")
+
+
+def test_beats_outbox_sweeper_also_sends_lost_case_rows(asms_tenant, desk, conversation):
+    from textdesk.outbox.tasks import sweep_outbox
+
+    case = Case.objects.create(
+        conversation=conversation,
+        dashboard=conversation.dashboard,
+        subject="Lost broker message",
+        marker="textdesk-lostmessage1",
+        **NEW_CASE,
+    )  # pending, its task never ran
+    Case.objects.filter(pk=case.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    sweep_outbox()
+    case.refresh_from_db()
+    assert case.status == Case.Status.CREATED
+    assert asms_tenant.counters()["cases_created"] == 1
+
+
+def test_service_desk_connect_tests_then_saves_and_sets_demo_defaults(asms_tenant, line):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="did not accept"):
+        call_command("service_desk", "connect", "--url", asms_tenant.url, "--token", "nope")
+    assert not ServiceDesk.objects.exists()
+    call_command(
+        "service_desk", "connect", "--url", asms_tenant.url, "--token", asms_tenant.token,
+        "--if-missing", "--demo-defaults",
+    )  # fmt: skip
+    assert ServiceDesk.current().token == asms_tenant.token
+    assert LineDefaults.objects.get(dashboard=line).project_id == 1
+    call_command("service_desk", "connect", "--url", "http://127.0.0.1:9", "--token", "x",
+                 "--if-missing")  # fmt: skip
+    assert ServiceDesk.current().instance_url == asms_tenant.url

@@ -267,3 +267,42 @@ def test_the_list_pages_by_keyset_with_constant_queries(
     rest = client.get(reverse("cases:list") + "?" + after, **HTMX).content.decode()
     assert "<html" not in rest
     assert rest.count("<tr>") == 5
+
+
+def test_the_panel_reads_a_constant_number_of_queries(
+    client, agent, mine, django_assert_num_queries
+):
+    from textdesk.cases.models import CaseNote
+
+    case = make_case(mine)
+    client.force_login(agent)
+    url = reverse("cases:panel", args=[mine.pk])
+    client.get(url, **HTMX)
+    with django_assert_num_queries(8):
+        client.get(url, **HTMX)
+    for i in range(20):
+        CaseNote.objects.create(case=case, text=f"note {i}", status="sent")
+    for _ in range(4):
+        make_case(make_conversation(mine.dashboard))  # other conversations' cases
+    with django_assert_num_queries(8):
+        html = client.get(url, **HTMX).content.decode()
+    assert "note 19" in html and "note 14" not in html  # the latest five
+
+
+def test_linking_through_the_search_page(client, agent, mine, asms_tenant):
+    desk = connect_desk(asms_tenant)
+    with desk.client() as asms:
+        asms.create_case(
+            item_type=1, project_id=1, service_id=12, category_id=121, subject="Printer jams"
+        )
+    client.force_login(agent)
+    url = reverse("cases:link", args=[mine.pk])
+    html = client.get(url, {"q": "printer"}).content.decode()
+    assert "IT-1001" in html and "Link IT-1001" in html
+    assert client.post(url, {"ticket": "IT-1001"}).status_code == 302
+    assert Case.objects.get(conversation=mine).is_linked
+    again = client.post(url, {"ticket": "IT-1001"})
+    assert again.status_code == 400 and "already linked" in again.content.decode()
+    asms_tenant.control.set_faults(token=asms_tenant.token, outage=True)
+    down = client.get(url, {"q": "printer"})
+    assert down.status_code == 400 and "ASMS could not search" in down.content.decode()
