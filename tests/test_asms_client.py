@@ -1,6 +1,7 @@
 """The ASMS client against the ASMS sandbox: every operation, and the error taxonomy
 (not sent / refused / outcome unknown) that the case outbox relies on."""
 
+import os
 import socket
 
 import pytest
@@ -172,3 +173,21 @@ def test_a_5xx_is_a_server_error_that_may_have_been_processed(client, asms_tenan
     with pytest.raises(ServerError) as caught:
         client.get_case("IT-1")
     assert caught.value.status == 503 and caught.value.maybe_processed
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("ASMS_CONTRACT_URL") and os.environ.get("ASMS_CONTRACT_TOKEN")),
+    reason="set ASMS_CONTRACT_URL and ASMS_CONTRACT_TOKEN to check a real instance",
+)
+def test_read_only_contract_against_a_real_instance():
+    """With a real instance in the environment, the read-only operations answer what the
+    sandbox answers (a difference is a sandbox bug)."""
+    client = AsmsClient(os.environ["ASMS_CONTRACT_URL"], os.environ["ASMS_CONTRACT_TOKEN"])
+    client.test_connection()
+    found = client.search_cases([Filter("Subject", "Like", "a")])
+    assert all(case.id is not None and case.code for case in found)
+    if found:
+        case = client.get_case(found[0].code)
+        assert case.id == found[0].id and case.state_name
+    with pytest.raises(NotFound):
+        client.get_case("textdesk-no-such-case-0")

@@ -270,6 +270,7 @@ class Tenant:
 
     token: str
     cases: dict[int, CaseRecord] = field(default_factory=dict)
+    by_code: dict[str, int] = field(default_factory=dict)  # upper-cased idByProject -> id
     next_case_id: int = 5001
     next_number: dict[int, int] = field(default_factory=dict)  # per project
     calls: Counter = field(default_factory=Counter)
@@ -442,8 +443,7 @@ class Backend:
         if ticket.isdigit() and ticket.isascii():
             case = tenant.cases.get(int(ticket))
         else:
-            wanted = ticket.upper()
-            case = next((c for c in tenant.cases.values() if c.code.upper() == wanted), None)
+            case = tenant.cases.get(tenant.by_code.get(ticket.upper(), -1))
         if case is None:
             raise SandboxError(404, f"Case {ticket_id} was not found")
         return case
@@ -511,6 +511,7 @@ class Backend:
         case = CaseRecord(data)
         self._set_state(case, state_id)
         tenant.cases[data["id"]] = case
+        tenant.by_code[case.code.upper()] = data["id"]
         return {"id": data["id"], "idByProject": data["idByProject"]}
 
     def _apply_service(self, data: dict, service_id: int | None, category_id: int | None) -> None:
