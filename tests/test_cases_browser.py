@@ -10,7 +10,15 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests.cases_helpers import connect_desk, set_defaults
-from tests.test_inbox_browser import browser_page, delivered, demo, live_url, log_in, shot  # noqa: F401
+from tests.test_inbox_browser import (  # noqa: F401
+    SHOTS,
+    browser_page,
+    delivered,
+    demo,
+    live_url,
+    log_in,
+    shot,
+)
 from textdesk.cases import services
 from textdesk.cases.models import Case, CaseNote
 from textdesk.conversations.models import Conversation, Message
@@ -109,4 +117,44 @@ def test_agent_escalates_a_conversation_and_answers_with_the_solution(
     expect(page.locator("table")).to_contain_text("IT-1001")
     expect(page.locator("table")).to_contain_text("Solved")
     shot(page, "cases-07-list")
+    assert errors == []
+
+
+def test_admin_connects_the_service_desk_and_picks_line_defaults(
+    live_url, browser_page, asms_tenant, line
+):
+    from tests.conftest import make_user
+    from textdesk.cases.models import LineDefaults, ServiceDesk
+
+    page, errors = browser_page
+    make_user("avery", "Admin")
+    page.goto(f"{live_url}/accounts/login/")
+    page.fill("input[name=username]", "avery")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/inbox/"))
+    page.goto(f"{live_url}/cases/settings/")
+    page.get_by_role("link", name="Service desk").wait_for()
+    page.fill("#id_instance_url", asms_tenant.url)
+    page.fill("#id_token", "wrong-token")
+    page.get_by_role("button", name="Test and save").click()
+    expect(page.locator(".flash-error")).to_contain_text("ASMS did not accept the connection")
+    expect(page.locator("#id_instance_url")).to_have_value(asms_tenant.url)
+    shot(page, "cases-10-settings-refused")
+    page.fill("#id_token", asms_tenant.token)
+    page.get_by_role("button", name="Test and save").click()
+    expect(page.locator(".facts")).to_contain_text(f"••••{asms_tenant.token[-4:]}")
+    assert asms_tenant.token not in page.content()
+    form = page.locator(f"form[action='/cases/settings/lines/{line.pk}/']")
+    form.locator("select[name$=project_id]").select_option(label="IT Service Desk")
+    form.locator("select[name$=item_type_id]").select_option(label="Service request")
+    form.locator("select[name$=service_id]").select_option(label="Email (IT Service Desk)")
+    form.locator("select[name$=category_id]").select_option(label="Mailbox full (Email)")
+    form.locator("select[name$=group_id]").select_option(label="Field support (IT Service Desk)")
+    page.screenshot(path=str(SHOTS / "cases-11-settings.png"), full_page=True)
+    form.get_by_role("button").click()
+    expect(page.locator(".flash-success")).to_contain_text("defaults")
+    saved = LineDefaults.objects.get(dashboard=line)
+    assert (saved.item_type_id, saved.category_id, saved.group_id) == (2, 112, 32)
+    assert ServiceDesk.current().token == asms_tenant.token
     assert errors == []
