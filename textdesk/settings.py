@@ -63,8 +63,8 @@ INSTALLED_APPS = [
     "textdesk.payments",
     "textdesk.conversations",
     "textdesk.cases",
-    "textdesk.sync",
     "textdesk.webhooks",
+    "textdesk.sync",
     "textdesk.sandbox",
     "textdesk.asms_sandbox",
 ]
@@ -230,7 +230,11 @@ TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"
 # outcome is unknown waits for proof (status callback or the contact's messages) before the
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
+# A text or payment request whose outcome is unknown is never sent again by itself: after the
+# grace a person is offered "send again"; proof (callback, webhook, read-back) is looked for
+# until the horizon.
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
 
 # ASMS (the service desk): seconds on every call, inside the Celery soft limit.
 ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))
