@@ -16,6 +16,7 @@ from textdesk.asms import (
     ServerError,
     TooLarge,
     Unauthorized,
+    Unavailable,
 )
 
 NEW_CASE = {"item_type": 1, "project_id": 1, "service_id": 11, "category_id": 111}
@@ -169,10 +170,19 @@ def test_a_timeout_after_processing_is_outcome_unknown_and_the_case_exists(clien
 
 
 def test_a_5xx_is_a_server_error_that_may_have_been_processed(client, asms_tenant):
-    asms_tenant.control.set_faults(token=asms_tenant.token, error_rate=1.0, error_status=503)
-    with pytest.raises(ServerError) as caught:
-        client.get_case("IT-1")
-    assert caught.value.status == 503 and caught.value.maybe_processed
+    for status in (500, 502, 504):
+        asms_tenant.control.set_faults(token=asms_tenant.token, error_rate=1.0, error_status=status)
+        with pytest.raises(ServerError) as caught:
+            client.get_case("IT-1")
+        assert caught.value.status == status and caught.value.maybe_processed
+
+
+def test_a_503_was_not_handled_and_is_safe_to_retry(client, asms_tenant):
+    asms_tenant.control.set_faults(token=asms_tenant.token, outage=True)
+    with pytest.raises(Unavailable) as caught:
+        client.create_case(**NEW_CASE, subject="x")
+    assert caught.value.status == 503 and caught.value.safe_to_retry
+    assert asms_tenant.counters()["cases_created"] == 0
 
 
 @pytest.mark.skipif(

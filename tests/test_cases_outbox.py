@@ -96,24 +96,37 @@ def test_a_timeout_after_asms_created_the_case_is_settled_by_its_marker(
     assert counters["calls"]["CreateCase"] == 1
 
 
-def test_a_5xx_that_created_nothing_is_created_again_after_the_grace_only_once(
-    asms_tenant, desk, conversation, agent
+def test_a_5xx_that_created_nothing_is_never_created_again_until_a_person_chooses(
+    asms_tenant, desk, conversation, agent, client
 ):
     asms_tenant.control.set_faults(
         token=asms_tenant.token, error_rate=1.0, error_status=502, operations=["CreateCase"]
     )
     case = request(conversation, agent)
     case.refresh_from_db()
-    assert case.status == Case.Status.UNKNOWN  # a 5xx may have been processed
+    assert case.status == Case.Status.UNKNOWN  # a 502 may have been processed
     asms_tenant.control.clear_faults(asms_tenant.token)
     Case.objects.filter(pk=case.pk).update(not_before=None)
-    delivery.settle_case(case.pk)  # not found, grace over -> queued, then created once
+    delivery.settle_case(case.pk)  # not found: looked for again later, never re-sent
+    case.refresh_from_db()
+    assert case.status == Case.Status.UNKNOWN
+    assert case.failure_reason == delivery.UNCONFIRMED  # the grace is 0 here
+    assert case.not_before > timezone.now()
+    delivery.sweep_cases(min_age=timedelta(0))
+    assert asms_tenant.counters()["calls"]["CreateCase"] == 1
+    client.force_login(agent)
+    panel = client.get(f"/cases/conversation/{conversation.pk}/").content.decode()
+    assert "was not found there" in panel and "Create again" in panel
+    # The person chooses: the new attempt searches for the marker, then creates once.
+    assert client.post(f"/cases/{case.pk}/create-again/").status_code == 302
     case.refresh_from_db()
     assert case.status == Case.Status.CREATED
     counters = asms_tenant.counters()
     assert counters["cases_created"] == 1
     assert counters["calls"]["CreateCase"] == 2
-    assert counters["calls"]["SearchTickets"] == 2  # settle, then the check before resending
+    assert counters["calls"]["SearchTickets"] == 2  # the settle, then the check before creating
+    assert client.post(f"/cases/{case.pk}/create-again/").status_code == 302  # nothing to do
+    assert asms_tenant.counters()["calls"]["CreateCase"] == 2
 
 
 def test_asms_down_keeps_the_request_pending_and_visibly_retrying(
@@ -122,18 +135,18 @@ def test_asms_down_keeps_the_request_pending_and_visibly_retrying(
     asms_tenant.control.set_faults(token=asms_tenant.token, outage=True)
     case = request(conversation, agent)
     case.refresh_from_db()
-    # A 503 outage may have been processed too, so it is checked, never blindly resent.
-    assert case.status == Case.Status.UNKNOWN
-    Case.objects.filter(pk=case.pk).update(not_before=None)
-    delivery.settle_case(case.pk)
-    case.refresh_from_db()
-    assert case.status == Case.Status.UNKNOWN
-    assert "Checking whether ASMS created it" in case.failure_reason
+    assert case.status == Case.Status.PENDING  # a 503 was not handled: safe to retry
+    assert "Service unavailable" in case.failure_reason
+    assert case.not_before > timezone.now()
     client.force_login(agent)
     page = client.get(f"/inbox/{conversation.dashboard_id}/c/{conversation.pk}/")
     assert page.status_code == 200  # the inbox keeps working
-    panel = client.get(f"/cases/conversation/{conversation.pk}/")
-    assert "Checking" in panel.content.decode()
+    panel = client.get(f"/cases/conversation/{conversation.pk}/").content.decode()
+    assert "Retrying" in panel and "next try" in panel and "attempt 1" in panel
+    Case.objects.filter(pk=case.pk).update(not_before=None)
+    delivery.sweep_cases(min_age=timedelta(0))  # still down: pending, attempt 2
+    case.refresh_from_db()
+    assert (case.status, case.attempts) == (Case.Status.PENDING, 2)
     asms_tenant.control.clear_faults(asms_tenant.token)
     Case.objects.filter(pk=case.pk).update(not_before=None)
     delivery.sweep_cases(min_age=timedelta(0))

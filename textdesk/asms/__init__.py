@@ -15,6 +15,7 @@ from .errors import (
     ServerError,
     TooLarge,
     Unauthorized,
+    Unavailable,
 )
 from .types import Case, Catalogue, Choice, CreatedCase, Filter, format_date, parse_date
 
@@ -36,6 +37,7 @@ __all__ = [
     "ServerError",
     "TooLarge",
     "Unauthorized",
+    "Unavailable",
     "check_note",
     "format_date",
     "instance_api_url",

@@ -32,6 +32,7 @@ from .errors import (
     ServerError,
     TooLarge,
     Unauthorized,
+    Unavailable,
 )
 from .types import LOGIC_OPERATORS, Case, Catalogue, CreatedCase, Filter
 
@@ -230,6 +231,8 @@ class AsmsClient:
             return Unauthorized(status, message, operation=operation)
         if status == 404:
             return NotFound(status, message, operation=operation)
+        if status == 503:
+            return Unavailable(status, message, operation=operation)
         if status >= 500:
             return ServerError(status, message, operation=operation)
         return AsmsError(status, message, operation=operation)

@@ -2,12 +2,12 @@
 
 Each failure says what a caller (above all the case outbox) may safely do next:
 
-- **not sent** (``NotSent``, ``RateLimited``): nothing reached ASMS or ASMS refused to look at
-  it; a retry is safe (``safe_to_retry``).
+- **not sent** (``NotSent``, ``RateLimited``, ``Unavailable``): nothing reached ASMS, or ASMS
+  said it did not handle it (429, 503); a retry is safe (``safe_to_retry``).
 - **refused** (``BadRequest``, ``Unauthorized``, ``NotFound``, ``TooLarge``): ASMS looked and
   said no. Permanent; record and show ASMS's message.
 - **outcome unknown** (``OutcomeUnknown``, ``ServerError``): ASMS may already have acted
-  (a read timeout, a reset after the request went out, a 5xx). A write must be checked
+  (a read timeout, a reset after the request went out, a 500, 502 or 504). A write must be checked
   (``maybe_processed``), never resent blindly.
 
 Messages never contain the technician token; they name the operation, not the full URL.
@@ -67,8 +67,16 @@ class RateLimited(AsmsError):
         self.retry_after = retry_after
 
 
+class Unavailable(AsmsError):
+    """503: the instance is down or in maintenance and did not handle the request (RFC 9110
+    §15.6.4: "currently unable to handle the request"), so, like a 429, a retry is safe."""
+
+    transient = True
+
+
 class ServerError(AsmsError):
-    """5xx: transient, but ASMS may have processed the request before failing."""
+    """500, 502, 504 and other 5xx: transient, but ASMS may have processed the request before
+    failing (a gateway's 502/504 says nothing about the application behind it)."""
 
     transient = True
     maybe_processed = True

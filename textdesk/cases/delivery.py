@@ -7,12 +7,13 @@ requests, ``outbox/delivery.py``): the agent's form creates a ``pending`` row wi
 case's description. An interactive task claims the row (a conditional update that must change
 one row), commits, then calls CreateCase once:
 
-- nothing sent (connection refused, 429) → ``pending`` again after a backoff, visibly retrying
+- nothing sent (connection refused, 429, 503) → ``pending`` again after a backoff, visibly retrying
   (the reason and the next try are shown; ASMS being down never fails the request);
 - refused (4xx) → ``failed`` with ASMS's message, the typed values kept for correction;
-- a read timeout, a reset, a 5xx or a dead worker → ``unknown``, settled by searching the
-  marker: found → ``created``; still absent after ``TEXTDESK_UNKNOWN_GRACE`` → ``pending`` (and
-  the next attempt searches once more before creating).
+- a read timeout, a reset, a 500/502/504 or a dead worker → ``unknown``, settled by searching
+  the marker (backing off, until ``TEXTDESK_UNKNOWN_HORIZON``): found → ``created``. It is never
+  created again by itself: after ``TEXTDESK_UNKNOWN_GRACE`` the panel says ASMS has not
+  confirmed it and offers "Create again" (and that attempt searches for the marker first).
 
 The transcript file and notes are writes of their own: ASMS cannot list a case's attachments
 or notes, so an unknown outcome there is shown as "not confirmed" and repeated only when a
@@ -24,7 +25,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,9 +33,19 @@ from textdesk.asms import AsmsError, Filter
 from textdesk.asms import Case as AsmsCase
 from textdesk.cases.models import Case, CaseNote, ServiceDesk
 from textdesk.conversations.models import Conversation, Message
-from textdesk.outbox.delivery import FIRST_CHECK, STALE_SENDING, backoff
+from textdesk.outbox.delivery import (
+    CHECK_EVERY_MAX,
+    CHECK_EVERY_MIN,
+    FIRST_CHECK,
+    STALE_SENDING,
+    backoff,
+    horizon,
+    is_unconfirmed,
+)
 
 logger = logging.getLogger(__name__)
+
+UNCONFIRMED = "ASMS has not confirmed the case yet; it may still appear."
 
 
 def _claim(queryset, pk: int, *, field: str = "status", frm: str, to: str, prefix: str = ""):
@@ -199,14 +209,17 @@ def _record_created(case: Case, case_id: int, code: str, client) -> None:
 
 
 def settle_case(case_pk: int, *, now=None) -> None:
-    """Decide a case whose creation has an unknown outcome: found by its marker → created;
-    still absent after the grace window → queued again (the next attempt searches first)."""
+    """Look once for the case an ``unknown`` creation may have made, by its marker: found →
+    ``created``. Not found: look again later, less often as the row ages, until the horizon;
+    never create it again by itself (ASMS may process a held request later). After the grace
+    the panel says ASMS has not confirmed it and offers "Create again": a person decides."""
     now = now or timezone.now()
     case = Case.objects.filter(pk=case_pk, status=Case.Status.UNKNOWN).first()
     if case is None or (case.not_before and case.not_before > now):
         return
+    age = now - (case.claimed_at or case.created_at)
     desk = ServiceDesk.current()
-    if desk is None:
+    if desk is None or age >= horizon():
         return
     with desk.client() as client:
         try:
@@ -220,12 +233,23 @@ def settle_case(case_pk: int, *, now=None) -> None:
         if found is not None:
             _record_created(case, found.id, found.code, client)
             return
-    grace = timedelta(seconds=settings.TEXTDESK_UNKNOWN_GRACE)
-    if case.claimed_at and now - case.claimed_at >= grace:
-        if _still(case, Case.Status.UNKNOWN).update(status=Case.Status.PENDING, not_before=None):
-            enqueue("create_case", case.pk)
-        return
-    _still(case, Case.Status.UNKNOWN).update(not_before=now + timedelta(seconds=5))
+    updates = {"not_before": now + min(CHECK_EVERY_MAX, max(CHECK_EVERY_MIN, age / 10))}
+    if is_unconfirmed(case, now):
+        updates["failure_reason"] = UNCONFIRMED
+    _still(case, Case.Status.UNKNOWN).update(**updates)
+
+
+def reopen_case(case: Case) -> bool:
+    """A person chose to create an unconfirmed case again: ``pending`` once more. The attempt
+    count is kept, so the next attempt searches for the marker before it creates anything."""
+    if not is_unconfirmed(case):
+        return False
+    if Case.objects.filter(pk=case.pk, status=Case.Status.UNKNOWN).update(
+        status=Case.Status.PENDING, failure_reason="", not_before=None
+    ):
+        enqueue("create_case", case.pk)
+        return True
+    return False
 
 
 def attach_transcript(case_pk: int) -> None:
@@ -358,8 +382,11 @@ def sweep_cases(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:
             due, status=Case.Status.PENDING, created_at__lte=now - min_age
         ).values_list("pk", flat=True)[:200]
     )
+    # Past the horizon an unknown creation is no longer looked for: it waits for a person.
     unknown = list(
-        Case.objects.filter(due, status=Case.Status.UNKNOWN).values_list("pk", flat=True)[:200]
+        Case.objects.filter(
+            due, status=Case.Status.UNKNOWN, claimed_at__gte=now - horizon()
+        ).values_list("pk", flat=True)[:200]
     )
     transcripts = list(
         Case.objects.filter(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from textdesk.asms import AsmsError, Filter, NotFound, check_note
 from textdesk.asms import Case as AsmsCase
-from textdesk.cases.delivery import apply_case, enqueue, reason_of, text_line
+from textdesk.cases.delivery import apply_case, enqueue, reason_of, reopen_case, text_line
 from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation, Draft, Message
 
@@ -184,6 +184,13 @@ def request_case(
 
 
 # --- The transcript file ----------------------------------------------------------------------
+
+
+def create_again(case: Case) -> None:
+    """A person chose to create a case ASMS never confirmed (its marker was not found after
+    the grace). Raises ``CaseRefused`` when it is not (or no longer) unconfirmed."""
+    if not reopen_case(case):
+        raise CaseRefused("This case is not waiting for a decision any more.")
 
 
 def retry_transcript(case: Case) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/reply/", views.case_reply, name="reply"),
     path("<int:pk>/refresh/", views.case_refresh, name="refresh"),
     path("<int:pk>/transcript/", views.case_transcript, name="transcript"),
+    path("<int:pk>/create-again/", views.case_create_again, name="create_again"),
     path("conversation/<int:conversation_pk>/", views.case_panel, name="panel"),
     path("conversation/<int:conversation_pk>/new/", views.case_new, name="new"),
     path("conversation/<int:conversation_pk>/link/", views.case_link, name="link"),

@@ -31,6 +31,7 @@ from textdesk.cases.forms import (
 from textdesk.cases.models import Case, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.delivery import is_unconfirmed
 
 PAGE_SIZE = 50
 STATES = {
@@ -232,6 +233,7 @@ def _panel_context(request, conversation, **extra) -> dict:
         "notes": notes,
         "note_form": extra.pop("note_form", None) or NoteForm(),
         "can_work": request.user.has_perm("accounts.work_inbox"),
+        "unconfirmed": case is not None and is_unconfirmed(case),
         "desk_ready": ServiceDesk.objects.exists(),
         **extra,
     }
@@ -393,6 +395,17 @@ def case_refresh(request, pk):
     case = _case_or_404(request, pk)
     try:
         services.refresh_case(case)
+    except services.CaseRefused as exc:
+        messages.error(request, exc.reason)
+    return _back(request, case)
+
+
+@permission_required("work_inbox")
+@require_POST
+def case_create_again(request, pk):
+    case = _case_or_404(request, pk)
+    try:
+        services.create_again(case)
     except services.CaseRefused as exc:
         messages.error(request, exc.reason)
     return _back(request, case)
