@@ -129,6 +129,26 @@ def test_a_5xx_that_created_nothing_is_never_created_again_until_a_person_choose
     assert asms_tenant.counters()["calls"]["CreateCase"] == 2
 
 
+def test_a_500_after_asms_created_the_case_is_settled_by_its_marker(
+    asms_tenant, desk, conversation, agent
+):
+    asms_tenant.control.set_faults(
+        token=asms_tenant.token,
+        error_rate=1.0,
+        error_after_processing=True,
+        operations=["CreateCase"],
+    )
+    case = request(conversation, agent)
+    case.refresh_from_db()
+    assert case.status == Case.Status.UNKNOWN
+    asms_tenant.control.clear_faults(asms_tenant.token)
+    Case.objects.filter(pk=case.pk).update(not_before=None)
+    delivery.settle_case(case.pk)
+    case.refresh_from_db()
+    assert (case.status, case.code) == (Case.Status.CREATED, "IT-1001")
+    assert asms_tenant.counters()["cases_created"] == 1
+
+
 def test_asms_down_keeps_the_request_pending_and_visibly_retrying(
     asms_tenant, desk, conversation, agent, client
 ):

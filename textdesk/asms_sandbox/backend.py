@@ -32,6 +32,7 @@ FAULT_KEYS = {
     "timeout_seconds": float,
     "latency_ms": int,
     "outage": bool,
+    "error_after_processing": bool,
     "operations": list,
 }
 
@@ -363,11 +364,12 @@ class Backend:
                 faults = {}
             if faults.get("outage"):
                 raise SandboxError(503, "Service unavailable (sandbox outage)")
+            plan = {"latency": faults.get("latency_ms", 0) / 1000.0, "timeout": 0.0, "error": 0}
             if faults.get("error_rate") and self.fault_rng.random() < faults["error_rate"]:
-                raise SandboxError(
-                    int(faults.get("error_status", 500)), "Internal server error (sandbox fault)"
-                )
-            plan = {"latency": faults.get("latency_ms", 0) / 1000.0, "timeout": 0.0}
+                status = int(faults.get("error_status", 500))
+                if not faults.get("error_after_processing"):
+                    raise SandboxError(status, "Internal server error (sandbox fault)")
+                plan["error"] = status  # the call is processed, then answered with the error
             if faults.get("timeout_rate") and self.fault_rng.random() < faults["timeout_rate"]:
                 plan["timeout"] = float(faults.get("timeout_seconds", 30.0))
             return plan

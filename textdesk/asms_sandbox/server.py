@@ -248,6 +248,8 @@ def make_app(backend: Backend):
                 result = (status, payload, None)
             except SandboxError as exc:
                 result = (exc.status, {"message": exc.message}, exc.headers)
+            if plan["error"]:
+                result = (plan["error"], {"message": "Internal server error (sandbox fault)"}, None)
             if plan["timeout"]:
                 time.sleep(plan["timeout"])  # processed, but the answer comes too late
             return respond(start_response, *result)

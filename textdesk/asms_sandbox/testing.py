@@ -74,8 +74,9 @@ class AsmsSandboxControl:
         )
 
     def set_faults(self, **faults) -> dict:
-        """error_rate, error_status, timeout_rate, timeout_seconds, latency_ms, outage,
-        operations (operationIds the faults apply to); ``token=`` limits them to one tenant."""
+        """error_rate, error_status, error_after_processing, timeout_rate, timeout_seconds,
+        latency_ms, outage, operations (operationIds the faults apply to); ``token=`` limits
+        them to one tenant."""
         return self._call("PUT", "/faults", faults)
 
     def clear_faults(self, token: str | None = None) -> dict:
