@@ -351,3 +351,18 @@ def test_service_desk_connect_tests_then_saves_and_sets_demo_defaults(asms_tenan
     call_command("service_desk", "connect", "--url", "http://127.0.0.1:9", "--token", "x",
                  "--if-missing")  # fmt: skip
     assert ServiceDesk.current().instance_url == asms_tenant.url
+
+
+def test_rotate_keys_re_encrypts_the_technician_token(asms_tenant, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    desk = connect_desk(asms_tenant)
+    old = desk.token_encrypted
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("service_desk", "rotate-keys")
+    desk.refresh_from_db()
+    assert desk.token_encrypted != old
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key dropped
+    assert desk.token == asms_tenant.token

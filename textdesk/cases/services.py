@@ -19,6 +19,7 @@ from textdesk.asms import Case as AsmsCase
 from textdesk.cases.delivery import apply_case, enqueue, reason_of, reopen_case, text_line
 from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation, Draft, Message
+from textdesk.dashboards.crypto import rotate
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,17 @@ def save_service_desk(
     desk.save()
     cache.delete(_catalogue_key(desk))
     return desk
+
+
+def rotate_token() -> int:
+    """Re-encrypt the stored technician token with the newest key (run after putting a new
+    key first in FIELD_ENCRYPTION_KEY, before dropping the old one)."""
+    count = 0
+    for desk in ServiceDesk.objects.all():
+        desk.token_encrypted = rotate(desk.token_encrypted)
+        desk.save(update_fields=["token_encrypted"])
+        count += 1
+    return count
 
 
 def _catalogue_key(desk: ServiceDesk) -> str:

@@ -1,5 +1,6 @@
-"""``manage.py service_desk connect``: connect textdesk to an ASMS instance from the shell
-(what ``make run`` does with the ASMS sandbox); the Admin → Service desk page does the same."""
+"""``manage.py service_desk connect|rotate-keys``: connect textdesk to an ASMS instance from the
+shell (what ``make run`` does with the ASMS sandbox; the Admin → Service desk page does the
+same), and re-encrypt the stored technician token with the newest FIELD_ENCRYPTION_KEY."""
 
 from __future__ import annotations
 
@@ -24,13 +25,23 @@ class Command(BaseCommand):
             "--if-missing", action="store_true", help="do nothing when a service desk is set"
         )
         connect.add_argument("--wait", type=float, default=0, help="seconds to wait for ASMS")
+        sub.add_parser(
+            "rotate-keys", help="Re-encrypt the token with the first FIELD_ENCRYPTION_KEY."
+        )
         connect.add_argument(
             "--demo-defaults",
             action="store_true",
             help="file every line's new cases under the sandbox's IT Service Desk / Incident",
         )
 
-    def handle(self, *args, action, url, token, if_missing, wait, demo_defaults, **options):
+    def handle(self, *args, action, **options):
+        if action == "rotate-keys":
+            count = services.rotate_token()
+            self.stdout.write(f"Re-encrypted {count} technician token(s).")
+            return
+        self.connect(**options)
+
+    def connect(self, *, url, token, if_missing, wait, demo_defaults, **options):
         if if_missing and ServiceDesk.objects.exists():
             self.stdout.write("A service desk is already connected.")
             return
