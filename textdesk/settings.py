@@ -62,9 +62,11 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.payments",
     "textdesk.conversations",
+    "textdesk.cases",
     "textdesk.webhooks",
     "textdesk.sync",
     "textdesk.sandbox",
+    "textdesk.asms_sandbox",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +235,10 @@ TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
 # until the horizon.
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
 TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
+
+# ASMS (the service desk): seconds on every call, inside the Celery soft limit.
+ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))
+ASMS_READ_TIMEOUT = float(os.environ.get("ASMS_READ_TIMEOUT", "15"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.
