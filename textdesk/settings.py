@@ -62,9 +62,11 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.payments",
     "textdesk.conversations",
+    "textdesk.cases",
     "textdesk.webhooks",
     "textdesk.sync",
     "textdesk.sandbox",
+    "textdesk.asms_sandbox",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +242,10 @@ TEXTDESK_BULK_REMINDERS_PER_MINUTE = int(os.environ.get("TEXTDESK_BULK_REMINDERS
 # Open payments' states read every sync cycle (one call per line with open payments); off:
 # every five minutes.
 TEXTDESK_PAYMENT_FRESHNESS = env_bool("TEXTDESK_PAYMENT_FRESHNESS", default=True)
+
+# ASMS (the service desk): seconds on every call, inside the Celery soft limit.
+ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))
+ASMS_READ_TIMEOUT = float(os.environ.get("ASMS_READ_TIMEOUT", "15"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.
