@@ -1,0 +1,242 @@
+"""Reading the reports: the figures of a period for some lines (and maybe one agent).
+
+Everything comes from the rollups (`LineDay`, `AgentDay`, and the `Reply` / `Resolution` facts
+for medians) plus the small tables read live (opt-outs, payments, the current backlog), in a
+fixed number of queries whatever the period or the number of lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from textdesk.accounts.models import User
+from textdesk.contacts.models import ConsentEvent
+from textdesk.conversations.models import Conversation
+from textdesk.payments.models import Payment
+from textdesk.reports.models import AgentDay, LineDay, Reply, Resolution, RollupState
+from textdesk.reports.rollups import local_day
+
+PAID = "Paid"
+
+
+def percentile(values: list[int], pct: float) -> float | None:
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class Figures:
+    """The measures of one slice (the whole scope, a line, an agent or a day)."""
+
+    received: int | None = 0
+    sent: int = 0
+    sent_by_people: int = 0
+    new_conversations: int | None = 0
+    reply_times: list[int] = field(default_factory=list, repr=False)
+    resolution_times: list[int] = field(default_factory=list, repr=False)
+    opt_outs: int | None = 0
+    payments_requested: int = 0
+    amount_requested: Decimal = Decimal("0")
+    payments_collected: int = 0
+    amount_collected: Decimal = Decimal("0")
+    backlog: int | None = None
+    waiting: int | None = None
+    oldest_waiting_since: datetime | None = None
+
+    @property
+    def replies(self) -> int:
+        return len(self.reply_times)
+
+    @property
+    def resolutions(self) -> int:
+        return len(self.resolution_times)
+
+    @property
+    def reply_median(self) -> float | None:
+        return percentile(self.reply_times, 50)
+
+    @property
+    def reply_p90(self) -> float | None:
+        return percentile(self.reply_times, 90)
+
+    @property
+    def resolution_median(self) -> float | None:
+        return percentile(self.resolution_times, 50)
+
+    @property
+    def resolution_p90(self) -> float | None:
+        return percentile(self.resolution_times, 90)
+
+    @property
+    def oldest_wait_seconds(self) -> int | None:
+        if self.oldest_waiting_since is None:
+            return None
+        return max(0, int((timezone.now() - self.oldest_waiting_since).total_seconds()))
+
+
+@dataclass
+class Report:
+    start: date
+    end: date
+    agent: User | None
+    total: Figures
+    days: list[tuple[date, Figures]]
+    lines: list[tuple[object, Figures]]
+    agents: list[tuple[User, Figures]]
+    as_of: datetime | None
+
+
+def period_days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def build(*, lines: list, agent: User | None, start: date, end: date, agents_shown=None) -> Report:
+    """The figures of [start, end] (days in TIME_ZONE) on `lines`.
+
+    With `agent`, what people do (texts sent, replies, resolves, payments requested, the
+    backlog assigned) is that agent's only; what the line receives (texts, new conversations,
+    opt-outs) stays the line's. `agents_shown`: who gets a row in the per-agent table (None:
+    everyone with figures in the period)."""
+    line_ids = [line.pk for line in lines]
+    total = Figures()
+    per_day = {day: Figures() for day in period_days(start, end)}
+    per_line = {line.pk: Figures() for line in lines}
+    per_agent: dict[int, Figures] = defaultdict(Figures)
+    in_period = Q(dashboard_id__in=line_ids, day__gte=start, day__lte=end)
+
+    # What the lines receive: always the lines' own figures.
+    for row in LineDay.objects.filter(in_period).values(
+        "dashboard_id", "day", "received", "new_conversations", "sent", "sent_by_people"
+    ):
+        for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
+            slot.received += row["received"]
+            slot.new_conversations += row["new_conversations"]
+            if agent is None:
+                slot.sent += row["sent"]
+                slot.sent_by_people += row["sent_by_people"]
+
+    # What people send: per agent, and the scope's own when an agent is chosen.
+    agent_rows = AgentDay.objects.filter(in_period)
+    if agent is not None:
+        agent_rows = agent_rows.filter(agent=agent)
+    for row in agent_rows.values("dashboard_id", "day", "agent_id", "sent", "sent_by_people"):
+        per_agent[row["agent_id"]].sent += row["sent"]
+        per_agent[row["agent_id"]].sent_by_people += row["sent_by_people"]
+        if agent is not None:
+            for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
+                slot.sent += row["sent"]
+                slot.sent_by_people += row["sent_by_people"]
+
+    # Response and resolution times: the facts themselves, for exact medians.
+    for model, attr in ((Reply, "reply_times"), (Resolution, "resolution_times")):
+        rows = model.objects.filter(in_period)
+        if agent is not None:
+            rows = rows.filter(agent=agent)
+        for day, line_id, agent_id, seconds in rows.values_list(
+            "day", "dashboard_id", "agent_id", "seconds"
+        ):
+            for slot in (total, per_day[day], per_line[line_id]):
+                getattr(slot, attr).append(seconds)
+            if agent_id is not None:
+                getattr(per_agent[agent_id], attr).append(seconds)
+
+    # Opt-outs (a handful a day): read live.
+    opt_outs = ConsentEvent.objects.filter(
+        kind=ConsentEvent.Kind.OPT_OUT,
+        contact__dashboard_id__in=line_ids,
+        occurred_at__gte=_day_start(start),
+        occurred_at__lt=_day_start(end + timedelta(days=1)),
+    ).values_list("contact__dashboard_id", "occurred_at")
+    for line_id, occurred_at in opt_outs:
+        for slot in (total, per_day[local_day(occurred_at)], per_line[line_id]):
+            slot.opt_outs += 1
+
+    # Payments requested in the period, and which of them were paid (Text Request gives no
+    # date of payment, so a payment counts on the day it was requested).
+    payments = (
+        Payment.objects.filter(dashboard_id__in=line_ids)
+        .exclude(status=Payment.Status.FAILED)
+        .annotate(on=Coalesce("requested_at", "created_at"))
+        .filter(on__gte=_day_start(start), on__lt=_day_start(end + timedelta(days=1)))
+    )
+    if agent is not None:
+        payments = payments.filter(created_by=agent)
+    for line_id, by, on, amount, state in payments.values_list(
+        "dashboard_id", "created_by_id", "on", "amount_requested", "textrequest_payment_status"
+    ):
+        slots = [total, per_day[local_day(on)], per_line[line_id]]
+        if by is not None:
+            slots.append(per_agent[by])
+        for slot in slots:
+            slot.payments_requested += 1
+            slot.amount_requested += amount
+            if state == PAID:
+                slot.payments_collected += 1
+                slot.amount_collected += amount
+
+    # The backlog now: unresolved conversations, and those waiting for a reply.
+    backlog = Conversation.objects.filter(
+        dashboard_id__in=line_ids, is_resolved=False, is_archived=False
+    )
+    if agent is not None:
+        backlog = backlog.filter(assigned_to=agent)
+    for slot in [total, *per_line.values()]:
+        slot.backlog, slot.waiting = 0, 0
+    for row in backlog.values("dashboard_id", "assigned_to_id").annotate(
+        n=Count("id"),
+        waiting=Count("id", filter=Q(waiting_since__isnull=False)),
+        oldest=Min("waiting_since"),
+    ):
+        slots = [total, per_line[row["dashboard_id"]]]
+        if row["assigned_to_id"] is not None:
+            slots.append(per_agent[row["assigned_to_id"]])
+        for slot in slots:
+            slot.backlog = (slot.backlog or 0) + row["n"]
+            slot.waiting = (slot.waiting or 0) + row["waiting"]
+            if row["oldest"] and (
+                slot.oldest_waiting_since is None or row["oldest"] < slot.oldest_waiting_since
+            ):
+                slot.oldest_waiting_since = row["oldest"]
+
+    # Received texts, new conversations and opt-outs belong to lines, not to people.
+    for figures in per_agent.values():
+        figures.received = figures.new_conversations = figures.opt_outs = None
+        figures.backlog, figures.waiting = figures.backlog or 0, figures.waiting or 0
+    if agents_shown is None:
+        ids = set(per_agent)
+        if agent is not None:
+            ids.add(agent.pk)
+        agents_shown = User.objects.filter(pk__in=ids) if ids else []
+    agents = sorted(agents_shown, key=lambda u: (u.display_name.lower(), u.pk))
+    state = RollupState.objects.filter(pk=1).values_list("updated_at", flat=True).first()
+    return Report(
+        start=start,
+        end=end,
+        agent=agent,
+        total=total,
+        days=list(per_day.items()),
+        lines=[(line, per_line[line.pk]) for line in lines],
+        agents=[(person, per_agent.get(person.pk) or _empty_agent()) for person in agents],
+        as_of=state,
+    )
+
+
+def _empty_agent() -> Figures:
+    return Figures(received=None, new_conversations=None, opt_outs=None, backlog=0, waiting=0)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), timezone.get_current_timezone())
