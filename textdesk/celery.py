@@ -45,4 +45,9 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "textdesk.dashboards.tasks.sweep_outbox", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.dashboards.tasks.sweep_events", "schedule": 60.0},
+    # Reports: fold the texts and resolves since the last run into the daily rollups.
+    "refresh-reports": {
+        "task": "textdesk.reports.tasks.refresh_reports",
+        "schedule": float(os.environ.get("TEXTDESK_REPORTS_INTERVAL", "60")),
+    },
 }

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.conversations",
     "textdesk.payments",
+    "textdesk.reports",
     "textdesk.sandbox",
 ]
 
