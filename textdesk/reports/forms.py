@@ -77,7 +77,9 @@ class BusinessHoursForm(forms.Form):
         super().__init__(*args, **kwargs)
         for i, name in enumerate(DAYS):
             self.fields[f"open_{i}"] = forms.TimeField(
-                required=False, label=f"{name} opens", widget=forms.TimeInput(attrs={"type": "time"})
+                required=False,
+                label=f"{name} opens",
+                widget=forms.TimeInput(attrs={"type": "time"}),
             )
             self.fields[f"close_{i}"] = forms.TimeField(
                 required=False,

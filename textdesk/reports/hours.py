@@ -62,9 +62,7 @@ def parse_weekly(weekly: list) -> tuple[tuple[time, time] | None, ...]:
     days = []
     for i in range(7):
         entry = weekly[i] if i < len(weekly) else None
-        days.append(
-            (time.fromisoformat(entry[0]), time.fromisoformat(entry[1])) if entry else None
-        )
+        days.append((time.fromisoformat(entry[0]), time.fromisoformat(entry[1])) if entry else None)
     return tuple(days)
 
 

@@ -45,7 +45,9 @@ class ConversationDay(models.Model):
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
     )
-    dashboard = models.ForeignKey("dashboards.Dashboard", on_delete=models.CASCADE, related_name="+")
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="+"
+    )
     day = models.DateField()
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -68,7 +70,9 @@ class Reply(models.Model):
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
     )
-    dashboard = models.ForeignKey("dashboards.Dashboard", on_delete=models.CASCADE, related_name="+")
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="+"
+    )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -91,7 +95,9 @@ class Resolution(models.Model):
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
     )
-    dashboard = models.ForeignKey("dashboards.Dashboard", on_delete=models.CASCADE, related_name="+")
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="+"
+    )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -111,7 +117,9 @@ class Resolution(models.Model):
 class DayTotals(models.Model):
     """What a line (or one agent on a line) did on one day: sums of the facts above."""
 
-    dashboard = models.ForeignKey("dashboards.Dashboard", on_delete=models.CASCADE, related_name="+")
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="+"
+    )
     day = models.DateField()
     received = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)

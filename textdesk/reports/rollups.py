@@ -194,8 +194,10 @@ def _facts_of(conversation_ids: list[int] | None, lines: dict[int, int]):
 
     def done(cid: int):
         line = lines[cid]
-        return cid, line, conversation_facts(
-            cid, line, rows, resolves.pop(cid, []), hours.get(line, ALWAYS)
+        return (
+            cid,
+            line,
+            conversation_facts(cid, line, rows, resolves.pop(cid, []), hours.get(line, ALWAYS)),
         )
 
     for cid, *rest in _messages(conversation_ids):
@@ -375,9 +377,7 @@ def refresh(*, now: datetime | None = None) -> dict | None:
             state = RollupState.objects.select_for_update(nowait=True).get(pk=1)
         except OperationalError:
             return None
-        texts, text_mark, more_texts = _new_since(
-            Message.objects.all(), state.last_message_id, now
-        )
+        texts, text_mark, more_texts = _new_since(Message.objects.all(), state.last_message_id, now)
         changes, change_mark, more_changes = _new_since(
             Change.objects.filter(kind__in=[Change.Kind.RESOLVE, Change.Kind.REOPEN]),
             state.last_change_id,

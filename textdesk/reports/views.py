@@ -43,6 +43,11 @@ def _report(form: ReportFilterForm):
     return metrics.build(lines=lines, agent=agent, start=start, end=end)
 
 
+def _count(value: float) -> str:
+    # Axis ticks between whole numbers (0.5 of a small count) keep their decimal.
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
 def _charts(report) -> list:
     labels = [day.strftime("%b %-d") for day, _ in report.days]
     days = [figures for _, figures in report.days]
@@ -54,6 +59,7 @@ def _charts(report) -> list:
                 ("Received", [f.received for f in days]),
                 ("Sent", [f.sent for f in days]),
             ],
+            value_format=_count,
             x_label="Day",
             y_label="Texts",
             chart_id="chart-texts",
@@ -65,6 +71,7 @@ def _charts(report) -> list:
                 ("New conversations", [f.new_conversations for f in days]),
                 ("Resolved", [f.resolutions for f in days]),
             ],
+            value_format=_count,
             x_label="Day",
             y_label="Conversations",
             chart_id="chart-conversations",
