@@ -63,6 +63,9 @@ class ConversationDay(models.Model):
             models.Index(fields=["dashboard", "day"], name="convday_line_day"),
         ]
 
+    def __str__(self) -> str:
+        return f"Conversation {self.conversation_id} on {self.day}"
+
 
 class Reply(models.Model):
     """A wait answered by a person: from the first unanswered received text to the reply."""
@@ -88,6 +91,9 @@ class Reply(models.Model):
             models.Index(fields=["agent", "day"], name="reply_agent_day"),
         ]
 
+    def __str__(self) -> str:
+        return f"Reply after {self.seconds}s on {self.day}"
+
 
 class Resolution(models.Model):
     """An episode resolved in textdesk: from its first received text to the resolve."""
@@ -112,6 +118,9 @@ class Resolution(models.Model):
             models.Index(fields=["dashboard", "day"], name="resolution_line_day"),
             models.Index(fields=["agent", "day"], name="resolution_agent_day"),
         ]
+
+    def __str__(self) -> str:
+        return f"Resolved after {self.seconds}s on {self.day}"
 
 
 class DayTotals(models.Model):
@@ -152,6 +161,9 @@ class LineDay(DayTotals):
         ]
         indexes = [models.Index(fields=["day", "dashboard"], name="lineday_day")]
 
+    def __str__(self) -> str:
+        return f"Line {self.dashboard_id} on {self.day}"
+
 
 class AgentDay(DayTotals):
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -161,6 +173,9 @@ class AgentDay(DayTotals):
             models.UniqueConstraint(fields=["dashboard", "day", "agent"], name="one_agentday"),
         ]
         indexes = [models.Index(fields=["agent", "day"], name="agentday_agent_day")]
+
+    def __str__(self) -> str:
+        return f"Agent {self.agent_id} on line {self.dashboard_id} on {self.day}"
 
 
 class RollupState(models.Model):
@@ -176,3 +191,6 @@ class RollupState(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_rollup_state")]
+
+    def __str__(self) -> str:
+        return f"Reports counted up to message {self.last_message_id}"
