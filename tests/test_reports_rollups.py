@@ -328,3 +328,28 @@ def test_incremental_rollups_equal_a_rebuild_and_the_raw_rows(db, line, other_li
         if row.sent:
             rolled[(row.dashboard_id, row.day, "S")] = row.sent
     assert rolled == raw
+
+
+@pytest.mark.postgres
+def test_medians_in_postgresql_equal_medians_computed_here(db, line, other_line, sam):
+    rng = random.Random(5)
+    olive = make_user("olive", "Agent", lines=[other_line])
+    for i in range(40):
+        c = make_conversation(rng.choice([line, other_line]), first_name=f"R{i}")
+        start = at(rng.randrange(1, 10), 9) + timedelta(minutes=rng.randrange(600))
+        text(c, start)
+        who = rng.choice([sam, olive, None])
+        reply_at = start + timedelta(seconds=rng.randrange(1, 20_000))
+        text(c, reply_at, "S", by=who, name="" if who else "Jo Rivera")
+        if rng.random() < 0.7:
+            resolve(c, reply_at + timedelta(minutes=rng.randrange(1, 90)), sam)
+    rollups.refresh(now=LATER)
+    for model in (Reply, Resolution):
+        for agent in (None, sam):
+            args = (model, [line.pk, other_line.pk], at(1, 0).date(), at(30, 0).date(), agent)
+            in_sql, here = metrics.spans(*args), metrics.spans_in_python(*args)
+            assert in_sql.keys() == here.keys()
+            for key, (count, median, p90) in here.items():
+                assert in_sql[key][0] == count
+                assert in_sql[key][1] == pytest.approx(median)
+                assert in_sql[key][2] == pytest.approx(p90)
