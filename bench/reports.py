@@ -288,8 +288,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of 100,000 conversations / 1,000,000 messages")  # fmt: skip
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--keep-rollups", action="store_true",
-                        help="time the pages on the rollups of the last run (no rebuild)")  # fmt: skip
+    parser.add_argument(
+        "--keep-rollups", action="store_true", help="time the pages on the last run's rollups"
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
