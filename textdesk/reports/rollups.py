@@ -8,6 +8,7 @@ rebuilt rollup equals an incrementally kept one, and both equal the raw rows (te
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.utils import OperationalError
 from django.utils import timezone
@@ -44,27 +45,41 @@ RESOLVE_VOID = (Change.Status.FAILED, Change.Status.SUPERSEDED)
 SETTLE = timedelta(minutes=5)
 BATCH = 20_000
 MESSAGE_FIELDS = ("conversation_id", "sent_at", "id", "direction", "status", "sent_by_id")
+DAY_COUNTERS = ("received", "sent", "sent_by_people", "new_conversations")
+RECEIVED_AT, SENT_AT, PEOPLE_AT, NEW_AT = range(4)
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return _zone(settings.TIME_ZONE)
 
 
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(zone()).date()
+def local_day(moment: datetime, tz: ZoneInfo | None = None) -> date:
+    return moment.astimezone(tz or zone()).date()
 
 
 @dataclass
 class Facts:
-    """What one conversation contributes to the reports."""
+    """What one conversation contributes to the reports. Plain tuples, not model instances:
+    a rebuild makes millions of them.
 
-    days: dict[tuple[date, int | None], dict[str, int]] = field(default_factory=dict)
-    replies: list[Reply] = field(default_factory=list)
-    resolutions: list[Resolution] = field(default_factory=list)
+    `days`: {(day, agent id or None): [received, sent, sent by people, new conversations]};
+    `replies` and `resolutions`: (conversation, line, agent, start, end, day, business seconds).
+    """
 
-    def count(self, day: date, agent_id: int | None, name: str) -> None:
-        bucket = self.days.setdefault((day, agent_id), defaultdict(int))
-        bucket[name] += 1
+    days: dict[tuple[date, int | None], list[int]] = field(default_factory=dict)
+    replies: list[tuple] = field(default_factory=list)
+    resolutions: list[tuple] = field(default_factory=list)
+
+    def count(self, day: date, agent_id: int | None, index: int) -> None:
+        bucket = self.days.get((day, agent_id))
+        if bucket is None:
+            bucket = self.days[(day, agent_id)] = [0, 0, 0, 0]
+        bucket[index] += 1
 
 
 def is_person_reply(direction: str, sent_by_id: int | None, sender_name: str) -> bool:
@@ -86,71 +101,47 @@ def conversation_facts(
     `messages`: (sent_at, id, direction, status, sent_by_id, sender_name) in time order.
     `resolves`: (resolved_at, resolved_by_id) of the resolves that stand, in time order.
     """
+    tz = zone()
     facts = Facts()
-    events = [(m[0], 0, m) for m in messages] + [(r[0], 1, r) for r in resolves]
-    events.sort(key=lambda e: (e[0], e[1], e[2][1] if e[1] == 0 else 0))
+    events = [(m[0], 0, m) for m in messages]
+    if resolves:
+        events += [(r[0], 1, r) for r in resolves]
+        events.sort(key=lambda e: (e[0], e[1], e[2][1] if e[1] == 0 else 0))
     waiting_from = None  # the first received text not yet answered by a person
     opened_at = None  # the first received text since the last resolve
     seen_first = False
     for at, kind, row in events:
-        day = local_day(at)
+        day = at.astimezone(tz).date()
         if kind == 1:
             if opened_at is not None:
+                seconds = hours.seconds_between(opened_at, at)
                 facts.resolutions.append(
-                    Resolution(
-                        conversation_id=conversation_id,
-                        dashboard_id=dashboard_id,
-                        agent_id=row[1],
-                        opened_at=opened_at,
-                        resolved_at=at,
-                        day=day,
-                        seconds=hours.seconds_between(opened_at, at),
-                    )
+                    (conversation_id, dashboard_id, row[1], opened_at, at, day, seconds)
                 )
             # Resolved without a reply: the wait ends unanswered (no response time).
             opened_at = waiting_from = None
             continue
         _, _, direction, status, sent_by_id, sender_name = row
         if direction == RECEIVED:
-            facts.count(day, None, "received")
+            facts.count(day, None, RECEIVED_AT)
             waiting_from = waiting_from or at
             opened_at = opened_at or at
         elif status == SENT:
-            facts.count(day, sent_by_id, "sent")
+            facts.count(day, sent_by_id, SENT_AT)
             if is_person_reply(direction, sent_by_id, sender_name):
-                facts.count(day, sent_by_id, "sent_by_people")
+                facts.count(day, sent_by_id, PEOPLE_AT)
                 if waiting_from is not None:
+                    seconds = hours.seconds_between(waiting_from, at)
                     facts.replies.append(
-                        Reply(
-                            conversation_id=conversation_id,
-                            dashboard_id=dashboard_id,
-                            agent_id=sent_by_id,
-                            waited_from=waiting_from,
-                            replied_at=at,
-                            day=day,
-                            seconds=hours.seconds_between(waiting_from, at),
-                        )
+                        (conversation_id, dashboard_id, sent_by_id, waiting_from, at, day, seconds)
                     )
                     waiting_from = None
         else:
             continue  # queued, sending, unconfirmed or failed: not (yet) a text sent
         if not seen_first:
-            facts.count(day, None, "new_conversations")
+            facts.count(day, None, NEW_AT)
             seen_first = True
     return facts
-
-
-def _day_rows(conversation_id: int, dashboard_id: int, facts: Facts) -> list[ConversationDay]:
-    return [
-        ConversationDay(
-            conversation_id=conversation_id,
-            dashboard_id=dashboard_id,
-            day=day,
-            agent_id=agent_id,
-            **counts,
-        )
-        for (day, agent_id), counts in facts.days.items()
-    ]
 
 
 # --- Reading the raw rows --------------------------------------------------------------------
@@ -218,24 +209,64 @@ def _facts_of(conversation_ids: list[int] | None, lines: dict[int, int]):
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def _write_facts(items, batch: int = 5_000) -> set[tuple[int, date]]:
+REPLY_COLUMNS = (
+    "conversation",
+    "dashboard",
+    "agent",
+    "waited_from",
+    "replied_at",
+    "day",
+    "seconds",
+)
+RESOLUTION_COLUMNS = (
+    "conversation",
+    "dashboard",
+    "agent",
+    "opened_at",
+    "resolved_at",
+    "day",
+    "seconds",
+)
+CONVERSATION_DAY_COLUMNS = ("conversation", "dashboard", "day", "agent", *DAY_COUNTERS)
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain rows: COPY on PostgreSQL (a rebuild writes millions), bulk_create elsewhere."""
+    if not rows:
+        return
+    names = [model._meta.get_field(c).column for c in columns]
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+        sql = f"COPY {table} ({quoted}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    model.objects.bulk_create(
+        [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=1_000
+    )
+
+
+def _write_facts(items, batch: int = 20_000) -> set[tuple[int, date]]:
     """Insert the facts; answer the (line, day) pairs they touch."""
     touched = set()
     days, replies, resolutions = [], [], []
 
     def flush():
-        ConversationDay.objects.bulk_create(days)
-        Reply.objects.bulk_create(replies)
-        Resolution.objects.bulk_create(resolutions)
+        _insert(ConversationDay, CONVERSATION_DAY_COLUMNS, days)
+        _insert(Reply, REPLY_COLUMNS, replies)
+        _insert(Resolution, RESOLUTION_COLUMNS, resolutions)
         days.clear(), replies.clear(), resolutions.clear()
 
     for cid, line, facts in items:
-        days.extend(_day_rows(cid, line, facts))
+        for (day, agent_id), counts in facts.days.items():
+            days.append((cid, line, day, agent_id, *counts))
+            touched.add((line, day))
         replies.extend(facts.replies)
         resolutions.extend(facts.resolutions)
-        touched.update((line, day) for day, _ in facts.days)
-        touched.update((line, r.day) for r in facts.replies)
-        touched.update((line, r.day) for r in facts.resolutions)
+        touched.update((line, r[5]) for r in facts.replies)
+        touched.update((line, r[5]) for r in facts.resolutions)
         if len(days) + len(replies) >= batch:
             flush()
     flush()
