@@ -33,8 +33,10 @@ def _filter_form(request) -> ReportFilterForm:
         )
     else:
         agents = [user]
+    data = request.GET.copy()
+    data.setdefault("period", "30")
     return ReportFilterForm(
-        request.GET, lines=list(access.lines_for(user)), agents=agents, agent_locked=not team
+        data, lines=list(access.lines_for(user)), agents=agents, agent_locked=not team
     )
 
 
@@ -82,7 +84,7 @@ def _charts(report) -> list:
             values=[(f.reply_median or 0) / 60 for f in days],
             value_format=lambda minutes: duration(minutes * 60),
             x_label="Day",
-            y_label="Minutes (business hours)",
+            y_label="Waited (business hours)",
             series_name="Median first response",
             chart_id="chart-response",
         ),
