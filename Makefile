@@ -37,6 +37,7 @@ bench: install
 	$(PY) bench/sandbox.py
 	$(PY) bench/sync.py
 	$(PY) bench/inbox.py
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf var .pytest_cache
