@@ -2,6 +2,7 @@ from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from textdesk.reports.hours import DAYS
@@ -63,8 +64,10 @@ class ReportFilterForm(forms.Form):
 
 
 def _zones() -> list[tuple[str, str]]:
-    names = sorted(z for z in available_timezones() if z.startswith(("America/", "Pacific/")))
-    return [(name, name.replace("_", " ")) for name in ["UTC", *names]]
+    # US lines first and foremost; the console's own zone is always offered.
+    names = {z for z in available_timezones() if z.startswith(("America/", "Pacific/"))}
+    names.add(settings.TIME_ZONE)
+    return [(name, name.replace("_", " ")) for name in ["UTC", *sorted(names - {"UTC"})]]
 
 
 class BusinessHoursForm(forms.Form):
@@ -122,8 +125,6 @@ class BusinessHoursForm(forms.Form):
     @classmethod
     def initial_for(cls, row) -> dict:
         if row is None:
-            from django.conf import settings
-
             return {"is_always_open": True, "time_zone": settings.TIME_ZONE}
         initial = {"is_always_open": row.is_always_open, "time_zone": row.time_zone}
         for i, entry in enumerate(row.weekly or []):
