@@ -1,19 +1,17 @@
 """Reading the reports: the figures of a period for some lines (and maybe one agent).
 
-Everything comes from the rollups (`LineDay`, `AgentDay`, and the `Reply` / `Resolution` facts
-for medians) plus the small tables read live (opt-outs, payments, the current backlog), in a
-fixed number of queries whatever the period or the number of lines.
+Everything comes from the daily rollups (`LineDay`, `AgentDay`: counts, and histograms of the
+durations for medians and p90s) plus the small tables read live (opt-outs, payments, the
+current backlog), in a fixed number of queries whatever the period or the number of lines.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -22,20 +20,12 @@ from textdesk.accounts.models import User
 from textdesk.contacts.models import ConsentEvent
 from textdesk.conversations.models import Conversation
 from textdesk.payments.models import Payment
-from textdesk.reports.models import AgentDay, LineDay, Reply, Resolution, RollupState
+from textdesk.reports import histograms
+from textdesk.reports.models import AgentDay, LineDay, RollupState
 from textdesk.reports.rollups import local_day
 
 PAID = "Paid"
-
-
-def percentile(values: list[int], pct: float) -> float | None:
-    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+SPANS = ("reply_histogram", "resolution_histogram")
 
 
 @dataclass
@@ -60,6 +50,27 @@ class Figures:
     backlog: int | None = None
     waiting: int | None = None
     oldest_waiting_since: datetime | None = None
+
+    _reply_histogram: Counter = field(default_factory=Counter, repr=False)
+    _resolution_histogram: Counter = field(default_factory=Counter, repr=False)
+
+    def take(self, row: dict) -> None:
+        """Add a LineDay or AgentDay row's texts sent and durations."""
+        self.sent += row["sent"]
+        self.sent_by_people += row["sent_by_people"]
+        histograms.add(self._reply_histogram, row["reply_histogram"])
+        histograms.add(self._resolution_histogram, row["resolution_histogram"])
+
+    def finish(self) -> None:
+        """Counts, medians and p90s from the histograms taken."""
+        for name, histogram in (
+            ("reply", self._reply_histogram),
+            ("resolution", self._resolution_histogram),
+        ):
+            setattr(self, f"{name}_median", histograms.percentile(histogram, 50))
+            setattr(self, f"{name}_p90", histograms.percentile(histogram, 90))
+        self.replies = sum(self._reply_histogram.values())
+        self.resolutions = sum(self._resolution_histogram.values())
 
     @property
     def oldest_wait_seconds(self) -> int | None:
@@ -98,47 +109,27 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
     per_agent: dict[int, Figures] = defaultdict(Figures)
     in_period = Q(dashboard_id__in=line_ids, day__gte=start, day__lte=end)
 
-    # What the lines receive: always the lines' own figures.
+    # What the lines receive: always the lines' own figures. What people do: the lines' when
+    # nobody is chosen, else the chosen agent's (AgentDay).
+    people = ("sent", "sent_by_people", *SPANS)
     for row in LineDay.objects.filter(in_period).values(
-        "dashboard_id", "day", "received", "new_conversations", "sent", "sent_by_people"
+        "dashboard_id", "day", "received", "new_conversations", *people
     ):
         for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
             slot.received += row["received"]
             slot.new_conversations += row["new_conversations"]
             if agent is None:
-                slot.sent += row["sent"]
-                slot.sent_by_people += row["sent_by_people"]
-
-    # What people send: per agent, and the scope's own when an agent is chosen.
+                slot.take(row)
     agent_rows = AgentDay.objects.filter(in_period)
     if agent is not None:
         agent_rows = agent_rows.filter(agent=agent)
-    for row in agent_rows.values("dashboard_id", "day", "agent_id", "sent", "sent_by_people"):
-        per_agent[row["agent_id"]].sent += row["sent"]
-        per_agent[row["agent_id"]].sent_by_people += row["sent_by_people"]
+    for row in agent_rows.values("dashboard_id", "day", "agent_id", *people):
+        per_agent[row["agent_id"]].take(row)
         if agent is not None:
             for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
-                slot.sent += row["sent"]
-                slot.sent_by_people += row["sent_by_people"]
-
-    # Response and resolution times: medians from the facts themselves (exact).
-    slots = {("total", None): total}
-    slots.update({("day", day): figures for day, figures in per_day.items()})
-    slots.update({("line", pk): figures for pk, figures in per_line.items()})
-    for count_name, prefix, model in (
-        ("replies", "reply", Reply),
-        ("resolutions", "resolution", Resolution),
-    ):
-        for key, (count, median, p90) in spans(model, line_ids, start, end, agent).items():
-            if key[0] == "agent":
-                if key[1] is None:
-                    continue  # replies from Text Request's app: the line's, nobody's here
-                slot = per_agent[key[1]]
-            else:
-                slot = slots[key]
-            setattr(slot, count_name, count)
-            setattr(slot, f"{prefix}_median", median)
-            setattr(slot, f"{prefix}_p90", p90)
+                slot.take(row)
+    for slot in [total, *per_day.values(), *per_line.values(), *per_agent.values()]:
+        slot.finish()
 
     # Opt-outs (a handful a day): read live.
     opt_outs = ConsentEvent.objects.filter(
@@ -219,55 +210,6 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
         agents=[(person, per_agent.get(person.pk) or _empty_agent()) for person in agents],
         as_of=state,
     )
-
-
-# One pass over the facts of the period on PostgreSQL: counts, medians and p90s for the whole
-# scope, each day, each line and each agent (GROUPING() tells which grouping a row belongs to).
-SPANS_SQL = """
-SELECT GROUPING(day, dashboard_id, agent_id), day, dashboard_id, agent_id, COUNT(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)
-FROM {table}
-WHERE dashboard_id = ANY(%s) AND day >= %s AND day <= %s {agent}
-GROUP BY GROUPING SETS ((), (day), (dashboard_id), (agent_id))
-"""
-GROUPING = {7: "total", 3: "day", 5: "line", 6: "agent"}
-
-
-def spans(model, line_ids: list[int], start: date, end: date, agent) -> dict:
-    """{(grouping, key): (count, median, p90)} of `Reply` or `Resolution` seconds, grouped
-    as ("total", None), ("day", day), ("line", line id) and ("agent", user id or None)."""
-    if connection.vendor == "postgresql":
-        sql = SPANS_SQL.format(
-            table=model._meta.db_table, agent="AND agent_id = %s" if agent else ""
-        )
-        params = [line_ids, start, end] + ([agent.pk] if agent else [])
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            found = {}
-            for grouping, day, line_id, agent_id, count, median, p90 in cursor.fetchall():
-                kind = GROUPING[grouping]
-                key = {"total": None, "day": day, "line": line_id, "agent": agent_id}[kind]
-                found[(kind, key)] = (count, median, p90)
-            return found
-    return spans_in_python(model, line_ids, start, end, agent)
-
-
-def spans_in_python(model, line_ids: list[int], start: date, end: date, agent) -> dict:
-    """The same as `spans`, computed here (SQLite has no percentile_cont)."""
-    rows = model.objects.filter(dashboard_id__in=line_ids, day__gte=start, day__lte=end)
-    if agent is not None:
-        rows = rows.filter(agent=agent)
-    groups = defaultdict(list)
-    for day, line_id, agent_id, seconds in rows.values_list(
-        "day", "dashboard_id", "agent_id", "seconds"
-    ):
-        for key in (("total", None), ("day", day), ("line", line_id), ("agent", agent_id)):
-            groups[key].append(seconds)
-    return {
-        key: (len(values), percentile(values, 50), percentile(values, 90))
-        for key, values in groups.items()
-    }
 
 
 def _empty_agent() -> Figures:

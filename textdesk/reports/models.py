@@ -138,6 +138,9 @@ class DayTotals(models.Model):
     reply_seconds = models.PositiveBigIntegerField(default=0)
     resolutions = models.PositiveIntegerField(default=0)
     resolution_seconds = models.PositiveBigIntegerField(default=0)
+    # {bucket: count} of the day's durations (see histograms.py): medians over any period.
+    reply_histogram = models.JSONField(default=dict)
+    resolution_histogram = models.JSONField(default=dict)
 
     COUNTERS = (
         "received",

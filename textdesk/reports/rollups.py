@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 from django.db.utils import OperationalError
 from django.utils import timezone
 
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Change
+from textdesk.reports import histograms
 from textdesk.reports.hours import ALWAYS, Hours, hours_of
 from textdesk.reports.models import (
     AgentDay,
@@ -304,21 +305,20 @@ def _sum_days(lines: set[int] | None, days: set[date] | None) -> tuple[dict, dic
             per_line[key][name] += row[name]
             if row["agent_id"] is not None:
                 per_agent[(*key, row["agent_id"])][name] += row[name]
-    for model, count, total in (
-        (Reply, "replies", "reply_seconds"),
-        (Resolution, "resolutions", "resolution_seconds"),
+    for model, count, total, histogram in (
+        (Reply, "replies", "reply_seconds", "reply_histogram"),
+        (Resolution, "resolutions", "resolution_seconds", "resolution_histogram"),
     ):
-        for row in (
-            model.objects.filter(scope)
-            .values("dashboard_id", "day", "agent_id")
-            .annotate(n=Count("id"), s=Sum("seconds"))
-        ):
-            key = (row["dashboard_id"], row["day"])
-            per_line[key][count] += row["n"]
-            per_line[key][total] += row["s"]
-            if row["agent_id"] is not None:
-                per_agent[(*key, row["agent_id"])][count] += row["n"]
-                per_agent[(*key, row["agent_id"])][total] += row["s"]
+        rows = model.objects.filter(scope).values_list("dashboard_id", "day", "agent_id", "seconds")
+        for line_id, day, agent_id, seconds in rows.iterator(chunk_size=10_000):
+            key = str(histograms.bucket(seconds))
+            sums = [per_line[(line_id, day)]]
+            if agent_id is not None:
+                sums.append(per_agent[(line_id, day, agent_id)])
+            for slot in sums:
+                slot[count] += 1
+                slot[total] += seconds
+                slot.setdefault(histogram, defaultdict(int))[key] += 1
     return per_line, per_agent
 
 
@@ -442,6 +442,11 @@ def rebuild(*, now: datetime | None = None) -> dict:
         lines = dict(Conversation.objects.values_list("pk", "dashboard_id"))
         _write_facts(_facts_of(None, lines))
         _write_totals(None)
+        if connection.vendor == "postgresql":
+            # The planner's statistics of tables just refilled are stale.
+            with connection.cursor() as cursor:
+                for model in (ConversationDay, Reply, Resolution, LineDay, AgentDay):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         state.last_message_id = text_mark
         state.last_change_id = change_mark
         state.in_flight = _in_flight(None)
