@@ -51,26 +51,35 @@ class Figures:
     waiting: int | None = None
     oldest_waiting_since: datetime | None = None
 
-    _reply_histogram: Counter = field(default_factory=Counter, repr=False)
-    _resolution_histogram: Counter = field(default_factory=Counter, repr=False)
+    # Histograms taken from rollup rows, merged once in `finish` (one alone is used as is).
+    _parts: dict = field(default_factory=lambda: {name: [] for name in SPANS}, repr=False)
+    merged: dict = field(default_factory=dict, repr=False)
 
     def take(self, row: dict) -> None:
-        """Add a LineDay or AgentDay row's texts sent and durations."""
+        """Add a LineDay or AgentDay row's (or a finished slice's) texts sent and durations."""
         self.sent += row["sent"]
         self.sent_by_people += row["sent_by_people"]
-        histograms.add(self._reply_histogram, row["reply_histogram"])
-        histograms.add(self._resolution_histogram, row["resolution_histogram"])
+        for name in SPANS:
+            if row[name]:
+                self._parts[name].append(row[name])
 
     def finish(self) -> None:
         """Counts, medians and p90s from the histograms taken."""
-        for name, histogram in (
-            ("reply", self._reply_histogram),
-            ("resolution", self._resolution_histogram),
+        for name, count, prefix in (
+            ("reply_histogram", "replies", "reply"),
+            ("resolution_histogram", "resolutions", "resolution"),
         ):
-            setattr(self, f"{name}_median", histograms.percentile(histogram, 50))
-            setattr(self, f"{name}_p90", histograms.percentile(histogram, 90))
-        self.replies = sum(self._reply_histogram.values())
-        self.resolutions = sum(self._resolution_histogram.values())
+            parts = self._parts[name]
+            if len(parts) == 1:
+                merged = parts[0]
+            else:
+                merged = Counter()
+                for part in parts:
+                    histograms.add(merged, part)
+            self.merged[name] = merged
+            setattr(self, count, sum(merged.values()))
+            setattr(self, f"{prefix}_median", histograms.percentile(merged, 50))
+            setattr(self, f"{prefix}_p90", histograms.percentile(merged, 90))
 
     @property
     def oldest_wait_seconds(self) -> int | None:
@@ -110,26 +119,33 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
     in_period = Q(dashboard_id__in=line_ids, day__gte=start, day__lte=end)
 
     # What the lines receive: always the lines' own figures. What people do: the lines' when
-    # nobody is chosen, else the chosen agent's (AgentDay).
+    # nobody is chosen, else the chosen agent's (AgentDay). Each rollup row's histograms are
+    # merged into its line and its day; the total is the merge of the lines.
     people = ("sent", "sent_by_people", *SPANS)
-    for row in LineDay.objects.filter(in_period).values(
-        "dashboard_id", "day", "received", "new_conversations", *people
-    ):
+    line_rows = list(
+        LineDay.objects.filter(in_period).values(
+            "dashboard_id", "day", "received", "new_conversations", *people
+        )
+    )
+    for row in line_rows:
         for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
             slot.received += row["received"]
             slot.new_conversations += row["new_conversations"]
-            if agent is None:
-                slot.take(row)
     agent_rows = AgentDay.objects.filter(in_period)
     if agent is not None:
         agent_rows = agent_rows.filter(agent=agent)
-    for row in agent_rows.values("dashboard_id", "day", "agent_id", *people):
+    agent_rows = list(agent_rows.values("dashboard_id", "day", "agent_id", *people))
+    for row in line_rows if agent is None else agent_rows:
+        per_line[row["dashboard_id"]].take(row)
+        per_day[row["day"]].take(row)
+    for row in agent_rows:
         per_agent[row["agent_id"]].take(row)
-        if agent is not None:
-            for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
-                slot.take(row)
-    for slot in [total, *per_day.values(), *per_line.values(), *per_agent.values()]:
+    for slot in [*per_day.values(), *per_line.values(), *per_agent.values()]:
         slot.finish()
+    for figures in per_line.values():
+        total.take({"sent": figures.sent, "sent_by_people": figures.sent_by_people,
+                    **figures.merged})  # fmt: skip
+    total.finish()
 
     # Opt-outs (a handful a day): read live.
     opt_outs = ConsentEvent.objects.filter(
