@@ -285,13 +285,22 @@ def _fact_pairs(conversation_ids: list[int]) -> set[tuple[int, date]]:
     return pairs
 
 
-def _sum_days(lines: set[int] | None, days: set[date] | None) -> tuple[dict, dict]:
+def _pairs_scope(pairs: set[tuple[int, date]] | None) -> Q:
+    """Rows of exactly these (line, day) pairs (None: every row)."""
+    if pairs is None:
+        return Q()
+    days_of = defaultdict(set)
+    for line, day in pairs:
+        days_of[line].add(day)
+    scope = Q(pk__in=[])
+    for line, days in days_of.items():
+        scope |= Q(dashboard_id=line, day__in=days)
+    return scope
+
+
+def _sum_days(pairs: set[tuple[int, date]] | None) -> tuple[dict, dict]:
     """Sums of the facts per (line, day) and per (line, day, agent)."""
-    scope = Q()
-    if lines is not None:
-        scope &= Q(dashboard_id__in=lines)
-    if days is not None:
-        scope &= Q(day__in=days)
+    scope = _pairs_scope(pairs)
     per_line: dict = defaultdict(lambda: defaultdict(int))
     per_agent: dict = defaultdict(lambda: defaultdict(int))
     counters = ("received", "sent", "sent_by_people", "new_conversations")
@@ -326,14 +335,8 @@ def _write_totals(pairs: set[tuple[int, date]] | None) -> None:
     """Recompute LineDay and AgentDay for these (line, day) pairs (None: all of them)."""
     if pairs is not None and not pairs:
         return
-    lines = None if pairs is None else {line for line, _ in pairs}
-    days = None if pairs is None else {day for _, day in pairs}
-    per_line, per_agent = _sum_days(lines, days)
-    # The query covers every line x day combination of the pairs; rewriting all of them is
-    # right too (they are all recomputed from the facts).
-    scope = Q()
-    if pairs is not None:
-        scope = Q(dashboard_id__in=lines, day__in=days)
+    per_line, per_agent = _sum_days(pairs)
+    scope = _pairs_scope(pairs)
     LineDay.objects.filter(scope).delete()
     AgentDay.objects.filter(scope).delete()
     LineDay.objects.bulk_create(
