@@ -94,6 +94,18 @@ def test_reports_page_with_charts_filters_and_roles(busy_week, browser_page, liv
     export = page.locator("#export-link")
     assert "period=7" in export.get_attribute("href")
     shot(page, "reports-admin-front-desk-7-days")
+
+    # Business hours of a line: weekdays 9 to 5.
+    page.click("text=Business hours")
+    page.click("text=Edit hours of Front desk")
+    page.uncheck("#id_is_always_open")
+    for day in range(5):
+        page.fill(f"#id_open_{day}", "09:00")
+        page.fill(f"#id_close_{day}", "17:00")
+    shot(page, "reports-hours-edit")
+    page.click("button:has-text('Save hours')")
+    expect(page.locator("table")).to_contain_text("Mon 09:00–17:00")
+    shot(page, "reports-hours-list")
     assert errors == []
 
 

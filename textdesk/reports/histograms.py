@@ -60,3 +60,28 @@ def percentile(histogram: Mapping[str, int], pct: float) -> float | None:
         if high in values:
             break
     return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def percentiles(buckets: list[tuple[int, int]], pcts: tuple[float, ...]) -> list[float | None]:
+    """Several percentiles of (bucket, count) pairs already in bucket order, in one walk."""
+    total = sum(c for _, c in buckets)
+    if not total:
+        return [None for _ in pcts]
+    wanted = {}
+    for pct in pcts:
+        rank = (total - 1) * pct / 100
+        wanted[pct] = (rank, math.floor(rank), math.ceil(rank))
+    ranks = sorted({r for _, low, high in wanted.values() for r in (low, high)})
+    values = {}
+    seen, i = 0, 0
+    for key, count in buckets:
+        while i < len(ranks) and ranks[i] < seen + count:
+            values[ranks[i]] = representative(key)
+            i += 1
+        seen += count
+        if i == len(ranks):
+            break
+    return [
+        values[low] + (values[high] - values[low]) * (rank - low)
+        for rank, low, high in wanted.values()
+    ]
