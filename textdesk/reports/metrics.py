@@ -26,6 +26,14 @@ from textdesk.reports.models import AgentDay, LineDay, RollupState
 from textdesk.reports.rollups import local_day
 
 PAID = "Paid"
+PEOPLE = (
+    "sent",
+    "sent_by_people",
+    "replies",
+    "reply_seconds",
+    "resolutions",
+    "resolution_seconds",
+)
 
 
 @dataclass
@@ -51,10 +59,22 @@ class Figures:
     waiting: int | None = None
     oldest_waiting_since: datetime | None = None
 
+    # Sums of the durations, for a day's mean (medians are not kept per day: see build).
+    reply_seconds: int = 0
+    resolution_seconds: int = 0
+
     def take(self, row: dict) -> None:
-        """Add a LineDay or AgentDay row's texts sent."""
+        """Add a LineDay or AgentDay row's texts sent and durations."""
         self.sent += row["sent"]
         self.sent_by_people += row["sent_by_people"]
+        self.reply_seconds += row["reply_seconds"]
+        self.resolution_seconds += row["resolution_seconds"]
+        self.replies += row["replies"]
+        self.resolutions += row["resolutions"]
+
+    @property
+    def reply_mean(self) -> float | None:
+        return self.reply_seconds / self.replies if self.replies else None
 
     def set_spans(self, kind: str, buckets: list[tuple[int, int]]) -> None:
         """Count, median and p90 of replies or resolutions from (bucket, count) in order."""
@@ -106,7 +126,7 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
     # What the lines receive: always the lines' own figures. What people do: the lines' when
     # nobody is chosen, else the chosen agent's (AgentDay).
     for row in LineDay.objects.filter(in_period).values(
-        "dashboard_id", "day", "received", "new_conversations", "sent", "sent_by_people"
+        "dashboard_id", "day", "received", "new_conversations", *PEOPLE
     ):
         for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
             slot.received += row["received"]
@@ -116,18 +136,18 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
     agent_rows = AgentDay.objects.filter(in_period)
     if agent is not None:
         agent_rows = agent_rows.filter(agent=agent)
-    for row in agent_rows.values("dashboard_id", "day", "agent_id", "sent", "sent_by_people"):
+    for row in agent_rows.values("dashboard_id", "day", "agent_id", *PEOPLE):
         per_agent[row["agent_id"]].take(row)
         if agent is not None:
             for slot in (total, per_day[row["day"]], per_line[row["dashboard_id"]]):
                 slot.take(row)
 
-    # Medians and p90s: the days' histograms summed by the database, per line, day and agent.
+    # Medians and p90s: the days' histograms summed by the database, per line and per agent.
+    # Not per day: a day's chart shows the mean (sum / count from the rollup), which costs
+    # nothing, where a median per day would sum thousands more histogram buckets per view.
     by_line = _merged_histograms("dashboard_id", line_ids, start, end, agent)
     for (kind, line_id), buckets in by_line.items():
         per_line[line_id].set_spans(kind, buckets)
-    for (kind, day), buckets in _merged_histograms("day", line_ids, start, end, agent).items():
-        per_day[day].set_spans(kind, buckets)
     for (kind, agent_id), buckets in _merged_histograms(
         "agent_id", line_ids, start, end, agent
     ).items():
