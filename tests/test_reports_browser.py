@@ -19,6 +19,14 @@ from textdesk.reports import rollups
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Summed histograms are cached per rollup stamp; tests reuse stamps, so start clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def busy_week(transactional_db):
     """Two lines, three agents, two weeks of texts, replies and resolves."""

@@ -66,6 +66,14 @@ def resolve(conversation, when, by, status=Change.Status.DONE, kind=Change.Kind.
     return change
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Summed histograms are cached per rollup stamp; tests reuse stamps, so start clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def sam(line):
     return make_user("sam", "Agent", lines=[line])

@@ -40,6 +40,14 @@ def refresh():
     rollups.refresh(now=timezone.now() + timedelta(hours=1))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Summed histograms are cached per rollup stamp; tests reuse stamps, so start clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def team(db, line, other_line, agent, other_agent):
     """Sam answers on Front desk in 2 minutes; Olive on Billing line in 9."""
@@ -250,3 +258,15 @@ def test_other_lines_hours_are_404_for_a_limited_admin(client, line, other_line)
     admin = make_user("ada", "Admin")
     client.force_login(admin)
     assert client.get(reverse("reports:hours_edit", args=[999999])).status_code == 404
+
+
+def test_a_refresh_shows_new_figures_at_once(client, admin_user, line, agent):
+    client.force_login(admin_user)
+    chat(line, agent, wait=30)
+    refresh()
+    assert client.get(URL).context["report"].total.reply_median == 30
+    assert client.get(URL).context["report"].total.reply_median == 30  # from the cache
+    chat(line, agent, wait=40, name="Robin")
+    chat(line, agent, wait=50, name="Riley")
+    rollups.refresh(now=timezone.now() + timedelta(hours=2))  # a new stamp
+    assert client.get(URL).context["report"].total.reply_median == 40

@@ -7,11 +7,13 @@ current backlog), in a fixed number of queries whatever the period or the number
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
@@ -122,6 +124,7 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
     per_line = {line.pk: Figures() for line in lines}
     per_agent: dict[int, Figures] = defaultdict(Figures)
     in_period = Q(dashboard_id__in=line_ids, day__gte=start, day__lte=end)
+    as_of = RollupState.objects.filter(pk=1).values_list("updated_at", flat=True).first()
 
     # What the lines receive: always the lines' own figures. What people do: the lines' when
     # nobody is chosen, else the chosen agent's (AgentDay).
@@ -145,12 +148,10 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
     # Medians and p90s: the days' histograms summed by the database, per line and per agent.
     # Not per day: a day's chart shows the mean (sum / count from the rollup), which costs
     # nothing, where a median per day would sum thousands more histogram buckets per view.
-    by_line = _merged_histograms("dashboard_id", line_ids, start, end, agent)
+    by_line, by_agent = _spans(line_ids, start, end, agent, as_of)
     for (kind, line_id), buckets in by_line.items():
         per_line[line_id].set_spans(kind, buckets)
-    for (kind, agent_id), buckets in _merged_histograms(
-        "agent_id", line_ids, start, end, agent
-    ).items():
+    for (kind, agent_id), buckets in by_agent.items():
         per_agent[agent_id].set_spans(kind, buckets)
     for kind in ("reply", "resolution"):
         merged: dict[int, int] = defaultdict(int)
@@ -228,7 +229,6 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
             ids.add(agent.pk)
         agents_shown = User.objects.filter(pk__in=ids) if ids else []
     agents = sorted(agents_shown, key=lambda u: (u.display_name.lower(), u.pk))
-    state = RollupState.objects.filter(pk=1).values_list("updated_at", flat=True).first()
     return Report(
         start=start,
         end=end,
@@ -237,7 +237,7 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
         days=list(per_day.items()),
         lines=[(line, per_line[line.pk]) for line in lines],
         agents=[(person, per_agent.get(person.pk) or _empty_agent()) for person in agents],
-        as_of=state,
+        as_of=as_of,
     )
 
 
@@ -253,6 +253,28 @@ FROM {table}, {each}
 WHERE dashboard_id IN ({lines}) AND day >= %s AND day <= %s {agent}
 GROUP BY {group}, bucket
 """
+
+
+# The summed histograms change only when a refresh or a rebuild writes the rollups (it stamps
+# RollupState.updated_at, at least once a minute): until then every view of the same period,
+# lines and agent reads them from the cache instead of summing them again.
+SPANS_CACHE_SECONDS = 600
+
+
+def _spans(line_ids: list[int], start: date, end: date, agent, as_of) -> tuple[dict, dict]:
+    stamp = as_of.timestamp() if as_of else 0
+    who = agent.pk if agent is not None else 0
+    lines = ",".join(str(pk) for pk in sorted(line_ids))
+    scope = f"{stamp}:{start}:{end}:{who}:{lines}"
+    key = "reports:spans:" + hashlib.blake2s(scope.encode(), digest_size=16).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = (
+            _merged_histograms("dashboard_id", line_ids, start, end, agent),
+            _merged_histograms("agent_id", line_ids, start, end, agent),
+        )
+        cache.set(key, found, SPANS_CACHE_SECONDS)
+    return found
 
 
 def _merged_histograms(group: str, line_ids, start: date, end: date, agent) -> dict:
@@ -283,7 +305,7 @@ def _merged_histograms(group: str, line_ids, start: date, end: date, agent) -> d
             if group == "day" and isinstance(key, str):
                 key = date.fromisoformat(key)
             found[(kind, key)].append((bucket, int(count)))
-    return found
+    return dict(found)
 
 
 def _empty_agent() -> Figures:
