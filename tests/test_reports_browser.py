@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.conftest import make_conversation, make_line, make_user
 from tests.test_inbox_browser import SHOTS, browser_page, live_url, log_in, shot  # noqa: F401
 from textdesk.conversations.models import Message
-from textdesk.dashboards.models import Change
+from textdesk.outbox.models import Change
 from textdesk.reports import rollups
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

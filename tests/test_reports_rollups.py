@@ -15,7 +15,7 @@ from django.db.models.functions import TruncDate
 from tests.conftest import make_conversation, make_user
 from textdesk.contacts.models import ConsentEvent
 from textdesk.conversations.models import Message
-from textdesk.dashboards.models import Change
+from textdesk.outbox.models import Change
 from textdesk.payments.models import Payment
 from textdesk.reports import histograms, metrics, rollups
 from textdesk.reports.models import (
@@ -53,7 +53,7 @@ def text(conversation, when, direction="R", *, by=None, name="", status=None):
     )
 
 
-def resolve(conversation, when, by, status=Change.Status.DONE, kind=Change.Kind.RESOLVE):
+def resolve(conversation, when, by, status=Change.Status.DONE, kind="resolve"):
     change = Change.objects.create(
         dashboard=conversation.dashboard,
         conversation=conversation,

@@ -55,11 +55,15 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Bottom to top (docs/architecture.md); imports only point down this list.
+    "textdesk.outbox",
     "textdesk.accounts",
     "textdesk.dashboards",
     "textdesk.contacts",
-    "textdesk.conversations",
     "textdesk.payments",
+    "textdesk.conversations",
+    "textdesk.webhooks",
+    "textdesk.sync",
     "textdesk.reports",
     "textdesk.sandbox",
 ]
@@ -203,7 +207,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # API keys of Text Request connections are encrypted at rest with MultiFernet. Comma-separated
-# Fernet keys, newest first; `manage.py rotate_keys` re-encrypts with the first one.
+# Fernet keys, newest first; `manage.py textrequest rotate-keys` re-encrypts with the first one.
 DEVELOPMENT_FIELD_ENCRYPTION_KEY = "dGV4dGRlc2stZGV2ZWxvcG1lbnQtb25seS1rZXktMDE="
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY") or (
     [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []
@@ -225,7 +229,11 @@ TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"
 # outcome is unknown waits for proof (status callback or the contact's messages) before the
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
+# A text or payment request whose outcome is unknown is never sent again by itself: after the
+# grace a person is offered "send again"; proof (callback, webhook, read-back) is looked for
+# until the horizon.
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

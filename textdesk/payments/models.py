@@ -5,7 +5,15 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from textdesk.contacts.phones import format_phone
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.delivery import is_unconfirmed
+from textdesk.phones import format_phone
+
+
+class PaymentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Payments on the lines ``user`` may see."""
+        return self.filter(dashboard__in=Dashboard.objects.for_user(user))
 
 
 class Payment(models.Model):
@@ -56,6 +64,8 @@ class Payment(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
 
+    objects = PaymentQuerySet.as_manager()
+
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 
     class Meta:
@@ -90,6 +100,11 @@ class Payment(models.Model):
     # Open: not paid or canceled in Text Request, and not failed on its way there.
     OPEN_STATUSES = ("", "Sent")
     OPEN = Q(textrequest_payment_status__in=OPEN_STATUSES) & ~Q(status="failed")
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """Text Request has not confirmed the request for a while: a person may send it again."""
+        return is_unconfirmed(self)
 
     @property
     def is_open(self) -> bool:

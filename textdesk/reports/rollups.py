@@ -22,7 +22,8 @@ from django.db.utils import OperationalError
 from django.utils import timezone
 
 from textdesk.conversations.models import Conversation, Message
-from textdesk.dashboards.models import Change
+from textdesk.conversations.services import REOPEN, RESOLVE
+from textdesk.outbox.models import Change
 from textdesk.reports import histograms
 from textdesk.reports.hours import ALWAYS, Hours, hours_of
 from textdesk.reports.models import (
@@ -153,7 +154,7 @@ def _hours_by_line() -> dict[int, Hours]:
 
 
 def _resolves(conversation_ids: list[int] | None) -> dict[int, list[tuple]]:
-    rows = Change.objects.filter(kind=Change.Kind.RESOLVE, conversation__isnull=False).exclude(
+    rows = Change.objects.filter(kind=RESOLVE, conversation__isnull=False).exclude(
         status__in=RESOLVE_VOID
     )
     if conversation_ids is not None:
@@ -356,7 +357,7 @@ def _in_flight(conversation_ids: list[int] | None) -> list[int]:
     """Conversations with a text or a resolve not settled yet: looked at again next run."""
     texts = Message.objects.filter(status__in=IN_FLIGHT)
     changes = Change.objects.filter(
-        kind=Change.Kind.RESOLVE, status__in=Change.ACTIVE, conversation__isnull=False
+        kind=RESOLVE, status__in=Change.ACTIVE, conversation__isnull=False
     )
     if conversation_ids is not None:
         texts = texts.filter(conversation_id__in=conversation_ids)
@@ -413,7 +414,7 @@ def refresh(*, now: datetime | None = None) -> dict | None:
             return None
         texts, text_mark, more_texts = _new_since(Message.objects.all(), state.last_message_id, now)
         changes, change_mark, more_changes = _new_since(
-            Change.objects.filter(kind__in=[Change.Kind.RESOLVE, Change.Kind.REOPEN]),
+            Change.objects.filter(kind__in=[RESOLVE, REOPEN]),
             state.last_change_id,
             now,
         )

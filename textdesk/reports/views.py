@@ -4,13 +4,13 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.contrib import messages
 from django.http import StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.charts import bar_chart, grouped_bar_chart
+from textdesk.dashboards.models import Dashboard
 from textdesk.reports import metrics
 from textdesk.reports.forms import BusinessHoursForm, ReportFilterForm
 from textdesk.reports.hours import DAYS
@@ -36,7 +36,7 @@ def _filter_form(request) -> ReportFilterForm:
     data = request.GET.copy()
     data.setdefault("period", "30")
     return ReportFilterForm(
-        data, lines=list(access.lines_for(user)), agents=agents, agent_locked=not team
+        data, lines=list(Dashboard.objects.for_user(user)), agents=agents, agent_locked=not team
     )
 
 
@@ -220,7 +220,7 @@ def export(request):
 @permission_required("manage_lines")
 @require_GET
 def hours_list(request):
-    lines = list(access.lines_for(request.user).select_related("business_hours"))
+    lines = list(Dashboard.objects.for_user(request.user).select_related("business_hours"))
     rows = []
     for line in lines:
         row = getattr(line, "business_hours", None)
@@ -242,7 +242,7 @@ def _describe_hours(row) -> str:
 @permission_required("manage_lines")
 @require_http_methods(["GET", "POST"])
 def hours_edit(request, pk):
-    line = access.line_or_404(request.user, pk)
+    line = get_object_or_404(Dashboard.objects.for_user(request.user), pk=pk)
     row = BusinessHours.objects.filter(dashboard=line).first()
     form = BusinessHoursForm(request.POST or None, initial=BusinessHoursForm.initial_for(row))
     if request.method == "POST" and form.is_valid():
