@@ -40,6 +40,7 @@ bench: install
 	$(PY) bench/inbox.py
 	$(PY) bench/payments.py
 	$(PY) bench/asms.py
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf var .pytest_cache

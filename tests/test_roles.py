@@ -29,6 +29,9 @@ MATRIX = {
     "accounts:staff": {"Admin"},
     "accounts:staff_new": {"Admin"},
     "dashboards:list": {"Admin"},
+    "reports:show": {"Agent", "Admin"},
+    "reports:export": {"Agent", "Admin"},
+    "reports:hours": {"Admin"},
     "accounts:preferences": {"Agent", "Admin", "Finance", None},
     "accounts:password_change": {"Agent", "Admin", "Finance", None},
 }

@@ -51,4 +51,9 @@ app.conf.beat_schedule = {
     "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
     # ASMS cases: open cases' progress, within a budget of calls per minute.
     "refresh-cases": {"task": "textdesk.cases.tasks.refresh_cases", "schedule": 60.0},
+    # Reports: fold the texts and resolves since the last run into the daily rollups.
+    "refresh-reports": {
+        "task": "textdesk.reports.tasks.refresh_reports",
+        "schedule": float(os.environ.get("TEXTDESK_REPORTS_INTERVAL", "60")),
+    },
 }

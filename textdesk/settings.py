@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "textdesk.cases",
     "textdesk.webhooks",
     "textdesk.sync",
+    "textdesk.reports",
     "textdesk.sandbox",
     "textdesk.asms_sandbox",
 ]

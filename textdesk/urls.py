@@ -13,6 +13,7 @@ urlpatterns = [
     path("inbox/", include("textdesk.conversations.urls")),
     path("contacts/", include("textdesk.contacts.urls")),
     path("payments/", include("textdesk.payments.urls")),
+    path("reports/", include("textdesk.reports.urls")),
     path("lines/sync/", include("textdesk.sync.urls")),
     path("cases/", include("textdesk.cases.urls")),
     path("lines/", include("textdesk.dashboards.urls")),

@@ -16,6 +16,7 @@ def navigation(request):
         items.append(("Payments", reverse("payments:list"), "payments"))
     if user.has_perm("accounts.work_inbox"):
         items.append(("Cases", reverse("cases:list"), "cases"))
+        items.append(("Reports", reverse("reports:show"), "reports"))
     if user.has_perm("accounts.manage_staff") or user.has_perm("accounts.manage_lines"):
         items.append(("Admin", reverse("accounts:staff"), "admin"))
     section = request.resolver_match.app_name if request.resolver_match else ""

@@ -1,0 +1,73 @@
+"""Business hours: how many seconds of a span fall inside a line's open hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A weekly schedule in one time zone; `weekly[i]` is (open, close) for weekday i or None.
+
+    `weekly=None` means open around the clock."""
+
+    zone: ZoneInfo
+    weekly: tuple[tuple[time, time] | None, ...] | None = None
+
+    @property
+    def always_open(self) -> bool:
+        return self.weekly is None
+
+    def seconds_between(self, start: datetime, end: datetime) -> int:
+        """Open seconds in [start, end); 0 when end is not after start."""
+        if end <= start:
+            return 0
+        if self.weekly is None:
+            return int((end - start).total_seconds())
+        total = 0.0
+        day = start.astimezone(self.zone).date()
+        last = end.astimezone(self.zone).date()
+        while day <= last:
+            window = self.weekly[day.weekday()]
+            if window is not None:
+                opens, closes = self._bounds(day, window)
+                lo, hi = max(start, opens), min(end, closes)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += timedelta(days=1)
+        return int(total)
+
+    def _bounds(self, day: date, window: tuple[time, time]) -> tuple[datetime, datetime]:
+        # Local wall-clock times; a close of 00:00 means midnight at the end of the day.
+        opens = datetime.combine(day, window[0], self.zone)
+        closes = (
+            datetime.combine(day + timedelta(days=1), time(0), self.zone)
+            if window[1] == time(0)
+            else datetime.combine(day, window[1], self.zone)
+        )
+        return opens, closes
+
+
+ALWAYS = Hours(zone=ZoneInfo(settings.TIME_ZONE))
+
+
+def parse_weekly(weekly: list) -> tuple[tuple[time, time] | None, ...]:
+    """The stored JSON (seven `["HH:MM", "HH:MM"]` or null) as times."""
+    days = []
+    for i in range(7):
+        entry = weekly[i] if i < len(weekly) else None
+        days.append((time.fromisoformat(entry[0]), time.fromisoformat(entry[1])) if entry else None)
+    return tuple(days)
+
+
+def hours_of(row) -> Hours:
+    """A line's `BusinessHours` row (or None) as `Hours`."""
+    if row is None or row.is_always_open:
+        return ALWAYS
+    return Hours(zone=ZoneInfo(row.time_zone), weekly=parse_weekly(row.weekly))
