@@ -1,6 +1,7 @@
 from django import forms
+from django.db.models import Q
 
-from textdesk.dashboards.models import Dashboard
+from textdesk.dashboards.models import Dashboard, SavedReply
 
 
 class LineAgentsForm(forms.Form):
@@ -53,3 +54,41 @@ class NewLineForm(NumberSearchForm):
         self.fields["phone"].choices = [(n, format_phone(n)) for n in numbers]
         self.fields["connection"].widget = forms.HiddenInput()
         self.fields["area_code"].widget = forms.HiddenInput()
+
+
+class SavedReplyForm(forms.ModelForm):
+    """A saved reply; its shortcut may not clash with another reply the same composer shows."""
+
+    class Meta:
+        model = SavedReply
+        fields = ["dashboard", "shortcut", "body"]
+        labels = {"dashboard": "Phone line", "shortcut": "Shortcut", "body": "Text"}
+        help_texts = {
+            "dashboard": "Leave on “Every line” to offer it in every line's composer.",
+            "shortcut": "Agents type / and this word in the composer: letters, digits, - and _.",
+        }
+        widgets = {"body": forms.Textarea(attrs={"rows": 5, "maxlength": 1600})}
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dashboard"].queryset = lines
+        self.fields["dashboard"].empty_label = "Every line"
+        self.fields["dashboard"].required = False
+
+    def clean_shortcut(self) -> str:
+        return self.cleaned_data["shortcut"].lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        shortcut, line = cleaned.get("shortcut"), cleaned.get("dashboard")
+        if not shortcut:
+            return cleaned
+        clashes = SavedReply.objects.filter(shortcut=shortcut).exclude(pk=self.instance.pk)
+        if line is not None:
+            # Shown with this line's replies: its own and those for every line.
+            clashes = clashes.filter(Q(dashboard=line) | Q(dashboard__isnull=True))
+        clash = clashes.select_related("dashboard").first()
+        if clash is not None:
+            where = clash.dashboard.name if clash.dashboard else "every line"
+            self.add_error("shortcut", f"/{shortcut} is already a saved reply for {where}.")
+        return cleaned

@@ -114,7 +114,10 @@ class Dashboard(models.Model):
 
 
 class SavedReply(models.Model):
-    """A canned answer agents insert with `/` in the composer. Line-specific or for all lines."""
+    """A canned answer agents insert with `/` in the composer. Line-specific or for all lines.
+
+    A shortcut is unique within a line; one for every line takes its shortcut from every line
+    (the form checks that across the two kinds, the constraints hold each kind)."""
 
     dashboard = models.ForeignKey(
         Dashboard, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_replies"
@@ -125,10 +128,21 @@ class SavedReply(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["shortcut"]
         verbose_name_plural = "saved replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dashboard", "shortcut"], name="unique_reply_shortcut_per_line"
+            ),
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=models.Q(dashboard__isnull=True),
+                name="unique_reply_shortcut_every_line",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"

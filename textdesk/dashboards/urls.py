@@ -11,3 +11,10 @@ urlpatterns = [
     path("sync/", views.sync_status, name="sync_status"),
     path("sync/<int:pk>/now/", views.sync_now, name="sync_now"),
 ]
+urlpatterns += [
+    path("replies/", views.reply_list, name="replies"),
+    path("replies/new/", views.reply_new, name="reply_new"),
+    path("replies/preview/", views.reply_preview, name="reply_preview"),
+    path("replies/<int:pk>/", views.reply_edit, name="reply_edit"),
+    path("replies/<int:pk>/delete/", views.reply_delete, name="reply_delete"),
+]
