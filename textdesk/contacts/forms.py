@@ -13,7 +13,7 @@ class ContactForm(forms.Form):
         queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, contact: Contact, **kwargs):
+    def __init__(self, *args, contact: Contact, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["groups"].queryset = contact.dashboard.groups.order_by("name")
         self.initial.update(
@@ -22,6 +22,19 @@ class ContactForm(forms.Form):
             note=contact.note,
             groups=list(contact.groups.all()),
         )
+        # One text box per custom field of the line ("cf_<pk>"), after the note.
+        self.custom_fields = {f"cf_{field.pk}": field for field in custom_fields}
+        for name, field in self.custom_fields.items():
+            self.fields[name] = forms.CharField(label=field.name, required=False, max_length=1000)
+            self.initial[name] = contact.custom_fields.get(field.field_id, "")
+
+    def custom_fields_changed(self) -> dict[str, str]:
+        """{Text Request field id: new value} for the custom fields edited ('' clears one)."""
+        return {
+            field.field_id: self.cleaned_data[name].strip()
+            for name, field in self.custom_fields.items()
+            if self.cleaned_data[name].strip() != (self.initial[name] or "").strip()
+        }
 
     def groups_changed(self) -> bool:
         return {g.pk for g in self.cleaned_data["groups"]} != {g.pk for g in self.initial["groups"]}

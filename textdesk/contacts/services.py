@@ -24,6 +24,7 @@ __all__ = [
     "contact_for",
     "delete_group",
     "record_consent",
+    "set_custom_fields",
     "set_groups",
     "update_contact",
     "update_group",
@@ -118,6 +119,25 @@ def update_contact(*, contact: Contact, user, first_name: str, last_name: str, n
                 "display_name": display,
                 "note": note,
             },
+            user=user,
+            contact=contact,
+            conversation=_conversation_of(contact),
+        )
+
+
+def set_custom_fields(*, contact: Contact, user, values: dict[str, str]) -> Change:
+    """Set some custom field values of a contact ({field id: value}; '' clears a value)."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        merged = {**contact.custom_fields, **values}
+        contact.custom_fields = {k: v for k, v in merged.items() if v}
+        contact.save(update_fields=["custom_fields"])
+        return queue_change(
+            dashboard=contact.dashboard,
+            kind=Change.Kind.EDIT_CONTACT,
+            # Its own subject: a name edit queued meanwhile must not supersede it.
+            subject="custom_fields",
+            payload={"custom_fields": values},
             user=user,
             contact=contact,
             conversation=_conversation_of(contact),

@@ -153,7 +153,6 @@ def apply_contact(
         "total_messages_received": item.total_msgs_received or 0,
         "response_count": item.response_count or 0,
         "textrequest_created_at": item.date_created_utc,
-        "custom_fields": {f.id: f.value for f in item.custom_fields if f.value is not None},
         "synced_at": timezone.now(),
         "removed_at": None,
     }
@@ -165,6 +164,7 @@ def apply_contact(
             note=item.note or "",
             is_archived=item.is_archived,
             is_resolved=item.is_resolved,
+            custom_fields={f.id: f.value for f in item.custom_fields if f.value is not None},
         )
     contact = Contact.objects.filter(dashboard=dashboard, phone_number=item.phone_number).first()
     if contact is None:
