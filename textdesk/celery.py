@@ -45,4 +45,6 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "textdesk.dashboards.tasks.sweep_outbox", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.dashboards.tasks.sweep_events", "schedule": 60.0},
+    # Audit entries past TEXTDESK_AUDIT_RETENTION_DAYS.
+    "prune-audit": {"task": "textdesk.audit.tasks.prune_entries", "schedule": 24 * 3600.0},
 }

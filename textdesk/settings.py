@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.conversations",
     "textdesk.payments",
+    "textdesk.audit",
     "textdesk.sandbox",
 ]
 
@@ -225,6 +226,8 @@ TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+# Days the audit log keeps an entry; beat prunes older ones daily.
+TEXTDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("TEXTDESK_AUDIT_RETENTION_DAYS", "400"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

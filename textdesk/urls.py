@@ -14,6 +14,7 @@ urlpatterns = [
     path("contacts/", include("textdesk.contacts.urls")),
     path("payments/", include("textdesk.payments.urls")),
     path("lines/", include("textdesk.dashboards.urls")),
+    path("audit/", include("textdesk.audit.urls")),
     path("hooks/", include("textdesk.dashboards.webhooks")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
+from textdesk.audit import services as audit
 from textdesk.contacts import services
 from textdesk.contacts.exports import csv_lines
 from textdesk.contacts.filters import filtered_contacts
@@ -44,6 +45,8 @@ def contact_export(request):
     if not form.is_valid():
         errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain")
+    described = request.GET.urlencode() or "every contact"
+    audit.record(actor=request.user, kind="contact_export", summary=f"Exported {described}"[:300])
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(csv_lines(contacts), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
+from textdesk.audit import services as audit
 from textdesk.conversations.segments import count_segments
 from textdesk.dashboards import services
 from textdesk.dashboards.forms import (
@@ -60,7 +61,20 @@ def line_new(request):
             )
         except services.LineRefused as exc:
             form.add_error(None, exc.reason)
+            audit.record(
+                actor=request.user,
+                kind="line",
+                summary=f"Add a line “{form.cleaned_data['name']}”",
+                status="failed",
+                reason=exc.reason,
+            )
         else:
+            audit.record(
+                actor=request.user,
+                kind="line",
+                dashboard=line,
+                summary=f"Added the line “{line.name}” ({line.formatted_phone})",
+            )
             messages.success(request, f"Line “{line.name}” is ready: {line.formatted_phone}.")
             return redirect("dashboards:list")
     context = {
@@ -93,7 +107,19 @@ def line_agents(request, pk):
     line = get_object_or_404(Dashboard.objects.active(), pk=pk)
     form = LineAgentsForm(request.POST or None, line=line)
     if request.method == "POST" and form.is_valid():
-        line.agents.set(form.cleaned_data["agents"])
+        before = set(line.agents.all())
+        with transaction.atomic():
+            line.agents.set(form.cleaned_data["agents"])
+            now = set(form.cleaned_data["agents"])
+            if now != before:
+                audit.record(
+                    actor=request.user,
+                    kind="line_access",
+                    dashboard=line,
+                    summary=f"Agents of {line.name}: added "
+                    f"{', '.join(sorted(map(str, now - before))) or 'none'}; removed "
+                    f"{', '.join(sorted(map(str, before - now))) or 'none'}",
+                )
         messages.success(request, f"Saved who works {line.name}.")
         return redirect("dashboards:list")
     return render(
@@ -181,6 +207,14 @@ def _reply_form_page(request, reply: SavedReply | None):
         try:
             with transaction.atomic():
                 saved.save()
+                where = saved.dashboard.name if saved.dashboard else "every line"
+                audit.record(
+                    actor=request.user,
+                    kind="saved_reply",
+                    dashboard=saved.dashboard,
+                    summary=f"{'Created' if created else 'Edited'} the saved reply "
+                    f"/{saved.shortcut} for {where}",
+                )
         except IntegrityError:  # another admin took the shortcut a moment ago
             form.add_error("shortcut", f"/{saved.shortcut} was just taken; pick another.")
         else:
@@ -221,7 +255,14 @@ def reply_edit(request, pk):
 @require_POST
 def reply_delete(request, pk):
     reply = _reply_or_404(request, pk)
-    reply.delete()
+    with transaction.atomic():
+        audit.record(
+            actor=request.user,
+            kind="saved_reply",
+            dashboard=reply.dashboard,
+            summary=f"Deleted the saved reply /{reply.shortcut}",
+        )
+        reply.delete()
     messages.success(request, f"Deleted /{reply.shortcut}.")
     return redirect("dashboards:replies")
 
