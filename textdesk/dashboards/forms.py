@@ -92,3 +92,68 @@ class SavedReplyForm(forms.ModelForm):
             where = clash.dashboard.name if clash.dashboard else "every line"
             self.add_error("shortcut", f"/{shortcut} is already a saved reply for {where}.")
         return cleaned
+
+
+class ConnectionForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="How staff tell accounts apart.")
+    api_url = forms.URLField(
+        label="API URL",
+        initial="https://api.textrequest.com/api/v3",
+        help_text="Text Request's API. Change it only for a test server.",
+        assume_scheme="https",
+    )
+    api_key = forms.CharField(
+        label="API key",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="From Text Request: Settings → API. Stored encrypted, never shown again.",
+    )
+    rate_limit = forms.IntegerField(
+        label="Calls per minute",
+        min_value=1,
+        max_value=10_000,
+        initial=100,
+        help_text="Text Request allows 100 per minute per key unless they gave you another limit.",
+    )
+
+    def clean_api_key(self) -> str:
+        return self.cleaned_data["api_key"].strip()
+
+
+class ApiKeyForm(forms.Form):
+    api_key = forms.CharField(
+        label="New API key",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Tested before it replaces the current key; if the test fails, nothing changes.",
+    )
+
+    def clean_api_key(self) -> str:
+        return self.cleaned_data["api_key"].strip()
+
+
+class RateLimitForm(forms.Form):
+    rate_limit = forms.IntegerField(label="Calls", min_value=1, max_value=10_000)
+    rate_window = forms.IntegerField(label="per seconds", min_value=1, max_value=3600)
+
+
+class DisconnectForm(forms.Form):
+    mirror = forms.ChoiceField(
+        label="textdesk's copy of this account",
+        widget=forms.RadioSelect,
+        choices=[
+            ("keep", "Keep it, read-only: staff can still read conversations, nothing is sent"),
+            ("delete", "Delete it: every line, contact, conversation and payment of this account"),
+        ],
+    )
+    confirm = forms.CharField(label="Type the account's name to confirm", max_length=100)
+
+    def __init__(self, *args, connection, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.connection.name:
+            raise forms.ValidationError(f"Type “{self.connection.name}” exactly to confirm.")
+        return typed

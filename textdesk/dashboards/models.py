@@ -56,6 +56,8 @@ class Connection(models.Model):
         return f"connection:{self.pk}"
 
     def client(self, priority: str = "interactive"):
+        """A client through the shared limiter; a disconnected connection's client refuses
+        every call before it is made (its mirror is read-only)."""
         from textdesk.textrequest.client import TextRequestClient
 
         return TextRequestClient(
@@ -66,6 +68,20 @@ class Connection(models.Model):
             window=self.rate_window,
             priority=priority,
             timeout=(settings.TEXTREQUEST_CONNECT_TIMEOUT, settings.TEXTREQUEST_READ_TIMEOUT),
+            limiter=None if self.is_active else _Disconnected(),
+        )
+
+
+class _Disconnected:
+    """The limiter of a disconnected connection: no call may start. Raised where the limiter
+    is asked, inside every caller's error handling, so an outbox row fails with this reason
+    (a permanent 4xx-like refusal) instead of being retried."""
+
+    def acquire(self, *args, **kwargs) -> None:
+        from textdesk.textrequest import errors
+
+        raise errors.Unauthorized(
+            None, "This Text Request account was disconnected in textdesk; nothing was sent."
         )
 
 

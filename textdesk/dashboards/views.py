@@ -276,3 +276,41 @@ def reply_preview(request):
         "dashboards/reply_form.html#reply-preview",
         {"preview": body, "counter": count_segments(body)},
     )
+
+
+# --- A page per line ----------------------------------------------------------------------
+
+
+@permission_required("manage_lines")
+def line_detail(request, pk):
+    """Number, name, agents, counts and sync state of one line."""
+    from textdesk.contacts.models import Contact, Group
+    from textdesk.conversations.models import Conversation
+
+    line = get_object_or_404(Dashboard.objects.active().select_related("connection"), pk=pk)
+    conversations = Conversation.objects.filter(dashboard=line)
+    # Bounded counts: a line may hold hundreds of thousands of rows (see the inbox's 999+).
+    counts = {
+        "contacts": _bounded(Contact.objects.filter(dashboard=line, removed_at__isnull=True)),
+        "conversations": _bounded(conversations),
+        "open": _bounded(conversations.filter(is_archived=False, is_resolved=False)),
+        "groups": Group.objects.filter(dashboard=line).count(),
+        "replies": SavedReply.objects.filter(dashboard=line).count(),
+    }
+    context = {
+        "line": line,
+        "agents": list(line.agents.filter(is_active=True).order_by("first_name", "username")),
+        "counts": counts,
+        "states": list(line.sync_states.order_by("resource")),
+        "admin_tab": "lines",
+    }
+    return render(request, "dashboards/line_detail.html", context)
+
+
+COUNT_CAP = 10_000
+
+
+def _bounded(queryset) -> str:
+    """A count that stops at COUNT_CAP ("10,000+"): never a full scan of a huge line."""
+    found = queryset.order_by()[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP:,}+" if found > COUNT_CAP else f"{found:,}"
