@@ -157,3 +157,17 @@ class DisconnectForm(forms.Form):
         if typed != self.connection.name:
             raise forms.ValidationError(f"Type “{self.connection.name}” exactly to confirm.")
         return typed
+
+
+class DeleteLineForm(forms.Form):
+    confirm = forms.CharField(label="Type the line's name to confirm", max_length=200)
+
+    def __init__(self, *args, line: Dashboard, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.line.name:
+            raise forms.ValidationError(f"Type “{self.line.name}” exactly to confirm.")
+        return typed

@@ -266,6 +266,11 @@ class Change(models.Model):
         REMIND_PAYMENT = "remind_payment", "Send payment reminder"
         CANCEL_PAYMENT = "cancel_payment", "Cancel payment"
         MARK_PAID = "mark_paid", "Mark payment paid"
+        CREATE_GROUP = "create_group", "Create group"
+        CREATE_CONTACT = "create_contact", "Create contact"
+        DELETE_CONTACT = "delete_contact", "Delete contact"
+        BULK_UPDATE_CONTACTS = "bulk_update_contacts", "Update contacts in bulk"
+        DELETE_DASHBOARD = "delete_dashboard", "Delete line"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Queued"

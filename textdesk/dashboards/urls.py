@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.line_list, name="list"),
     path("new/", views.line_new, name="new"),
     path("<int:pk>/", views.line_detail, name="line"),
+    path("<int:pk>/delete/", views.line_delete, name="line_delete"),
     path("<int:pk>/agents/", views.line_agents, name="agents"),
     path("<int:pk>/rename/", views.line_rename, name="rename"),
     path("sync/", views.sync_status, name="sync_status"),

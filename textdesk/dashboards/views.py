@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -8,15 +8,16 @@ from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.audit import services as audit
 from textdesk.conversations.segments import count_segments
-from textdesk.dashboards import services
+from textdesk.dashboards import lines, services
 from textdesk.dashboards.forms import (
+    DeleteLineForm,
     LineAgentsForm,
     LineNameForm,
     NewLineForm,
     NumberSearchForm,
     SavedReplyForm,
 )
-from textdesk.dashboards.models import Connection, Dashboard, SavedReply, SyncState
+from textdesk.dashboards.models import Change, Connection, Dashboard, SavedReply, SyncState
 
 
 @permission_required("manage_lines")
@@ -30,6 +31,13 @@ def line_list(request):
                 "conversations",
                 filter=Q(conversations__is_archived=False, conversations__is_resolved=False),
                 distinct=True,
+            ),
+            is_deleting=Exists(
+                Change.objects.filter(
+                    dashboard=OuterRef("pk"),
+                    kind=Change.Kind.DELETE_DASHBOARD,
+                    status__in=Change.ACTIVE,
+                )
             ),
         )
     )
@@ -297,8 +305,10 @@ def line_detail(request, pk):
         "groups": Group.objects.filter(dashboard=line).count(),
         "replies": SavedReply.objects.filter(dashboard=line).count(),
     }
+    deleting = line.changes.filter(kind=Change.Kind.DELETE_DASHBOARD).order_by("-id").first()
     context = {
         "line": line,
+        "deleting": deleting,
         "agents": list(line.agents.filter(is_active=True).order_by("first_name", "username")),
         "counts": counts,
         "states": list(line.sync_states.order_by("resource")),
@@ -314,3 +324,21 @@ def _bounded(queryset) -> str:
     """A count that stops at COUNT_CAP ("10,000+"): never a full scan of a huge line."""
     found = queryset.order_by()[: COUNT_CAP + 1].count()
     return f"{COUNT_CAP:,}+" if found > COUNT_CAP else f"{found:,}"
+
+
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_delete(request, pk):
+    """Delete a line in Text Request, behind a typed-name confirmation."""
+    line = get_object_or_404(Dashboard.objects.active().select_related("connection"), pk=pk)
+    form = DeleteLineForm(request.POST or None, line=line)
+    if request.method == "POST" and form.is_valid():
+        lines.delete_line(dashboard=line, user=request.user)
+        messages.success(
+            request,
+            f"Deleting “{line.name}” in Text Request; it leaves this list once Text Request "
+            "confirms. The audit log shows how it went.",
+        )
+        return redirect("dashboards:list")
+    context = {"line": line, "form": form, "admin_tab": "lines"}
+    return render(request, "dashboards/line_delete.html", context)
