@@ -16,7 +16,8 @@ from textdesk.audit import services
 from textdesk.audit.models import Entry
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Message
-from textdesk.dashboards.models import Change, SavedReply
+from textdesk.dashboards.models import SavedReply
+from textdesk.outbox.models import Change
 
 URL = reverse("audit:list")
 
@@ -74,7 +75,7 @@ def test_an_outbox_write_shows_its_outcome_as_it_changes(client, admin_user, age
     )  # fmt: skip
     login(client, admin_user)
     assert "Pending" in client.get(URL).content.decode()
-    change.mark_failed("Contact is blocked")
+    Change.objects.filter(pk=change.pk).update(status="failed", failure_reason="Contact is blocked")
     page = client.get(URL).content.decode()
     assert "Failed" in page and "Contact is blocked" in page
     Change.objects.filter(pk=change.pk).update(status="done", failure_reason="")
@@ -103,10 +104,8 @@ def test_texts_are_recorded_with_their_delivery_state(client, admin_user, agent,
 
 def test_saved_replies_and_exports_are_recorded(client, admin_user, line):
     login(client, admin_user)
-    client.post(
-        reverse("dashboards:reply_new"), {"dashboard": line.pk, "shortcut": "hi", "body": "Hi!"}
-    )
-    client.post(reverse("dashboards:reply_delete", args=[SavedReply.objects.get().pk]))
+    client.post(reverse("replies:new"), {"dashboard": line.pk, "shortcut": "hi", "body": "Hi!"})
+    client.post(reverse("replies:delete", args=[SavedReply.objects.get().pk]))
     b"".join(client.get(reverse("contacts:export"), {"opted_out": "yes"}).streaming_content)
     assert list(Entry.objects.order_by("id").values_list("kind", "summary")) == [
         ("saved_reply", "Created the saved reply /hi for Front desk"),

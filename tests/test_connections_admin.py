@@ -7,7 +7,8 @@ from django.urls import reverse
 from tests.conftest import make_user
 from tests.textrequest_helpers import reset_limiter, seeded_account
 from textdesk.audit.models import Entry
-from textdesk.dashboards.models import Change, Connection, Dashboard, SyncState
+from textdesk.dashboards.models import Connection, Dashboard, SyncState
+from textdesk.outbox.models import Change
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -177,7 +178,7 @@ def test_disconnect_stops_sync_and_removes_hooks(client, admin, account, mirror)
     assert not connection.is_active
     line = Dashboard.objects.filter(connection=connection).first()
     assert line is not None  # the mirror stays, read-only:
-    from textdesk.dashboards.outbox import queue_change
+    from textdesk.outbox.changes import queue_change
 
     reset_limiter(connection.bucket)
     change = queue_change(dashboard=line, kind="rename_dashboard", subject="name",

@@ -13,8 +13,8 @@ from tests.conftest import make_user
 from tests.textrequest_helpers import connect, lines_of
 from textdesk.contacts.exports import neutralise
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
-from textdesk.dashboards.models import Change
-from textdesk.dashboards.sync import run_sync
+from textdesk.outbox.models import Change
+from textdesk.sync.engine import run_sync
 from textdesk.textrequest.client import TextRequestClient
 
 

@@ -12,7 +12,7 @@ from tests.conftest import make_user
 from tests.textrequest_helpers import connect, lines_of
 from textdesk.contacts import imports
 from textdesk.contacts.models import Contact, ContactImport, Group
-from textdesk.dashboards.models import Change
+from textdesk.outbox.models import Change
 from textdesk.textrequest.client import TextRequestClient, iter_items
 
 

@@ -55,11 +55,15 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Bottom to top (docs/architecture.md); imports only point down this list.
+    "textdesk.outbox",
     "textdesk.accounts",
     "textdesk.dashboards",
     "textdesk.contacts",
-    "textdesk.conversations",
     "textdesk.payments",
+    "textdesk.conversations",
+    "textdesk.sync",
+    "textdesk.webhooks",
     "textdesk.audit",
     "textdesk.sandbox",
 ]
@@ -203,7 +207,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # API keys of Text Request connections are encrypted at rest with MultiFernet. Comma-separated
-# Fernet keys, newest first; `manage.py rotate_keys` re-encrypts with the first one.
+# Fernet keys, newest first; `manage.py textrequest rotate-keys` re-encrypts with the first one.
 DEVELOPMENT_FIELD_ENCRYPTION_KEY = "dGV4dGRlc2stZGV2ZWxvcG1lbnQtb25seS1rZXktMDE="
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY") or (
     [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []

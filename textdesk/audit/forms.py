@@ -1,26 +1,30 @@
 from django import forms
+from django.apps import apps
+from django.contrib.auth import get_user_model
 
-from textdesk.accounts.models import User
-from textdesk.audit.models import KIND_CHOICES
-from textdesk.dashboards.models import Dashboard
+from textdesk.audit.models import kind_choices
 
 
 class EntryFilterForm(forms.Form):
-    person = forms.ModelChoiceField(
-        queryset=User.objects.order_by("first_name", "username"),
-        required=False,
-        empty_label="Everyone",
-    )
-    line = forms.ModelChoiceField(
-        queryset=Dashboard.objects.order_by("name"), required=False, empty_label="Any line"
-    )
-    kind = forms.ChoiceField(choices=[("", "Anything"), *KIND_CHOICES], required=False)
+    person = forms.ModelChoiceField(queryset=None, required=False, empty_label="Everyone")
+    line = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any line")
+    kind = forms.ChoiceField(required=False)
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = get_user_model().objects.order_by("first_name", "username")
+        # Every line, deleted ones too: their history stays. By name: the audit log sits
+        # below the domains.
+        self.fields["line"].queryset = apps.get_model("dashboards", "Dashboard").objects.order_by(
+            "name"
+        )
+        self.fields["kind"].choices = [("", "Anything"), *kind_choices()]
 
     def clean(self):
         cleaned = super().clean()

@@ -2,10 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from textdesk.dashboards.models import Change
+from textdesk.outbox import registry
 
-# The kinds of entry: every outbox change kind, texts and payment requests (whose rows carry
-# their own outcome), and what people do that never reaches Text Request.
+# The kinds of entry besides the outbox's change kinds (named by the domains that register
+# them): texts and payment requests (rows with their own outcome), and what people do that
+# never reaches Text Request.
 OWN_KINDS = [
     ("text", "Send a text"),
     ("payment_request", "Request a payment"),
@@ -21,7 +22,13 @@ OWN_KINDS = [
     ("contact_export", "Export contacts"),
     ("contact_import", "Import contacts"),
 ]
-KIND_CHOICES = sorted([*Change.Kind.choices, *OWN_KINDS], key=lambda kind: kind[1])
+OWN_LABELS = dict(OWN_KINDS)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """Every kind an entry may have, for the filter (change kinds from the registry)."""
+    kinds = {kind: registry.label(kind) for kind in registry.kinds()}
+    return sorted({**kinds, **OWN_LABELS}.items(), key=lambda kind: kind[1])
 
 
 class Entry(models.Model):
@@ -45,7 +52,7 @@ class Entry(models.Model):
     )
     # Kept when the person is deleted, so old entries still say who.
     actor_name = models.CharField(max_length=150, blank=True)
-    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=30)
     summary = models.CharField(max_length=300)
     dashboard = models.ForeignKey(
         "dashboards.Dashboard", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -61,7 +68,7 @@ class Entry(models.Model):
         related_name="+",
     )
     change = models.ForeignKey(
-        Change, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "outbox.Change", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message = models.ForeignKey(
         "conversations.Message",
@@ -90,6 +97,10 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name}: {self.summary}"
+
+    @property
+    def kind_label(self) -> str:
+        return OWN_LABELS.get(self.kind) or registry.label(self.kind)
 
     @property
     def outcome(self) -> tuple[str, str]:

@@ -71,7 +71,7 @@ def _who(contact) -> str:
 def describe_change(change) -> str:
     """A sentence for an outbox change, from its kind and payload."""
     payload = change.payload or {}
-    label = change.get_kind_display()
+    label = change.label
     contact = change.contact if change.contact_id else None
     if change.kind == "rename_dashboard":
         return f"Renamed the line to “{payload.get('name', '')}”"

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
+from textdesk.dashboards.models import Dashboard
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 
@@ -90,11 +91,10 @@ class ContactFilterForm(forms.Form):
 
 def filtered_contacts(user, data) -> tuple[ContactFilterForm, QuerySet[Contact]]:
     """The user's contacts narrowed by the query string; with errors, no contacts at all."""
-    from textdesk.accounts import access
 
-    lines = access.lines_for(user)
+    lines = Dashboard.objects.for_user(user)
     form = ContactFilterForm(data, lines=lines)
-    contacts = access.contacts_for(user)
+    contacts = Contact.objects.for_user(user)
     if not form.is_valid():
         return form, contacts.none()
     return form, form.filter(contacts)

@@ -83,7 +83,7 @@ class NewContactForm(forms.Form):
         self.fields["line"].queryset = lines
 
     def clean_phone_number(self) -> str:
-        from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
+        from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
         try:
             return normalize_phone(self.cleaned_data["phone_number"])

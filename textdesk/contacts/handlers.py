@@ -1,23 +1,55 @@
-"""Outbox handlers of the contacts domain's newer writes: one Text Request call each, safe to
-run again (the outbox repeats a write whose outcome it could not learn).
-
-Registered in ``ContactsConfig.ready()`` into the outbox's handler registry.
-"""
-
-from __future__ import annotations
+"""The kinds of change this domain writes to Text Request through the outbox."""
 
 from contextlib import suppress
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact, Group
+from textdesk.contacts.services import (
+    BULK_UPDATE_CONTACTS,
+    CREATE_CONTACT,
+    CREATE_GROUP,
+    DELETE_CONTACT,
+    DELETE_GROUP,
+    EDIT_CONTACT,
+    EDIT_GROUP,
+    SET_GROUPS,
+)
+from textdesk.contacts.sync import apply_contact, apply_contacts
+from textdesk.outbox import registry
 from textdesk.textrequest import errors
 
 
-def create_group(change, client) -> None:
-    """CreateGroup, unless a group of that name exists already (a repeat after a lost answer
-    finds the one the first attempt made)."""
+def write_contact(change, client) -> None:
+    """CreateOrUpdateContact with the change's fields, then store what Text Request answers.
+    Also the handler of the conversation actions that are contact fields (resolve, tags)."""
+    contact = client.create_or_update_contact(
+        change.dashboard.dashboard_id, change.contact.phone_number, **change.payload
+    )
+    apply_contact(change.dashboard, contact, respect_pending=False)
+
+
+def _edit_group(change, client) -> None:
+    client.update_group(
+        change.dashboard.dashboard_id,
+        change.payload["group_id"],
+        **{k: v for k, v in change.payload.items() if k in ("name", "notes")},
+    )
+
+
+def _delete_group(change, client) -> None:
+    client.delete_group(change.dashboard.dashboard_id, change.payload["group_id"])
+
+
+def _group_gone(change, client, exc) -> bool:
+    return isinstance(exc, errors.NotFound)
+
+
+def _create_group(change, client) -> None:
+    """CreateGroup, unless a group of that name exists already: a repeat after a lost answer
+    finds the one the first attempt made instead of making a second."""
     dashboard = change.dashboard
     name, notes = change.payload["name"], change.payload.get("notes", "")
     existing = None
@@ -33,43 +65,51 @@ def create_group(change, client) -> None:
         )
 
 
-def create_contact(change, client) -> None:
-    from textdesk.contacts.sync import apply_contact
-
-    item = client.create_or_update_contact(
-        change.dashboard.dashboard_id, change.contact.phone_number, **change.payload
-    )
-    apply_contact(change.dashboard, item, respect_pending=False)
+def _delete_contact(change, client) -> None:
+    """DeleteContact. Text Request refuses (400) a contact with message history: the change
+    fails with its reason and the contact stays."""
+    client.delete_contact(change.dashboard.dashboard_id, change.contact.phone_number)
 
 
-def delete_contact(change, client) -> None:
-    """DeleteContact; gone already counts as done. Text Request refuses (400) a contact with
-    message history: the change fails with its reason and the contact stays."""
-    with suppress(errors.NotFound):
-        client.delete_contact(change.dashboard.dashboard_id, change.contact.phone_number)
+def _contact_gone(change, client, exc) -> bool:
+    return isinstance(exc, errors.NotFound)
+
+
+def _contact_deleted(change) -> None:
     Contact.objects.filter(pk=change.contact_id).update(removed_at=timezone.now())
 
 
-def bulk_update_contacts(change, client) -> None:
-    """BulkUpdateContacts of at most 1,000 contacts (create or update), stored as answered."""
-    from textdesk.contacts.sync import apply_contacts
-
-    items = client.bulk_update_contacts(change.dashboard.dashboard_id, change.payload["contacts"])
-    apply_contacts(change.dashboard, items)
-    _recount_groups(change.dashboard)
-
-
-def _recount_groups(dashboard) -> None:
-    from django.db.models import Count
-
+def _bulk_update(change, client) -> None:
+    """BulkUpdateContacts of at most 1,000 contacts (create or update), stored as answered;
+    group member counts follow."""
+    dashboard = change.dashboard
+    items = client.bulk_update_contacts(dashboard.dashboard_id, change.payload["contacts"])
+    apply_contacts(dashboard, items)
     for group in Group.objects.filter(dashboard=dashboard).annotate(n=Count("contacts")):
         if group.member_count != group.n:
             Group.objects.filter(pk=group.pk).update(member_count=group.n)
 
 
-HANDLERS = {
-    "create_group": create_group,
-    "create_contact": create_contact,
-    "delete_contact": delete_contact,
-    "bulk_update_contacts": bulk_update_contacts,
-}
+def register() -> None:
+    registry.register(EDIT_CONTACT, registry.Handler(label="Edit contact", apply=write_contact))
+    registry.register(SET_GROUPS, registry.Handler(label="Change groups", apply=write_contact))
+    registry.register(EDIT_GROUP, registry.Handler(label="Edit group", apply=_edit_group))
+    registry.register(
+        DELETE_GROUP,
+        registry.Handler(label="Delete group", apply=_delete_group, already_done=_group_gone),
+    )
+    registry.register(CREATE_GROUP, registry.Handler(label="Create group", apply=_create_group))
+    registry.register(CREATE_CONTACT, registry.Handler(label="Create contact", apply=write_contact))
+    registry.register(
+        DELETE_CONTACT,
+        registry.Handler(
+            label="Delete contact",
+            apply=_delete_contact,
+            already_done=_contact_gone,
+            on_done=_contact_deleted,
+        ),
+    )
+    registry.register(
+        BULK_UPDATE_CONTACTS,
+        registry.Handler(label="Update contacts in bulk", apply=_bulk_update),
+    )

@@ -7,13 +7,13 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.audit import services as audit
 from textdesk.contacts import imports
 from textdesk.contacts.forms import ImportMappingForm, ImportUploadForm
 from textdesk.contacts.models import ContactImport
-from textdesk.dashboards.models import Change
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.models import Change
 
 TEMPLATE = "contacts/import.html"
 ERRORS_SHOWN = 200
@@ -21,7 +21,7 @@ ERRORS_SHOWN = 200
 
 def _import_or_404(request, pk) -> ContactImport:
     return get_object_or_404(
-        ContactImport.objects.filter(dashboard__in=access.lines_for(request.user))
+        ContactImport.objects.filter(dashboard__in=Dashboard.objects.for_user(request.user))
         .select_related("dashboard")
         .defer("text", "to_write"),  # read only when needed: up to 10 MB each
         pk=pk,
@@ -31,7 +31,7 @@ def _import_or_404(request, pk) -> ContactImport:
 @permission_required("manage_lines")
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None, lines=lines)
     if request.method == "POST" and form.is_valid():
         upload, line = form.cleaned_data["file"], form.cleaned_data["line"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from textdesk.contacts.models import Contact, ContactImport, CustomField, Group, Tag
-from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000

@@ -10,15 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.audit import services as audit
 from textdesk.contacts import services
 from textdesk.contacts.exports import csv_lines
 from textdesk.contacts.filters import ContactFilterForm, filtered_contacts
 from textdesk.contacts.forms import ContactForm, GroupForm, NewContactForm, NewGroupForm
-from textdesk.contacts.models import Group
-from textdesk.dashboards.models import Change
+from textdesk.contacts.models import Contact, Group
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.models import Change
 
 PAGE_SIZE = 50
 
@@ -63,7 +63,7 @@ def contact_export(request):
 @require_http_methods(["GET", "POST"])
 def contact_detail(request, pk):
     contact = get_object_or_404(
-        access.contacts_for(request.user).select_related("dashboard"), pk=pk
+        Contact.objects.for_user(request.user).select_related("dashboard"), pk=pk
     )
     may_edit = request.user.has_perm("accounts.work_inbox") or request.user.has_perm(
         "accounts.manage_lines"
@@ -106,21 +106,19 @@ def contact_detail(request, pk):
 
 @permission_required("manage_lines")
 def group_list(request):
-    groups = Group.objects.filter(dashboard__in=access.lines_for(request.user)).select_related(
-        "dashboard"
-    )
+    groups = Group.objects.for_user(request.user).select_related("dashboard")
     line_id = request.GET.get("line", "")
     if line_id.isdigit():
         groups = groups.filter(dashboard_id=int(line_id))
     # Creations still on their way (or refused in the last hour): shown above the list.
     recent = timezone.now() - timedelta(hours=1)
     creating = Change.objects.filter(
-        dashboard__in=access.lines_for(request.user), kind=Change.Kind.CREATE_GROUP
+        dashboard__in=Dashboard.objects.for_user(request.user), kind=services.CREATE_GROUP
     ).filter(Q(status__in=Change.ACTIVE) | Q(status=Change.Status.FAILED, done_at__gte=recent))
     context = {
         "creating": creating.select_related("dashboard").order_by("id")[:20],
         "groups": groups.order_by("dashboard__name", "name"),
-        "lines": access.lines_for(request.user),
+        "lines": Dashboard.objects.for_user(request.user),
         "line_id": line_id,
     }
     return render(request, "contacts/group_list.html", context)
@@ -128,9 +126,7 @@ def group_list(request):
 
 def _group_or_404(request, pk) -> Group:
     return get_object_or_404(
-        Group.objects.filter(dashboard__in=access.lines_for(request.user)).select_related(
-            "dashboard"
-        ),
+        Group.objects.for_user(request.user).select_related("dashboard"),
         pk=pk,
     )
 
@@ -165,7 +161,7 @@ def group_delete(request, pk):
 @permission_required("manage_lines")
 @require_http_methods(["GET", "POST"])
 def group_new(request):
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     form = NewGroupForm(
         request.POST or None, lines=lines, initial={"line": request.GET.get("line")}
     )
@@ -189,10 +185,10 @@ MEMBERS_PAGE = 50
 def group_members(request, pk):
     """A group's members, and adding or removing contacts by search, by filter or by hand."""
     group = _group_or_404(request, pk)
-    line_only = access.lines_for(request.user).filter(pk=group.dashboard_id)
+    line_only = Dashboard.objects.for_user(request.user).filter(pk=group.dashboard_id)
     data = request.POST if request.method == "POST" else request.GET
     filters = ContactFilterForm(data, lines=line_only)
-    contacts = access.contacts_for(request.user).filter(dashboard_id=group.dashboard_id)
+    contacts = Contact.objects.for_user(request.user).filter(dashboard_id=group.dashboard_id)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "remove_selected":
@@ -242,7 +238,7 @@ def group_members(request, pk):
         "matching": matching,
         "query_string": query.urlencode(),
         "pending": group.dashboard.changes.filter(
-            kind=Change.Kind.BULK_UPDATE_CONTACTS, status__in=Change.ACTIVE
+            kind=services.BULK_UPDATE_CONTACTS, status__in=Change.ACTIVE
         ).count(),
         "admin_tab": "groups",
     }
@@ -252,7 +248,7 @@ def group_members(request, pk):
 @permission_required("manage_lines")
 @require_http_methods(["GET", "POST"])
 def contact_new(request):
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     form = NewContactForm(
         request.POST or None, lines=lines, initial={"line": request.GET.get("line")}
     )
@@ -281,7 +277,7 @@ def contact_delete(request, pk):
     """Delete a contact in Text Request. One with message history cannot be deleted there:
     say so, and offer archiving its conversation instead."""
     contact = get_object_or_404(
-        access.contacts_for(request.user).select_related("dashboard"), pk=pk
+        Contact.objects.for_user(request.user).select_related("dashboard"), pk=pk
     )
     conversation = getattr(contact, "conversation", None)
     has_history = bool(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django import forms
 
-from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 VIEWS = [
     ("unresolved", "Unresolved"),

@@ -4,8 +4,7 @@ from django.apps import AppConfig
 class DashboardsConfig(AppConfig):
     name = "textdesk.dashboards"
 
-    def ready(self) -> None:
-        from textdesk.dashboards.handlers import HANDLERS
-        from textdesk.dashboards.outbox import HANDLERS as REGISTRY
+    def ready(self):
+        from textdesk.dashboards import handlers
 
-        REGISTRY.update(HANDLERS)
+        handlers.register()

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from textdesk.dashboards.models import Connection, Dashboard, SyncState, WebhookEvent
+from textdesk.dashboards import signals
+from textdesk.dashboards.models import Connection, Dashboard, SyncState
 from textdesk.textrequest import errors
 from textdesk.textrequest.types import HOOK_EVENTS
 
@@ -103,10 +104,10 @@ def add_connection(*, name: str, api_url: str, api_key: str, rate_limit: int = 1
 
 
 def start_sync(connection: Connection) -> None:
-    from textdesk.dashboards.tasks import sync_dashboard
-
-    pks = list(connection.dashboards.active().values_list("pk", flat=True))
-    transaction.on_commit(lambda: [sync_dashboard.delay(pk) for pk in pks])
+    """Tell the sync orchestrator (above this package) to start the first sync, on commit."""
+    transaction.on_commit(
+        lambda: signals.connection_added.send(sender=Connection, connection=connection)
+    )
 
 
 def replace_key(*, connection: Connection, api_key: str) -> None:
@@ -247,9 +248,12 @@ def webhook_health(connection: Connection) -> list[LineHooks]:
     target = webhook_url(connection)
     last_seen: dict[int, object] = {}
     # Events are kept a week; the newest thousand are plenty to find each line's latest.
-    recent = WebhookEvent.objects.filter(
-        connection=connection, kind=WebhookEvent.Kind.MESSAGE
-    ).values_list("payload", "received_at")[:1000]
+    # Through the reverse relation: webhooks sit above this package.
+    recent = (
+        connection.events.filter(kind="message")
+        .order_by("-received_at", "-id")
+        .values_list("payload", "received_at")[:1000]
+    )
     for payload, received_at in recent:
         line_id = (payload.get("yourPhoneNumber") or {}).get("id") if payload else None
         if line_id is not None:

@@ -1,7 +1,9 @@
 from django import forms
 from django.db.models import Q
 
-from textdesk.dashboards.models import Dashboard, SavedReply
+from textdesk.accounts.models import User
+from textdesk.dashboards.models import Connection, Dashboard, SavedReply
+from textdesk.phones import format_phone
 
 
 class LineAgentsForm(forms.Form):
@@ -13,8 +15,6 @@ class LineAgentsForm(forms.Form):
 
     def __init__(self, *args, line: Dashboard, **kwargs):
         super().__init__(*args, **kwargs)
-        from textdesk.accounts.models import User
-
         self.fields["agents"].queryset = User.objects.filter(
             is_active=True, groups__name="Agent"
         ).order_by("first_name", "username")
@@ -38,8 +38,6 @@ class NumberSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from textdesk.dashboards.models import Connection
-
         self.fields["connection"].queryset = Connection.objects.filter(is_active=True)
 
 
@@ -49,8 +47,6 @@ class NewLineForm(NumberSearchForm):
 
     def __init__(self, *args, numbers: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        from textdesk.contacts.phones import format_phone
-
         self.fields["phone"].choices = [(n, format_phone(n)) for n in numbers]
         self.fields["connection"].widget = forms.HiddenInput()
         self.fields["area_code"].widget = forms.HiddenInput()

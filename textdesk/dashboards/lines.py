@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from textdesk.dashboards.models import Change, Dashboard
-from textdesk.dashboards.outbox import queue_change
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.changes import queue_change
+from textdesk.outbox.models import Change
+
+# The kind of change this module queues (its handler: ``handlers.py``).
+DELETE_DASHBOARD = "delete_dashboard"
 
 
 def delete_line(*, dashboard: Dashboard, user) -> Change:
@@ -11,7 +15,7 @@ def delete_line(*, dashboard: Dashboard, user) -> Change:
     leaves textdesk once Text Request confirms; until then it shows as being deleted."""
     return queue_change(
         dashboard=dashboard,
-        kind=Change.Kind.DELETE_DASHBOARD,
+        kind=DELETE_DASHBOARD,
         subject="delete",
         payload={"name": dashboard.name, "phone": dashboard.phone},
         user=user,
