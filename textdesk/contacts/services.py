@@ -48,6 +48,8 @@ CREATE_GROUP = "create_group"
 CREATE_CONTACT = "create_contact"
 DELETE_CONTACT = "delete_contact"
 BULK_UPDATE_CONTACTS = "bulk_update_contacts"
+# The most contacts one BulkUpdateContacts call takes.
+BULK_BATCH = 1000
 
 # CTIA opt-out and opt-in keywords (RELIABILITY.md, "SMS compliance").
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -271,7 +273,7 @@ def queue_bulk_update(
 ) -> Change:
     """One BulkUpdateContacts of at most 1,000 contacts (``source`` names the batch, so no
     other batch supersedes it)."""
-    if not 0 < len(contacts) <= 1000:
+    if not 0 < len(contacts) <= BULK_BATCH:
         raise ValueError("A bulk update takes 1 to 1,000 contacts.")
     return queue_change(
         dashboard=dashboard,
@@ -294,8 +296,8 @@ def change_membership(*, group: Group, user, contacts, add: bool) -> list[Change
     targets = list(selected.order_by("id").values_list("id", "phone_number"))
     run, verb = uuid.uuid4().hex[:8], "Add to" if add else "Remove from"
     changes = []
-    for start in range(0, len(targets), 1000):
-        chunk = dict(targets[start : start + 1000])
+    for start in range(0, len(targets), BULK_BATCH):
+        chunk = dict(targets[start : start + BULK_BATCH])
         with transaction.atomic():
             current: dict[int, set[int]] = {pk: set() for pk in chunk}
             for contact_id, group_id in membership.objects.filter(contact_id__in=chunk).values_list(
@@ -318,7 +320,7 @@ def change_membership(*, group: Group, user, contacts, add: bool) -> list[Change
                     dashboard=group.dashboard,
                     user=user,
                     contacts=payload,
-                    source=f"members:{group.pk}:{run}:{start // 1000}",
+                    source=f"members:{group.pk}:{run}:{start // BULK_BATCH}",
                     label=f"{verb} group “{group.name}”",
                 )
             )
