@@ -110,7 +110,7 @@ def test_saved_replies_and_exports_are_recorded(client, admin_user, line):
     assert list(Entry.objects.order_by("id").values_list("kind", "summary")) == [
         ("saved_reply", "Created the saved reply /hi for Front desk"),
         ("saved_reply", "Deleted the saved reply /hi"),
-        ("contact_export", "Exported opted_out=yes"),
+        ("contact_export", "Exported contacts (opted out: yes)"),
     ]
 
 

@@ -80,7 +80,8 @@ def describe_change(change) -> str:
     if change.kind == "edit_contact" and "custom_fields" in payload:
         return f"Changed custom fields{_who(contact)}"
     if payload.get("count"):
-        return f"{label}: {payload['count']} contact{'s' if payload['count'] != 1 else ''}"
+        count = f"{payload['count']} contact{'s' if payload['count'] != 1 else ''}"
+        return f"{payload.get('label') or label}: {count}"
     return f"{label}{_who(contact)}"
 
 

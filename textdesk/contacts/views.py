@@ -51,7 +51,12 @@ def contact_export(request):
     if not form.is_valid():
         errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain")
-    described = request.GET.urlencode() or "every contact"
+    chosen = [
+        f"{form.fields[name].label.lower()}: {value}"
+        for name, value in form.cleaned_data.items()
+        if value
+    ]
+    described = f"contacts ({'; '.join(chosen)})" if chosen else "every contact"
     audit.record(actor=request.user, kind="contact_export", summary=f"Exported {described}"[:300])
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(csv_lines(contacts), content_type="text/csv; charset=utf-8")
