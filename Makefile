@@ -38,6 +38,7 @@ bench: install
 	$(PY) bench/sandbox.py
 	$(PY) bench/sync.py
 	$(PY) bench/inbox.py
+	$(PY) bench/admin.py
 
 clean:
 	rm -rf var .pytest_cache

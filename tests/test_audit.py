@@ -179,3 +179,29 @@ def test_deleting_a_contact_keeps_its_entries(db, agent, line):
     entry.refresh_from_db()
     assert entry.contact is None and entry.summary == "x"
     assert Role.objects.filter(name="Admin").exists()
+
+
+def test_page_queries_do_not_grow_with_linked_rows(client, admin_user, agent, line):
+    login(client, admin_user)
+
+    def add_entries(count: int) -> None:
+        for n in range(count):
+            conversation = make_conversation(line, first_name=f"P{n}")
+            Message.objects.create(
+                conversation=conversation, direction="S", body="hi", sent_by=agent,
+                sent_at=timezone.now(), status=Message.Status.PENDING,
+            )  # fmt: skip
+            client.post(
+                reverse("contacts:detail", args=[conversation.contact.pk]),
+                {"first_name": f"Q{n}", "last_name": "", "note": ""},
+            )
+
+    add_entries(1)
+    with CaptureQueriesContext(db_connection) as few:
+        first = client.get(URL)
+    add_entries(20)
+    with CaptureQueriesContext(db_connection) as many:
+        response = client.get(URL)
+    assert len(first.context["entries"]) < len(response.context["entries"]) == 42
+    assert len(many) == len(few)
+    assert "Texted P19" in response.content.decode()
