@@ -98,7 +98,10 @@ def _progress(imp: ContactImport) -> dict:
     total = imp.write_count
     finished = written + failed >= total
     if finished and imp.status == ContactImport.Status.IMPORTING:
-        ContactImport.objects.filter(pk=imp.pk).update(status=ContactImport.Status.DONE)
+        # Done: the file and the rows (up to 10 MB each) are no longer needed.
+        ContactImport.objects.filter(pk=imp.pk).update(
+            status=ContactImport.Status.DONE, text="", to_write=[]
+        )
     return {
         "written": written,
         "failed": failed,
@@ -145,6 +148,8 @@ def import_start(request, pk):
                 f"unchanged, {len(imp.errors)} bad row(s) skipped",
             )
         if not imp.write_count:
-            ContactImport.objects.filter(pk=imp.pk).update(status=ContactImport.Status.DONE)
+            ContactImport.objects.filter(pk=imp.pk).update(
+                status=ContactImport.Status.DONE, text="", to_write=[]
+            )
             messages.success(request, "Nothing to import: every contact is already up to date.")
     return redirect("contacts:import_preview", pk=imp.pk)

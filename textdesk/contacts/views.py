@@ -52,9 +52,7 @@ def contact_export(request):
         errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain")
     chosen = [
-        f"{form.fields[name].label.lower()}: {value}"
-        for name, value in form.cleaned_data.items()
-        if value
+        f"{form[name].label.lower()}: {value}" for name, value in form.cleaned_data.items() if value
     ]
     described = f"contacts ({'; '.join(chosen)})" if chosen else "every contact"
     audit.record(actor=request.user, kind="contact_export", summary=f"Exported {described}"[:300])
