@@ -362,6 +362,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument(
+        "--only", nargs="*", choices=["audit_log", "csv_export", "csv_import"],
+        help="run these parts again, keeping the others' last results",
+    )  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
     if not url.startswith("postgres"):
@@ -378,14 +382,17 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
     setup_test_environment()  # responses carry their context (the rows shown)
     call_command("migrate", verbosity=0)
-    results = {
-        "when": datetime.now(tz=UTC).isoformat(timespec="seconds"),
-        "scale": args.scale,
-        "audit_log": bench_audit(max(int(1_000_000 * args.scale), 1000), args.runs),
-        "csv_export": bench_export(max(int(50_000 * args.scale), 100)),
-        "csv_import": bench_import(max(int(10_000 * args.scale), 100)),
-    }
     out = ROOT / "bench" / "results" / "admin.json"
+    results = json.loads(out.read_text()) if out.exists() and args.only else {}
+    results.update(when=datetime.now(tz=UTC).isoformat(timespec="seconds"), scale=args.scale)
+    parts = {
+        "audit_log": lambda: bench_audit(max(int(1_000_000 * args.scale), 1000), args.runs),
+        "csv_export": lambda: bench_export(max(int(50_000 * args.scale), 100)),
+        "csv_import": lambda: bench_import(max(int(10_000 * args.scale), 100)),
+    }
+    for name, run in parts.items():
+        if not args.only or name in args.only:
+            results[name] = run()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -71,7 +71,9 @@ def entry_list(request):
     cursor = _cursor(request.GET.get("after", ""))
     if cursor:
         at, pk = cursor
-        entries = entries.filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
+        # The plain bound first: with only the OR, PostgreSQL walks the index from the top
+        # and filters (half a million rows on a deep page); with it, the scan starts there.
+        entries = entries.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
     page = list(entries.order_by("-at", "-id")[: PAGE_SIZE + 1])
     has_more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]

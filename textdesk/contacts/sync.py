@@ -121,27 +121,9 @@ def apply_contacts(dashboard: Dashboard, items: list[tr.Contact]) -> None:
         )  # fmt: skip
 
 
-def apply_contact(
-    dashboard: Dashboard,
-    item: tr.Contact,
-    *,
-    respect_pending: bool = True,
-    tags: dict | None = None,
-    groups: dict | None = None,
-    pending: bool | None = None,
-) -> Contact:
-    """Store one contact as Text Request has it. While an agent's change to the contact is
-    still on its way (``respect_pending``), the fields agents edit keep the local values."""
-    if pending is None:
-        pending = (
-            respect_pending
-            and Change.objects.filter(
-                contact__dashboard=dashboard,
-                contact__phone_number=item.phone_number,
-                status__in=Change.ACTIVE,
-            ).exists()
-        )
-    pending = pending and respect_pending
+def contact_values(item: tr.Contact, *, pending: bool = False) -> dict:
+    """A contact's columns as Text Request has them; while an agent's change is on its way
+    (``pending``), without the fields agents edit."""
     values = {
         "is_suppressed": item.is_suppressed,
         "suppressed_reason": (item.suppressed_reason or "")[:200],
@@ -167,6 +149,31 @@ def apply_contact(
             is_resolved=item.is_resolved,
             custom_fields={f.id: f.value for f in item.custom_fields if f.value is not None},
         )
+    return values
+
+
+def apply_contact(
+    dashboard: Dashboard,
+    item: tr.Contact,
+    *,
+    respect_pending: bool = True,
+    tags: dict | None = None,
+    groups: dict | None = None,
+    pending: bool | None = None,
+) -> Contact:
+    """Store one contact as Text Request has it. While an agent's change to the contact is
+    still on its way (``respect_pending``), the fields agents edit keep the local values."""
+    if pending is None:
+        pending = (
+            respect_pending
+            and Change.objects.filter(
+                contact__dashboard=dashboard,
+                contact__phone_number=item.phone_number,
+                status__in=Change.ACTIVE,
+            ).exists()
+        )
+    pending = pending and respect_pending
+    values = contact_values(item, pending=pending)
     contact = Contact.objects.filter(dashboard=dashboard, phone_number=item.phone_number).first()
     if contact is None:
         try:
