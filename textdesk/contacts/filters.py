@@ -8,8 +8,9 @@ list, never a 500, and never silently widens the result to every contact.
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
 from textdesk.dashboards.models import Dashboard
@@ -79,8 +80,10 @@ class ContactFilterForm(forms.Form):
         if field:
             # A field id is a key of the JSON object; KeyTextTransform quotes it whatever it
             # holds, where a ``custom_fields__<id>`` lookup would parse it.
+            # Cast to text, so the lookups below are plain text ones on every database (a
+            # JSON key's own "exact" compares JSON values).
             contacts = contacts.filter(dashboard_id=field.dashboard_id).alias(
-                field_value=KeyTextTransform(field.field_id, "custom_fields")
+                field_value=Cast(KeyTextTransform(field.field_id, "custom_fields"), TextField())
             )
             if data.get("value"):
                 contacts = contacts.filter(field_value__icontains=data["value"])
