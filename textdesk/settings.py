@@ -62,8 +62,8 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.payments",
     "textdesk.conversations",
-    "textdesk.sync",
     "textdesk.webhooks",
+    "textdesk.sync",
     "textdesk.audit",
     "textdesk.sandbox",
 ]
@@ -229,7 +229,11 @@ TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"
 # outcome is unknown waits for proof (status callback or the contact's messages) before the
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
+# A text or payment request whose outcome is unknown is never sent again by itself: after the
+# grace a person is offered "send again"; proof (callback, webhook, read-back) is looked for
+# until the horizon.
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
 # Days the audit log keeps an entry; beat prunes older ones daily.
 TEXTDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("TEXTDESK_AUDIT_RETENTION_DAYS", "400"))
 

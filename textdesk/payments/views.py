@@ -27,6 +27,7 @@ ACTIONS = {
     "remind": (services.send_reminder, "request_payments", "Reminder queued."),
     "cancel": (services.cancel_payment, "request_payments", "Cancellation queued."),
     "mark_paid": (services.mark_paid, "manage_payments", "Marked paid; syncing to Text Request."),
+    "again": (services.request_again, "request_payments", "Sending the request again."),
 }
 
 

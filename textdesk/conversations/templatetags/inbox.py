@@ -146,6 +146,11 @@ def dress_messages(messages, line, conversation) -> None:
             )
         elif message.status in ("pending", "sending"):
             message.state = "sending"
+        elif message.status == "unknown" and message.is_unconfirmed:
+            message.state = "unconfirmed"
+            message.retry_url = reverse(
+                "conversations:retry", args=[line.pk, conversation.pk, message.pk]
+            )
         elif message.status == "unknown":
             message.state = "unknown"
         elif message.delivery_status in ("delivered", "error"):
