@@ -24,6 +24,13 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
     return (at, int(pk)) if at.tzinfo else None
 
 
+OUTCOMES = {
+    "done": ("Done", "badge-ok"),
+    "failed": ("Failed", "badge-danger"),
+    "superseded": ("Replaced", ""),
+    "unknown": ("Unknown", "badge-warn"),
+    "pending": ("Pending", "badge-warn"),
+}
 RELATED = {
     # field: the columns the page shows (a narrow read of each, never the payloads)
     "dashboard": ("id", "name"),
@@ -85,6 +92,9 @@ def entry_list(request):
         local = entry.at.astimezone(zone)
         entry.when_iso = local.isoformat()
         entry.when_text = f"{local:%b} {local.day}, {local.year} {local:%-I:%M:%S %p}"
+        state, entry.outcome_reason = entry.outcome
+        entry.outcome_label, entry.outcome_class = OUTCOMES[state]
+        entry.kind_text = entry.kind_label
     query = request.GET.copy()
     query.pop("after", None)
     selected = {name: request.GET.get(name, "") for name in form.fields}
