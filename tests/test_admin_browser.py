@@ -129,6 +129,19 @@ def test_admin_journey(world, browser_page, live_url, sandbox_server):  # noqa: 
     imported = {f"865555{1000 + n:04d}" for n in range(197)}
     assert imported <= upstream
 
+    # The new group filled by search: everyone the search "Guest19" finds.
+    page.goto(f"{live_url}/contacts/groups/{group.pk}/members/")
+    page.fill("#id_q", "Guest19")
+    page.keyboard.press("Enter")
+    add = page.get_by_role("button", name=re.compile(r"Add \d+ to “Fair visitors”"))
+    found = int(re.search(r"Add (\d+)", add.inner_text()).group(1))
+    assert found >= 11  # Guest19, Guest190…199 (and numbers containing 19)
+    add.click()
+    page.get_by_text(f"Added {found} contacts to “Fair visitors”").wait_for()
+    shot(page, "6b-members")
+    group.refresh_from_db()
+    assert group.member_count == found
+
     # 4. Export the line and import the file back: nothing changes.
     page.goto(f"{live_url}/contacts/?line={line.pk}")
     with page.expect_download() as download:
