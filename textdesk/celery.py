@@ -30,6 +30,10 @@ app.conf.task_routes = {
     "textdesk.payments.tasks.settle_payment": INTERACTIVE,
     "textdesk.outbox.tasks.apply_change": INTERACTIVE,
     "textdesk.webhooks.tasks.process_event": INTERACTIVE,
+    "textdesk.cases.tasks.create_case": INTERACTIVE,
+    "textdesk.cases.tasks.settle_case": INTERACTIVE,
+    "textdesk.cases.tasks.attach_transcript": INTERACTIVE,
+    "textdesk.cases.tasks.send_note": INTERACTIVE,
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
@@ -47,4 +51,6 @@ app.conf.beat_schedule = {
     "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
     # Audit entries past TEXTDESK_AUDIT_RETENTION_DAYS.
     "prune-audit": {"task": "textdesk.audit.tasks.prune_entries", "schedule": 24 * 3600.0},
+    # ASMS cases: open cases' progress, within a budget of calls per minute.
+    "refresh-cases": {"task": "textdesk.cases.tasks.refresh_cases", "schedule": 60.0},
 }

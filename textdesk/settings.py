@@ -62,10 +62,12 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.payments",
     "textdesk.conversations",
+    "textdesk.cases",
     "textdesk.webhooks",
     "textdesk.sync",
     "textdesk.audit",
     "textdesk.sandbox",
+    "textdesk.asms_sandbox",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +238,10 @@ TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
 TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
 # Days the audit log keeps an entry; beat prunes older ones daily.
 TEXTDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("TEXTDESK_AUDIT_RETENTION_DAYS", "400"))
+
+# ASMS (the service desk): seconds on every call, inside the Celery soft limit.
+ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))
+ASMS_READ_TIMEOUT = float(os.environ.get("ASMS_READ_TIMEOUT", "15"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

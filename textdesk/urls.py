@@ -23,6 +23,7 @@ urlpatterns = [
     path("payments/", include("textdesk.payments.urls")),
     path("lines/sync/", include("textdesk.sync.urls")),
     path("lines/replies/", include("textdesk.conversations.reply_urls")),
+    path("cases/", include("textdesk.cases.urls")),
     path("lines/", include("textdesk.dashboards.urls")),
     path("audit/", include("textdesk.audit.urls")),
     path("hooks/", include("textdesk.webhooks.urls")),

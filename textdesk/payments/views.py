@@ -20,7 +20,7 @@ STATES = {
     "past_due": OPEN & Q(is_past_due=True),
     "paid": Q(textrequest_payment_status="Paid"),
     "canceled": Q(textrequest_payment_status="Canceled"),
-    "failed": Q(status="failed"),
+    "failed": Q(status="failed") | Q(textrequest_payment_status="Failed"),
 }
 ACTIONS = {
     # action → (service, permission, what the flash says)
