@@ -39,6 +39,7 @@ bench: install
 	$(PY) bench/sync.py
 	$(PY) bench/inbox.py
 	$(PY) bench/payments.py
+	$(PY) bench/admin.py
 	$(PY) bench/asms.py
 	$(PY) bench/reports.py
 

@@ -49,6 +49,8 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "textdesk.outbox.tasks.sweep_outbox", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
+    # Audit entries past TEXTDESK_AUDIT_RETENTION_DAYS.
+    "prune-audit": {"task": "textdesk.audit.tasks.prune_entries", "schedule": 24 * 3600.0},
     # ASMS cases: open cases' progress, within a budget of calls per minute.
     "refresh-cases": {"task": "textdesk.cases.tasks.refresh_cases", "schedule": 60.0},
     # Reports: fold the texts and resolves since the last run into the daily rollups.

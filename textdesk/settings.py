@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "textdesk.webhooks",
     "textdesk.sync",
     "textdesk.reports",
+    "textdesk.audit",
     "textdesk.sandbox",
     "textdesk.asms_sandbox",
 ]
@@ -243,6 +244,8 @@ TEXTDESK_BULK_REMINDERS_PER_MINUTE = int(os.environ.get("TEXTDESK_BULK_REMINDERS
 # Open payments' states read every sync cycle (one call per line with open payments); off:
 # every five minutes.
 TEXTDESK_PAYMENT_FRESHNESS = env_bool("TEXTDESK_PAYMENT_FRESHNESS", default=True)
+# Days the audit log keeps an entry; beat prunes older ones daily.
+TEXTDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("TEXTDESK_AUDIT_RETENTION_DAYS", "400"))
 
 # ASMS (the service desk): seconds on every call, inside the Celery soft limit.
 ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))

@@ -6,6 +6,14 @@ from textdesk.health import healthz
 
 admin.site.site_header = "textdesk data admin"
 
+
+def _superusers_only(request) -> bool:
+    """The data admin is for superusers (operators); Admins work in the app's own pages."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="conversations:inbox"), name="home"),
     path("healthz", healthz, name="healthz"),
@@ -15,8 +23,10 @@ urlpatterns = [
     path("payments/", include("textdesk.payments.urls")),
     path("reports/", include("textdesk.reports.urls")),
     path("lines/sync/", include("textdesk.sync.urls")),
+    path("lines/replies/", include("textdesk.conversations.reply_urls")),
     path("cases/", include("textdesk.cases.urls")),
     path("lines/", include("textdesk.dashboards.urls")),
+    path("audit/", include("textdesk.audit.urls")),
     path("hooks/", include("textdesk.webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

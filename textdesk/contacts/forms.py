@@ -13,7 +13,7 @@ class ContactForm(forms.Form):
         queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, contact: Contact, **kwargs):
+    def __init__(self, *args, contact: Contact, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["groups"].queryset = contact.dashboard.groups.order_by("name")
         self.initial.update(
@@ -22,6 +22,19 @@ class ContactForm(forms.Form):
             note=contact.note,
             groups=list(contact.groups.all()),
         )
+        # One text box per custom field of the line ("cf_<pk>"), after the note.
+        self.custom_fields = {f"cf_{field.pk}": field for field in custom_fields}
+        for name, field in self.custom_fields.items():
+            self.fields[name] = forms.CharField(label=field.name, required=False, max_length=1000)
+            self.initial[name] = contact.custom_fields.get(field.field_id, "")
+
+    def custom_fields_changed(self) -> dict[str, str]:
+        """{Text Request field id: new value} for the custom fields edited ('' clears one)."""
+        return {
+            field.field_id: self.cleaned_data[name].strip()
+            for name, field in self.custom_fields.items()
+            if self.cleaned_data[name].strip() != (self.initial[name] or "").strip()
+        }
 
     def groups_changed(self) -> bool:
         return {g.pk for g in self.cleaned_data["groups"]} != {g.pk for g in self.initial["groups"]}
@@ -36,3 +49,81 @@ class ContactForm(forms.Form):
 class GroupForm(forms.Form):
     name = forms.CharField(max_length=200)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class NewGroupForm(GroupForm):
+    line = forms.ModelChoiceField(queryset=None, label="Phone line", empty_label=None)
+    name = forms.CharField(max_length=100)  # Text Request's limit for a group name
+
+    field_order = ["line", "name", "notes"]
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = lines
+
+    def clean(self):
+        cleaned = super().clean()
+        line, name = cleaned.get("line"), (cleaned.get("name") or "").strip()
+        if line and name and Group.objects.filter(dashboard=line, name__iexact=name).exists():
+            self.add_error("name", f"{line.name} already has a group called “{name}”.")
+        return cleaned
+
+
+class NewContactForm(forms.Form):
+    line = forms.ModelChoiceField(queryset=None, label="Phone line", empty_label=None)
+    phone_number = forms.CharField(max_length=30, label="Phone number")
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = lines
+
+    def clean_phone_number(self) -> str:
+        from textdesk.phones import InvalidPhoneNumber, normalize_phone
+
+        try:
+            return normalize_phone(self.cleaned_data["phone_number"])
+        except InvalidPhoneNumber as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class ImportUploadForm(forms.Form):
+    line = forms.ModelChoiceField(queryset=None, label="Import into the line", empty_label=None)
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 (with or without BOM) or Windows-1252, at most 50,000 rows and 10 MB. "
+        "The first row names the columns.",
+    )
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = lines
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file: what it holds."""
+
+    def __init__(self, *args, header: list[str], choices, initial_mapping: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for i, name in enumerate(header):
+            self.fields[f"col_{i}"] = forms.ChoiceField(
+                label=name or f"Column {i + 1}", choices=choices, required=False,
+                initial=initial_mapping[i] if i < len(initial_mapping) else "",
+            )  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        targets = [cleaned.get(name) for name in self.fields]
+        if "phone" not in targets:
+            raise forms.ValidationError("Pick the column that holds the phone number.")
+        chosen = [t for t in targets if t]
+        if len(chosen) != len(set(chosen)):
+            raise forms.ValidationError("Two columns are mapped to the same field.")
+        return cleaned
+
+    def mapping(self) -> list[str]:
+        return [self.cleaned_data[name] or "" for name in self.fields]

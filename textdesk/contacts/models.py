@@ -187,3 +187,42 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.source})"
+
+
+class ContactImport(models.Model):
+    """A CSV file on its way in: uploaded, mapped, checked (a dry run), then imported through
+    the outbox in batches of at most 1,000 contacts (one BulkUpdateContacts call each)."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        CHECKED = "checked", "Checked"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="imports"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=200)
+    encoding = models.CharField(max_length=20)
+    # The decoded file (at most 10 MB), kept until the import is done.
+    text = models.TextField()
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=list, help_text="One target per column ('' ignores it).")
+    rows_total = models.PositiveIntegerField(default=0)
+    # The dry run: contacts to write (only those that differ from textdesk's copy) and errors.
+    to_write = models.JSONField(default=list)
+    unchanged = models.PositiveIntegerField(default=0)
+    write_count = models.PositiveIntegerField(default=0, help_text="len(to_write), kept apart.")
+    new_count = models.PositiveIntegerField(default=0, help_text="Of to_write, new contacts.")
+    errors = models.JSONField(default=list, help_text="[[row number, value, reason], …]")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -23,10 +23,17 @@ from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 __all__ = [
     "InvalidPhoneNumber",
+    "ContactExists",
+    "change_membership",
     "consent_word",
     "contact_for",
+    "create_contact",
+    "create_group",
+    "delete_contact",
     "delete_group",
+    "queue_bulk_update",
     "record_consent",
+    "set_custom_fields",
     "set_groups",
     "update_contact",
     "update_group",
@@ -37,6 +44,12 @@ EDIT_CONTACT = "edit_contact"
 SET_GROUPS = "set_groups"
 EDIT_GROUP = "edit_group"
 DELETE_GROUP = "delete_group"
+CREATE_GROUP = "create_group"
+CREATE_CONTACT = "create_contact"
+DELETE_CONTACT = "delete_contact"
+BULK_UPDATE_CONTACTS = "bulk_update_contacts"
+# The most contacts one BulkUpdateContacts call takes.
+BULK_BATCH = 1000
 
 # CTIA opt-out and opt-in keywords (RELIABILITY.md, "SMS compliance").
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -124,6 +137,25 @@ def update_contact(*, contact: Contact, user, first_name: str, last_name: str, n
         )
 
 
+def set_custom_fields(*, contact: Contact, user, values: dict[str, str]) -> Change:
+    """Set some custom field values of a contact ({field id: value}; '' clears a value)."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        merged = {**contact.custom_fields, **values}
+        contact.custom_fields = {k: v for k, v in merged.items() if v}
+        contact.save(update_fields=["custom_fields"])
+        return queue_change(
+            dashboard=contact.dashboard,
+            kind=EDIT_CONTACT,
+            # Its own subject: a name edit queued meanwhile must not supersede it.
+            subject="custom_fields",
+            payload={"custom_fields": values},
+            user=user,
+            contact=contact,
+            conversation=_conversation_of(contact),
+        )
+
+
 def set_groups(*, contact: Contact, user, groups: list[Group]) -> Change:
     """Put a contact in exactly these groups of its line."""
     groups = [g for g in groups if g.dashboard_id == contact.dashboard_id]
@@ -170,6 +202,132 @@ def delete_group(*, group: Group, user) -> Change:
         )
         group.delete()
     return change
+
+
+class ContactExists(Exception):
+    def __init__(self, contact: Contact):
+        self.contact = contact
+        super().__init__(f"{contact.formatted_phone} is already a contact on this line.")
+
+
+def create_contact(
+    *, dashboard: Dashboard, user, phone_number: str, first_name: str, last_name: str, note: str
+) -> Contact:
+    """A new contact: stored at once, written to Text Request (CreateContact) by the outbox.
+    Raises ``InvalidPhoneNumber`` or ``ContactExists``."""
+    phone = normalize_phone(phone_number)
+    first_name, last_name, note = first_name.strip(), last_name.strip(), note.strip()
+    with transaction.atomic():
+        existing = Contact.objects.filter(dashboard=dashboard, phone_number=phone).first()
+        if existing is not None and existing.removed_at is None:
+            raise ContactExists(existing)
+        values = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "note": note,
+            "display_name": f"{first_name} {last_name}".strip(),
+            "removed_at": None,
+        }
+        contact, _ = Contact.objects.update_or_create(
+            dashboard=dashboard, phone_number=phone, defaults=values
+        )
+        queue_change(
+            dashboard=dashboard,
+            kind=CREATE_CONTACT,
+            subject="contact",
+            payload={k: v for k, v in values.items() if k != "removed_at"},
+            user=user,
+            contact=contact,
+        )
+    return contact
+
+
+def delete_contact(*, contact: Contact, user) -> Change:
+    """Ask Text Request to delete a contact; it leaves textdesk when Text Request agrees."""
+    return queue_change(
+        dashboard=contact.dashboard,
+        kind=DELETE_CONTACT,
+        subject="delete",
+        payload={"phone_number": contact.phone_number, "name": contact.name},
+        user=user,
+        contact=contact,
+    )
+
+
+def create_group(*, dashboard: Dashboard, user, name: str, notes: str) -> Change:
+    """A new group: created in Text Request by the outbox, shown once it answers."""
+    name, notes = name.strip(), notes.strip()
+    if not name:
+        raise ValueError("A group needs a name.")
+    return queue_change(
+        dashboard=dashboard,
+        kind=CREATE_GROUP,
+        subject=f"group_create:{name.casefold()[:25]}",
+        payload={"name": name, "notes": notes},
+        user=user,
+    )
+
+
+def queue_bulk_update(
+    *, dashboard: Dashboard, user, contacts: list[dict], source: str, label: str
+) -> Change:
+    """One BulkUpdateContacts of at most 1,000 contacts (``source`` names the batch, so no
+    other batch supersedes it)."""
+    if not 0 < len(contacts) <= BULK_BATCH:
+        raise ValueError("A bulk update takes 1 to 1,000 contacts.")
+    return queue_change(
+        dashboard=dashboard,
+        kind=BULK_UPDATE_CONTACTS,
+        subject=source[:40],
+        payload={"contacts": contacts, "count": len(contacts), "label": label},
+        user=user,
+    )
+
+
+def change_membership(*, group: Group, user, contacts, add: bool) -> list[Change]:
+    """Add ``contacts`` (any queryset; only those of the group's line count) to ``group`` or
+    remove them: shown at once, written with BulkUpdateContacts in batches of 1,000 (each
+    contact's whole list of groups, since Text Request sets the list)."""
+    import uuid
+
+    membership = Contact.groups.through
+    selected = contacts.filter(dashboard_id=group.dashboard_id, removed_at__isnull=True)
+    selected = selected.exclude(groups=group) if add else selected.filter(groups=group)
+    targets = list(selected.order_by("id").values_list("id", "phone_number"))
+    run, verb = uuid.uuid4().hex[:8], "Add to" if add else "Remove from"
+    changes = []
+    for start in range(0, len(targets), BULK_BATCH):
+        chunk = dict(targets[start : start + BULK_BATCH])
+        with transaction.atomic():
+            current: dict[int, set[int]] = {pk: set() for pk in chunk}
+            for contact_id, group_id in membership.objects.filter(contact_id__in=chunk).values_list(
+                "contact_id", "group__group_id"
+            ):
+                current[contact_id].add(group_id)
+            if add:
+                membership.objects.bulk_create(
+                    [membership(contact_id=pk, group_id=group.pk) for pk in chunk],
+                    ignore_conflicts=True,
+                )
+            else:
+                membership.objects.filter(contact_id__in=chunk, group_id=group.pk).delete()
+            payload = []
+            for pk, phone in chunk.items():
+                groups = current[pk] | {group.group_id} if add else current[pk] - {group.group_id}
+                payload.append({"phone_number": phone, "groups": sorted(groups)})
+            changes.append(
+                queue_bulk_update(
+                    dashboard=group.dashboard,
+                    user=user,
+                    contacts=payload,
+                    source=f"members:{group.pk}:{run}:{start // BULK_BATCH}",
+                    label=f"{verb} group “{group.name}”",
+                )
+            )
+    count = membership.objects.filter(group_id=group.pk).count()
+    Group.objects.filter(pk=group.pk).update(member_count=count)
+    group.member_count = count
+    return changes
 
 
 def _conversation_of(contact: Contact):

@@ -121,6 +121,37 @@ def apply_contacts(dashboard: Dashboard, items: list[tr.Contact]) -> None:
         )  # fmt: skip
 
 
+def contact_values(item: tr.Contact, *, pending: bool = False) -> dict:
+    """A contact's columns as Text Request has them; while an agent's change is on its way
+    (``pending``), without the fields agents edit."""
+    values = {
+        "is_suppressed": item.is_suppressed,
+        "suppressed_reason": (item.suppressed_reason or "")[:200],
+        "is_blocked": item.is_blocked,
+        "first_contact_at": item.first_contact_utc,
+        "last_message_sent_at": item.last_msg_sent_utc,
+        "last_message_received_at": item.last_msg_received_utc,
+        "last_contact_at": item.last_contact_date_utc,
+        "total_messages_sent": item.total_msgs_sent or 0,
+        "total_messages_received": item.total_msgs_received or 0,
+        "response_count": item.response_count or 0,
+        "textrequest_created_at": item.date_created_utc,
+        "synced_at": timezone.now(),
+        "removed_at": None,
+    }
+    if not pending:
+        values.update(
+            first_name=(item.first_name or "")[:100],
+            last_name=(item.last_name or "")[:100],
+            display_name=(item.display_name or "")[:200],
+            note=item.note or "",
+            is_archived=item.is_archived,
+            is_resolved=item.is_resolved,
+            custom_fields={f.id: f.value for f in item.custom_fields if f.value is not None},
+        )
+    return values
+
+
 def apply_contact(
     dashboard: Dashboard,
     item: tr.Contact,
@@ -142,31 +173,7 @@ def apply_contact(
             ).exists()
         )
     pending = pending and respect_pending
-    values = {
-        "is_suppressed": item.is_suppressed,
-        "suppressed_reason": (item.suppressed_reason or "")[:200],
-        "is_blocked": item.is_blocked,
-        "first_contact_at": item.first_contact_utc,
-        "last_message_sent_at": item.last_msg_sent_utc,
-        "last_message_received_at": item.last_msg_received_utc,
-        "last_contact_at": item.last_contact_date_utc,
-        "total_messages_sent": item.total_msgs_sent or 0,
-        "total_messages_received": item.total_msgs_received or 0,
-        "response_count": item.response_count or 0,
-        "textrequest_created_at": item.date_created_utc,
-        "custom_fields": {f.id: f.value for f in item.custom_fields if f.value is not None},
-        "synced_at": timezone.now(),
-        "removed_at": None,
-    }
-    if not pending:
-        values.update(
-            first_name=(item.first_name or "")[:100],
-            last_name=(item.last_name or "")[:100],
-            display_name=(item.display_name or "")[:200],
-            note=item.note or "",
-            is_archived=item.is_archived,
-            is_resolved=item.is_resolved,
-        )
+    values = contact_values(item, pending=pending)
     contact = Contact.objects.filter(dashboard=dashboard, phone_number=item.phone_number).first()
     if contact is None:
         try:

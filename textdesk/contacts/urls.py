@@ -1,10 +1,19 @@
 from django.urls import path
 
-from textdesk.contacts import views
+from textdesk.contacts import import_views, views
 
 app_name = "contacts"
 urlpatterns = [
     path("", views.contact_list, name="list"),
+    path("export/", views.contact_export, name="export"),
+    path("new/", views.contact_new, name="new"),
+    path("import/", import_views.import_upload, name="import"),
+    path("import/<int:pk>/", import_views.import_map, name="import_map"),
+    path("import/<int:pk>/preview/", import_views.import_preview, name="import_preview"),
+    path("import/<int:pk>/start/", import_views.import_start, name="import_start"),
+    path("<int:pk>/delete/", views.contact_delete, name="delete"),
+    path("groups/new/", views.group_new, name="group_new"),
+    path("groups/<int:pk>/members/", views.group_members, name="group_members"),
     path("<int:pk>/", views.contact_detail, name="detail"),
     path("groups/", views.group_list, name="groups"),
     path("groups/<int:pk>/", views.group_edit, name="group_edit"),

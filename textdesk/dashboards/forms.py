@@ -1,7 +1,8 @@
 from django import forms
+from django.db.models import Q
 
 from textdesk.accounts.models import User
-from textdesk.dashboards.models import Connection, Dashboard
+from textdesk.dashboards.models import Connection, Dashboard, SavedReply
 from textdesk.phones import format_phone
 
 
@@ -49,3 +50,120 @@ class NewLineForm(NumberSearchForm):
         self.fields["phone"].choices = [(n, format_phone(n)) for n in numbers]
         self.fields["connection"].widget = forms.HiddenInput()
         self.fields["area_code"].widget = forms.HiddenInput()
+
+
+class SavedReplyForm(forms.ModelForm):
+    """A saved reply; its shortcut may not clash with another reply the same composer shows."""
+
+    class Meta:
+        model = SavedReply
+        fields = ["dashboard", "shortcut", "body"]
+        labels = {"dashboard": "Phone line", "shortcut": "Shortcut", "body": "Text"}
+        help_texts = {
+            "dashboard": "Leave on “Every line” to offer it in every line's composer.",
+            "shortcut": "Agents type / and this word in the composer: letters, digits, - and _.",
+        }
+        widgets = {"body": forms.Textarea(attrs={"rows": 5, "maxlength": 1600})}
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dashboard"].queryset = lines
+        self.fields["dashboard"].empty_label = "Every line"
+        self.fields["dashboard"].required = False
+
+    def clean_shortcut(self) -> str:
+        return self.cleaned_data["shortcut"].lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        shortcut, line = cleaned.get("shortcut"), cleaned.get("dashboard")
+        if not shortcut:
+            return cleaned
+        clashes = SavedReply.objects.filter(shortcut=shortcut).exclude(pk=self.instance.pk)
+        if line is not None:
+            # Shown with this line's replies: its own and those for every line.
+            clashes = clashes.filter(Q(dashboard=line) | Q(dashboard__isnull=True))
+        clash = clashes.select_related("dashboard").first()
+        if clash is not None:
+            where = clash.dashboard.name if clash.dashboard else "every line"
+            self.add_error("shortcut", f"/{shortcut} is already a saved reply for {where}.")
+        return cleaned
+
+
+class ConnectionForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="How staff tell accounts apart.")
+    api_url = forms.URLField(
+        label="API URL",
+        initial="https://api.textrequest.com/api/v3",
+        help_text="Text Request's API. Change it only for a test server.",
+        assume_scheme="https",
+    )
+    api_key = forms.CharField(
+        label="API key",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="From Text Request: Settings → API. Stored encrypted, never shown again.",
+    )
+    rate_limit = forms.IntegerField(
+        label="Calls per minute",
+        min_value=1,
+        max_value=10_000,
+        initial=100,
+        help_text="Text Request allows 100 per minute per key unless they gave you another limit.",
+    )
+
+    def clean_api_key(self) -> str:
+        return self.cleaned_data["api_key"].strip()
+
+
+class ApiKeyForm(forms.Form):
+    api_key = forms.CharField(
+        label="New API key",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Tested before it replaces the current key; if the test fails, nothing changes.",
+    )
+
+    def clean_api_key(self) -> str:
+        return self.cleaned_data["api_key"].strip()
+
+
+class RateLimitForm(forms.Form):
+    rate_limit = forms.IntegerField(label="Calls", min_value=1, max_value=10_000)
+    rate_window = forms.IntegerField(label="per seconds", min_value=1, max_value=3600)
+
+
+class DisconnectForm(forms.Form):
+    mirror = forms.ChoiceField(
+        label="textdesk's copy of this account",
+        widget=forms.RadioSelect,
+        choices=[
+            ("keep", "Keep it, read-only: staff can still read conversations, nothing is sent"),
+            ("delete", "Delete it: every line, contact, conversation and payment of this account"),
+        ],
+    )
+    confirm = forms.CharField(label="Type the account's name to confirm", max_length=100)
+
+    def __init__(self, *args, connection, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.connection.name:
+            raise forms.ValidationError(f"Type “{self.connection.name}” exactly to confirm.")
+        return typed
+
+
+class DeleteLineForm(forms.Form):
+    confirm = forms.CharField(label="Type the line's name to confirm", max_length=200)
+
+    def __init__(self, *args, line: Dashboard, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.line.name:
+            raise forms.ValidationError(f"Type “{self.line.name}” exactly to confirm.")
+        return typed

@@ -57,6 +57,8 @@ class Connection(models.Model):
         return f"connection:{self.pk}"
 
     def client(self, priority: str = "interactive") -> TextRequestClient:
+        """A client through the shared limiter; a disconnected connection's client refuses
+        every call before it is made (its mirror is read-only)."""
         return TextRequestClient(
             self.api_url,
             self.api_key,
@@ -65,6 +67,20 @@ class Connection(models.Model):
             window=self.rate_window,
             priority=priority,
             timeout=(settings.TEXTREQUEST_CONNECT_TIMEOUT, settings.TEXTREQUEST_READ_TIMEOUT),
+            limiter=None if self.is_active else _Disconnected(),
+        )
+
+
+class _Disconnected:
+    """The limiter of a disconnected connection: no call may start. Raised where the limiter
+    is asked, inside every caller's error handling, so an outbox row fails with this reason
+    (a permanent 4xx-like refusal) instead of being retried."""
+
+    def acquire(self, *args, **kwargs) -> None:
+        from textdesk.textrequest import errors
+
+        raise errors.Unauthorized(
+            None, "This Text Request account was disconnected in textdesk; nothing was sent."
         )
 
 
@@ -116,7 +132,10 @@ class Dashboard(models.Model):
 
 
 class SavedReply(models.Model):
-    """A canned answer agents insert with `/` in the composer. Line-specific or for all lines."""
+    """A canned answer agents insert with `/` in the composer. Line-specific or for all lines.
+
+    A shortcut is unique within a line; one for every line takes its shortcut from every line
+    (the form checks that across the two kinds, the constraints hold each kind)."""
 
     dashboard = models.ForeignKey(
         Dashboard, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_replies"
@@ -127,10 +146,21 @@ class SavedReply(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["shortcut"]
         verbose_name_plural = "saved replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dashboard", "shortcut"], name="unique_reply_shortcut_per_line"
+            ),
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=models.Q(dashboard__isnull=True),
+                name="unique_reply_shortcut_every_line",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"

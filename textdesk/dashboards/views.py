@@ -1,12 +1,22 @@
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.audit import services as audit
 from textdesk.dashboards import services
-from textdesk.dashboards.forms import LineAgentsForm, LineNameForm, NewLineForm, NumberSearchForm
+from textdesk.dashboards.forms import (
+    DeleteLineForm,
+    LineAgentsForm,
+    LineNameForm,
+    NewLineForm,
+    NumberSearchForm,
+)
+from textdesk.dashboards.lines import DELETE_DASHBOARD, delete_line
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.models import Change
 
 
 @permission_required("manage_lines")
@@ -20,6 +30,13 @@ def line_list(request):
                 "conversations",
                 filter=Q(conversations__is_archived=False, conversations__is_resolved=False),
                 distinct=True,
+            ),
+            is_deleting=Exists(
+                Change.objects.filter(
+                    dashboard=OuterRef("pk"),
+                    kind=DELETE_DASHBOARD,
+                    status__in=Change.ACTIVE,
+                )
             ),
         )
     )
@@ -51,7 +68,20 @@ def line_new(request):
             )
         except services.LineRefused as exc:
             form.add_error(None, exc.reason)
+            audit.record(
+                actor=request.user,
+                kind="line",
+                summary=f"Add a line “{form.cleaned_data['name']}”",
+                status="failed",
+                reason=exc.reason,
+            )
         else:
+            audit.record(
+                actor=request.user,
+                kind="line",
+                dashboard=line,
+                summary=f"Added the line “{line.name}” ({line.formatted_phone})",
+            )
             messages.success(request, f"Line “{line.name}” is ready: {line.formatted_phone}.")
             return redirect("dashboards:list")
     context = {
@@ -84,9 +114,76 @@ def line_agents(request, pk):
     line = get_object_or_404(Dashboard.objects.active(), pk=pk)
     form = LineAgentsForm(request.POST or None, line=line)
     if request.method == "POST" and form.is_valid():
-        line.agents.set(form.cleaned_data["agents"])
+        before = set(line.agents.all())
+        with transaction.atomic():
+            line.agents.set(form.cleaned_data["agents"])
+            now = set(form.cleaned_data["agents"])
+            if now != before:
+                audit.record(
+                    actor=request.user,
+                    kind="line_access",
+                    dashboard=line,
+                    summary=f"Agents of {line.name}: added "
+                    f"{', '.join(sorted(map(str, now - before))) or 'none'}; removed "
+                    f"{', '.join(sorted(map(str, before - now))) or 'none'}",
+                )
         messages.success(request, f"Saved who works {line.name}.")
         return redirect("dashboards:list")
     return render(
         request, "dashboards/line_agents.html", {"line": line, "form": form, "admin_tab": "lines"}
     )
+
+
+# --- A page per line ----------------------------------------------------------------------
+
+
+@permission_required("manage_lines")
+def line_detail(request, pk):
+    """Number, name, agents, counts and sync state of one line."""
+    line = get_object_or_404(Dashboard.objects.active().select_related("connection"), pk=pk)
+    # Through the line's reverse relations (the domains above are never imported here), and
+    # bounded: a line may hold hundreds of thousands of rows (see the inbox's 999+).
+    counts = {
+        "contacts": _bounded(line.contacts.filter(removed_at__isnull=True)),
+        "conversations": _bounded(line.conversations.all()),
+        "open": _bounded(line.conversations.filter(is_archived=False, is_resolved=False)),
+        "groups": line.groups.count(),
+        "replies": line.saved_replies.count(),
+    }
+    deleting = line.changes.filter(kind=DELETE_DASHBOARD).order_by("-id").first()
+    context = {
+        "line": line,
+        "deleting": deleting,
+        "agents": list(line.agents.filter(is_active=True).order_by("first_name", "username")),
+        "counts": counts,
+        "states": list(line.sync_states.order_by("resource")),
+        "admin_tab": "lines",
+    }
+    return render(request, "dashboards/line_detail.html", context)
+
+
+COUNT_CAP = 10_000
+
+
+def _bounded(queryset) -> str:
+    """A count that stops at COUNT_CAP ("10,000+"): never a full scan of a huge line."""
+    found = queryset.order_by()[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP:,}+" if found > COUNT_CAP else f"{found:,}"
+
+
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_delete(request, pk):
+    """Delete a line in Text Request, behind a typed-name confirmation."""
+    line = get_object_or_404(Dashboard.objects.active().select_related("connection"), pk=pk)
+    form = DeleteLineForm(request.POST or None, line=line)
+    if request.method == "POST" and form.is_valid():
+        delete_line(dashboard=line, user=request.user)
+        messages.success(
+            request,
+            f"Deleting “{line.name}” in Text Request; it leaves this list once Text Request "
+            "confirms. The audit log shows how it went.",
+        )
+        return redirect("dashboards:list")
+    context = {"line": line, "form": form, "admin_tab": "lines"}
+    return render(request, "dashboards/line_delete.html", context)

@@ -51,6 +51,10 @@ def label(kind: str) -> str:
     return found.label if found else kind.replace("_", " ").capitalize()
 
 
+def kinds() -> list[str]:
+    return sorted(_handlers)
+
+
 def register_sweeper(name: str, sweep: Callable[[], object]) -> None:
     """A function beat calls every 15 s to re-enqueue lost rows and settle unknown ones."""
     _sweepers[name] = sweep

@@ -60,3 +60,9 @@ def sync_dashboard(self, dashboard_pk: int, full: bool = False) -> None:
         return
     if more and not eager:
         self.apply_async((dashboard_pk,), countdown=0.5)
+
+
+def start_first_sync(sender, connection, **kwargs) -> None:
+    """A connection was added in the UI: sync each of its lines now, not at the next beat."""
+    for pk in connection.dashboards.active().values_list("pk", flat=True):
+        sync_dashboard.delay(pk)

@@ -1,0 +1,34 @@
+from django import forms
+from django.apps import apps
+from django.contrib.auth import get_user_model
+
+from textdesk.audit.models import kind_choices
+
+
+class EntryFilterForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=None, required=False, empty_label="Everyone")
+    line = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any line")
+    kind = forms.ChoiceField(required=False)
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = get_user_model().objects.order_by("first_name", "username")
+        # Every line, deleted ones too: their history stays. By name: the audit log sits
+        # below the domains.
+        self.fields["line"].queryset = apps.get_model("dashboards", "Dashboard").objects.order_by(
+            "name"
+        )
+        self.fields["kind"].choices = [("", "Anything"), *kind_choices()]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned

@@ -1,0 +1,122 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from textdesk.outbox import registry
+
+# The kinds of entry besides the outbox's change kinds (named by the domains that register
+# them): texts and payment requests (rows with their own outcome), and what people do that
+# never reaches Text Request.
+OWN_KINDS = [
+    ("text", "Send a text"),
+    ("payment_request", "Request a payment"),
+    ("sign_in", "Sign in"),
+    ("sign_in_failed", "Failed sign-in"),
+    ("sign_out", "Sign out"),
+    ("role_change", "Change a role"),
+    ("staff", "Add or edit staff"),
+    ("line_access", "Change who works a line"),
+    ("saved_reply", "Saved reply"),
+    ("connection", "Text Request connection"),
+    ("line", "Add or delete a line"),
+    ("contact_export", "Export contacts"),
+    ("contact_import", "Import contacts"),
+]
+OWN_LABELS = dict(OWN_KINDS)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """Every kind an entry may have, for the filter (change kinds from the registry)."""
+    kinds = {kind: registry.label(kind) for kind in registry.kinds()}
+    return sorted({**kinds, **OWN_LABELS}.items(), key=lambda kind: kind[1])
+
+
+class Entry(models.Model):
+    """One thing a person did: who, when, what, where, and how it ended.
+
+    A write that goes through the outbox links its row (``change``, ``message`` or
+    ``payment``): the outcome shown is that row's state, so it is always current (pending, then
+    done, or failed with Text Request's reason) without the outbox knowing the audit log
+    exists. Everything else (sign-ins, roles, saved replies, connections) carries its outcome
+    in ``status`` and ``reason``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept when the person is deleted, so old entries still say who.
+    actor_name = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=30)
+    summary = models.CharField(max_length=300)
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    conversation = models.ForeignKey(
+        "conversations.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change = models.ForeignKey(
+        "outbox.Change", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.ForeignKey(
+        "conversations.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    payment = models.ForeignKey(
+        "payments.Payment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    reason = models.CharField(max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "entries"
+        # Keyset paging newest first, alone or by one filter (person, line, kind).
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_recent"),
+            models.Index(fields=["actor", "-at", "-id"], name="audit_actor"),
+            models.Index(fields=["dashboard", "-at", "-id"], name="audit_line"),
+            models.Index(fields=["kind", "-at", "-id"], name="audit_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name}: {self.summary}"
+
+    @property
+    def kind_label(self) -> str:
+        return OWN_LABELS.get(self.kind) or registry.label(self.kind)
+
+    @property
+    def outcome(self) -> tuple[str, str]:
+        """(state, reason) now: from the outbox row when there is one."""
+        row = self.change or self.message or self.payment
+        if row is None:
+            if self.status == self.Status.PENDING:  # its outbox row was deleted with its line
+                return "unknown", "Its outbox record was removed with its line or contact."
+            return self.status, self.reason
+        status = row.status
+        if status in {"sent", "done", "received"}:
+            return "done", ""
+        if status == "failed":
+            return "failed", row.failure_reason
+        if status == "superseded":
+            return "superseded", "Replaced by a newer change before it was sent."
+        if status == "unknown":
+            return "pending", "Text Request has not confirmed it yet."
+        return "pending", ""
