@@ -323,6 +323,108 @@
   });
   document.addEventListener("htmx:oobAfterSwap", function () { scrollThread(false); markOpenRow(); updateTitle(); });
 
+  // --- Bulk selection: click, Shift+click for a range, "s" on the focused row, or every
+  // conversation matching the list's filter (counted on the server, across pages) -------------
+  var bulkSelected = new Set();
+  var bulkAll = false;
+  var lastChecked = null;
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.from(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function rowChecks() { return Array.from(document.querySelectorAll("#rows .row-check")); }
+
+  function syncBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) { return; }
+    rowChecks().forEach(function (box) {
+      box.checked = bulkAll || bulkSelected.has(box.value);
+      box.closest(".row").classList.toggle("is-checked", box.checked);
+    });
+    form.hidden = !bulkAll && bulkSelected.size === 0;
+    form.querySelector("[name=all]").value = bulkAll ? "1" : "";
+    var list = document.getElementById("conversation-list");
+    form.querySelector("[name=filter]").value = list ? (list.getAttribute("data-query") || "") : "";
+    if (!bulkAll) { document.getElementById("bulk-count").textContent = bulkSelected.size + " selected"; }
+  }
+
+  function toggleRow(box, checked) {
+    if (checked) { bulkSelected.add(box.value); } else { bulkSelected.delete(box.value); }
+  }
+
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest(".row-check");
+    if (box) {
+      bulkAll = false;
+      var boxes = rowChecks();
+      if (event.shiftKey && lastChecked && boxes.indexOf(lastChecked) >= 0) {
+        var a = boxes.indexOf(lastChecked), b = boxes.indexOf(box);
+        boxes.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (other) { toggleRow(other, box.checked); });
+      } else {
+        toggleRow(box, box.checked);
+      }
+      lastChecked = box;
+      syncBulk();
+      return;
+    }
+    var action = event.target.closest && event.target.closest("[data-action]");
+    if (!action) { return; }
+    if (action.getAttribute("data-action") === "clear-selection") {
+      bulkSelected.clear(); bulkAll = false; syncBulk();
+    } else if (action.getAttribute("data-action") === "select-all-matching") {
+      var form = document.getElementById("bulk-form");
+      syncBulk();
+      var filter = form.querySelector("[name=filter]").value;
+      fetch(form.getAttribute("data-count-url") + "?filter=" + encodeURIComponent(filter), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r); })
+        .then(function (count) {
+          bulkAll = true;
+          syncBulk();
+          document.getElementById("bulk-count").textContent = "All " + Number(count).toLocaleString() + " matching selected";
+        });
+    }
+  });
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "bulk-form" && !bulkAll) {
+      // Rows selected before the list was redrawn are not in the DOM any more.
+      event.detail.parameters["ids"] = Array.from(bulkSelected);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "bulk-form" || !event.detail.successful) { return; }
+    form.querySelector("[name=client_key]").value = newKey();
+    bulkSelected.clear(); bulkAll = false; syncBulk();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "conversation-list" && event.detail.requestConfig &&
+        event.detail.requestConfig.elt && event.detail.requestConfig.elt.id === "list-filters") {
+      bulkAll = false;  // a new filter: "all matching" meant the old one
+    }
+    syncBulk();
+  });
+  document.addEventListener("htmx:oobAfterSwap", syncBulk);
+
+  function toggleFocusedRow() {
+    var row = (document.activeElement && document.activeElement.closest && document.activeElement.closest("#rows .row")) ||
+      document.querySelector("#rows .row.is-selected");
+    var box = row && row.querySelector(".row-check");
+    if (!box) { return false; }
+    box.checked = !box.checked;
+    bulkAll = false;
+    toggleRow(box, box.checked);
+    lastChecked = box;
+    syncBulk();
+    return true;
+  }
+
   // --- Keyboard shortcuts (WCAG 2.1.4: can be switched off in Preferences) ----------------------
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true], dialog");
@@ -377,6 +479,7 @@
       }
       case "e": clickKey("e"); break;
       case "x": clickKey("x"); break;
+      case "s": handled = toggleFocusedRow(); break;
       case "t": {
         var details = document.getElementById("tag-details");
         if (details) {

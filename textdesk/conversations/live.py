@@ -10,7 +10,7 @@ from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.guard import payment_state
 from textdesk.conversations.listing import PAGE_SIZE, lines_with_counts, list_query
-from textdesk.conversations.threads import PAYMENTS_SHOWN, THREAD_SIZE
+from textdesk.conversations.threads import NOTES_SHOWN, PAYMENTS_SHOWN, THREAD_SIZE
 from textdesk.payments.models import Payment
 
 # What a list row shows; the live fingerprint of the list is built from exactly these.
@@ -102,6 +102,7 @@ def live_parts(
                 for m in reversed(thread.messages)
             ]
             payments = thread.payments[::-1]
+            notes = [n.pk for n in thread.notes[::-1]]
         else:
             recent = list(
                 convo.messages.order_by("-sent_at", "-id").values_list(
@@ -113,13 +114,18 @@ def live_parts(
                 .filter(dashboard=line, customer_phone=convo.contact.phone_number)
                 .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
             )
+            notes = list(
+                convo.notes.order_by("-created_at", "-id").values_list("id", flat=True)[
+                    :NOTES_SHOWN
+                ]
+            )
         if pending is None:
             pending = services.pending_changes(convo)
         contact = convo.contact
         tags = known.get("tags")
         if tags is None:
             tags = contact.tags.all()
-        parts["thread"] = digest(recent, convo.history_synced_at)
+        parts["thread"] = digest(recent, convo.history_synced_at, notes)
         parts["status"] = digest(
             convo.is_resolved,
             convo.is_archived,

@@ -22,6 +22,7 @@ from textdesk.conversations.forms import (
     AssignForm,
     ContactForm,
     DraftForm,
+    NoteForm,
     PaymentRequestForm,
     ReplyForm,
     ResolveForm,
@@ -337,3 +338,24 @@ def change(request, line_pk, pk, change_pk, action):
     else:
         raise Http404("No such action.")
     return _after_action(request, line, conversation, "conversation-status", notice)
+
+
+@require_POST
+@permission_required("work_inbox")
+def note(request, line_pk, pk):
+    """An internal note: kept here, shown to staff only, never sent to Text Request."""
+    line, conversation = _load_for_action(request, line_pk, pk)
+    form = NoteForm(request.POST, auto_id="note_%s")
+    if not form.is_valid():
+        return _refused(request, line, conversation, "note-form", note_form=form)
+    added = services.add_note(
+        conversation=conversation, user=request.user, body=form.cleaned_data["note"]
+    )
+    names = ", ".join(u.display_name for u in added.mentions.all())
+    notice = f"Note added; {names} will see it in Mentions." if names else "Note added."
+    if not request.htmx:
+        flash.success(request, notice)
+        return redirect(conversation_url(line, conversation, request.GET.urlencode()))
+    context = action_context(request, line, conversation, notice=notice)
+    response = render_region(request, "note-form", context)
+    return _changed(with_oob(request, response, context, "thread-log"))
