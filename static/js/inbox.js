@@ -425,6 +425,29 @@
     return true;
   }
 
+  // --- Who is here: a colleague typing a reply makes Send ask first -----------------------------
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt.id !== "composer") { return; }
+    var presence = document.getElementById("presence");
+    var typing = presence ? (presence.getAttribute("data-typing") || "").split(";").filter(Boolean) : [];
+    if (!typing.length) { return; }
+    event.preventDefault();
+    if (window.confirm(typing.join(", ") + (typing.length > 1 ? " are" : " is") + " typing a reply to this customer. Send yours anyway?")) {
+      event.detail.issueRequest(true);
+    }
+  });
+
+  // A hidden tab polls less often (every 5 s): enough for the title count and notifications.
+  var lastLivePoll = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt.id !== "live") { return; }
+    var now = Date.now();
+    if (document.hidden && now - lastLivePoll < 5000) { event.preventDefault(); return; }
+    lastLivePoll = now;
+  });
+
   // --- Keyboard shortcuts (WCAG 2.1.4: can be switched off in Preferences) ----------------------
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true], dialog");

@@ -138,6 +138,9 @@ def live_parts(
         )
         parts["payments"] = digest([(p.pk, payment_state(p)) for p in payments])
         parts["composer"] = digest(contact.cannot_text_reason)
+        present = known.get("present")
+        if present is not None:
+            parts["presence"] = digest([(c.user_id, c.is_typing) for c in present])
     return parts
 
 

@@ -16,7 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts import services as contact_services
-from textdesk.conversations import services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import (
     ArchiveForm,
     AssignForm,
@@ -122,6 +122,7 @@ def send(request, line_pk, pk):
         form.add_error(None, exc.reason)
         return _refused(request, line, conversation, "composer", reply_form=form)
     Draft.objects.filter(user=request.user, conversation=conversation).delete()
+    presence.touch(conversation.pk, request.user, typing=False)
     if not request.htmx:
         return redirect(conversation_url(line, conversation, request.GET.urlencode()))
     conversation.refresh_from_db()
@@ -227,6 +228,8 @@ def save_draft(request, line_pk, pk):
     if not form.is_valid():
         return HttpResponseBadRequest("A draft is at most 1600 characters.")
     body = form.cleaned_data["body"]
+    # Colleagues with the conversation open see that this agent is typing a reply.
+    presence.touch(conversation.pk, request.user, typing=bool(body.strip()))
     if body.strip():
         Draft.objects.update_or_create(
             user=request.user, conversation=conversation, defaults={"body": body}

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from textdesk.conversations import services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import (
     ContactForm,
     ListFilterForm,
@@ -219,6 +219,9 @@ def inbox_response(
         )
     if answer.conversation:
         if conversation is not None:
+            known["present"] = context["present"] = presence.seen_and_others(
+                conversation.pk, request.user
+            )
             thread = load_thread(request.user, line, conversation)
             context.update(conversation_context(request, line, conversation, thread, **extra))
             known.update(pending=context["pending"], thread=thread, tags=context["contact_tags"])
