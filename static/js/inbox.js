@@ -425,6 +425,49 @@
     return true;
   }
 
+  // --- Notifications: a text arrived on one of my lines while this tab is hidden ---------------
+  var lastUnread = null;
+  function unreadByLine() {
+    var counts = {};
+    document.querySelectorAll("#lines [data-line-pk]").forEach(function (a) {
+      counts[a.getAttribute("data-line-pk")] = {
+        count: parseInt(a.getAttribute("data-line-unread") || "0", 10),
+        name: (a.querySelector(".line-name") || a).textContent.trim(),
+      };
+    });
+    return counts;
+  }
+  function beep() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return; }
+    var ctx = new Ctx(), osc = ctx.createOscillator(), gain = ctx.createGain();
+    osc.frequency.value = 880; gain.gain.value = 0.08;
+    osc.connect(gain); gain.connect(ctx.destination);
+    osc.start(); osc.stop(ctx.currentTime + 0.18);
+    osc.onended = function () { ctx.close(); };
+  }
+  function checkArrivals() {
+    var now = unreadByLine();
+    var before = lastUnread;
+    lastUnread = now;
+    if (!before || !document.hidden) { return; }
+    var news = Object.keys(now).filter(function (pk) { return before[pk] && now[pk].count > before[pk].count; });
+    if (!news.length) { return; }
+    var inbox = document.getElementById("inbox");
+    if (inbox && inbox.getAttribute("data-notify-sound") === "1") { try { beep(); } catch (e) { /* no audio */ } }
+    if (inbox && inbox.getAttribute("data-notify-desktop") === "1" && "Notification" in window && Notification.permission === "granted") {
+      var names = news.map(function (pk) { return now[pk].name; }).join(", ");
+      var note = new Notification("New text on " + names, { body: "Open textdesk to reply.", tag: "textdesk-new-text" });
+      note.onclick = function () { window.focus(); note.close(); };
+    }
+  }
+  document.addEventListener("DOMContentLoaded", checkArrivals);
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "lines") { checkArrivals(); }
+  });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { lastUnread = unreadByLine(); } });
+  window.textdeskCheckArrivals = checkArrivals;
+
   // --- Who is here: a colleague typing a reply makes Send ask first -----------------------------
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;
