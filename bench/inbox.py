@@ -39,17 +39,19 @@ TARGET_P95_MS = 50
 
 
 def bench_database(url: str) -> str:
-    """Create `textdesk_bench` beside the configured database; answer its URL."""
+    """Create `textdesk_bench` (or TEXTDESK_BENCH_DB, so parallel runs need not share one)
+    beside the configured database; answer its URL."""
     import psycopg
 
+    name = os.environ.get("TEXTDESK_BENCH_DB", "textdesk_bench")
+    if not name.replace("_", "").isalnum():
+        raise SystemExit("TEXTDESK_BENCH_DB: letters, digits and underscores only")
     base, _, _ = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = 'textdesk_bench'"
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute("CREATE DATABASE textdesk_bench")
-    return f"{base}/textdesk_bench"
+            conn.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
 
 
 def percentile(samples: list[float], pct: float) -> float:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-# A viewer polls every 1.5 s (every 5 s in a hidden tab): gone after this long without a poll.
-SEEN_FOR = 12.0
+# A viewer polls every 1.5 s (every 10 s in a hidden tab): gone after this long without a poll.
+SEEN_FOR = 15.0
 # A draft autosave (700 ms after a keystroke) counts as typing for this long.
 TYPING_FOR = 6.0
 
