@@ -474,6 +474,22 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { lastUnread = unreadByLine(); } });
   window.textdeskCheckArrivals = checkArrivals;
 
+  // --- Location request: the composer button inserts Text Request's tag at the cursor --------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-action=insert-location]");
+    if (!button) { return; }
+    var form = button.closest("form");
+    var textarea = form && form.querySelector("textarea[name=body]");
+    if (!textarea || textarea.value.indexOf("[LocationRequest]") >= 0) { return; }
+    var at = textarea.selectionStart || textarea.value.length;
+    var before = textarea.value.slice(0, at), after = textarea.value.slice(at);
+    var tag = (before && !/\s$/.test(before) ? " " : "") + "[LocationRequest]" + (after && !/^\s/.test(after) ? " " : "");
+    textarea.value = before + tag + after;
+    textarea.focus();
+    textarea.selectionStart = textarea.selectionEnd = (before + tag).length;
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
   // --- Who is here: a colleague typing a reply makes Send ask first -----------------------------
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;

@@ -98,7 +98,7 @@ def live_parts(
         thread = known.get("thread")
         if thread is not None:
             recent = [
-                (m.pk, m.status, m.delivery_status, m.failure_reason, m.delivery_error)
+                (m.pk, m.status, m.delivery_status, m.failure_reason, m.delivery_error, m.location)
                 for m in reversed(thread.messages)
             ]
             payments = thread.payments[::-1]
@@ -106,7 +106,12 @@ def live_parts(
         else:
             recent = list(
                 convo.messages.order_by("-sent_at", "-id").values_list(
-                    "id", "status", "delivery_status", "failure_reason", "delivery_error"
+                    "id",
+                    "status",
+                    "delivery_status",
+                    "failure_reason",
+                    "delivery_error",
+                    "location",
                 )[:THREAD_SIZE]
             )
             payments = list(

@@ -139,6 +139,8 @@ class Message(models.Model):
     delivery_error = models.CharField(max_length=500, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
     mms_media = models.JSONField(default=list, blank=True)
+    # Where the customer said they are, in answer to this text's location request.
+    location = models.JSONField(null=True, blank=True)
     client_key = models.UUIDField(
         null=True, blank=True, unique=True, help_text="From the compose form: dedupes submits."
     )
@@ -280,3 +282,11 @@ class BulkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bulk}: conversation {self.conversation_id}"
+
+
+LOCATION_TAG = "[LocationRequest]"
+
+
+def has_location_request(body: str) -> bool:
+    """The body asks the customer for their location (either spelling of Text Request's tag)."""
+    return "[LocationRequest]" in body or "[Location Request]" in body

@@ -57,6 +57,7 @@ MESSAGE_COLUMNS = (
     "delivery_error",
     "failure_reason",
     "mms_media",
+    "location",
 )
 
 
