@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import make_conversation, make_user
 from tests.test_outbox_worker import real_worker_mode, start_worker, stop  # noqa: F401
@@ -16,7 +17,9 @@ from textdesk.contacts.models import Tag
 from textdesk.conversations import bulk as bulks
 from textdesk.conversations.listing import PAGE_SIZE
 from textdesk.conversations.models import Bulk, BulkItem, Conversation
+from textdesk.dashboards.models import Connection
 from textdesk.outbox import changes
+from textdesk.outbox.delivery import STALE_SENDING
 from textdesk.outbox.models import Change
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,6 +170,10 @@ def test_worker_killed_mid_batch_each_conversation_is_written_once(
 ):
     rows = many(line, 300)
     before = writes(sandbox_account)
+    # The batch's writes wait on the sync queue too; while the worker lives, the limiter grants
+    # bulk work nothing (a window of one call is all reserve), so no write is in flight when
+    # it dies and the count below is exact.
+    Connection.objects.filter(pk=line.connection_id).update(rate_limit=1)
     worker = start_worker(settings, queues="sync")
     try:
         bulk = bulks.start_bulk(
@@ -192,6 +199,11 @@ def test_worker_killed_mid_batch_each_conversation_is_written_once(
 
     app.control.purge()
     app.conf.task_always_eager = True
+    Connection.objects.filter(pk=line.connection_id).update(rate_limit=2000)
+    # Time passes: a change the dead worker held is stale, those it put back are due.
+    stale = timezone.now() - STALE_SENDING - timedelta(seconds=1)
+    Change.objects.filter(status="sending").update(claimed_at=stale)
+    Change.objects.filter(status="pending").update(not_before=None)
     assert bulks.sweep_bulks(min_age=timedelta(0)) == 1
     changes.sweep_changes(min_age=timedelta(0))
     assert BulkItem.objects.filter(bulk=bulk, queued_at__isnull=True).count() == 0
