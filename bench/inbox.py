@@ -383,8 +383,12 @@ def live_timings(samples: int, idle_seconds: int) -> dict:
                 name = f"live-{uuid.uuid4().hex[:6]}"
                 make_user(name, "Agent", lines=[line])
                 colleagues.append(open_tab(name))
-            page.locator("#presence", has_text="viewing").wait_for(timeout=10_000)
-            presence_text = page.locator("#presence").inner_text()
+            page.wait_for_function(
+                "() => (document.getElementById('presence').textContent.match(/viewing/g) || [])"
+                ".length >= 2",
+                timeout=15_000,
+            )
+            presence_text = " ".join(page.locator("#presence").inner_text().split())
             for i in range(samples):
                 body = f"Bench live {i} {uuid.uuid4().hex[:6]}"
                 started = time.perf_counter()
