@@ -284,7 +284,6 @@ class BulkItem(models.Model):
         return f"{self.bulk}: conversation {self.conversation_id}"
 
 
-
 def has_location_request(body: str) -> bool:
     """The body asks the customer for their location (either spelling of Text Request's tag)."""
     return "[LocationRequest]" in body or "[Location Request]" in body
