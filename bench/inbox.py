@@ -3,6 +3,7 @@
     .venv/bin/python bench/inbox.py                 # 100,000 conversations, 1,000,000 messages
     .venv/bin/python bench/inbox.py --scale 0.1     # a tenth of that (generation is the slow part)
     .venv/bin/python bench/inbox.py --skip-live     # server timings only, no browser
+    .venv/bin/python bench/inbox.py --skip-server --skip-live --bulk 1000   # the bulk resolve only
 
 PostgreSQL only: it uses its own database `textdesk_bench` on the server of DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/textdesk), generated once and kept; a run with
@@ -39,17 +40,19 @@ TARGET_P95_MS = 50
 
 
 def bench_database(url: str) -> str:
-    """Create `textdesk_bench` beside the configured database; answer its URL."""
+    """Create `textdesk_bench` (or TEXTDESK_BENCH_DB, so parallel runs need not share one)
+    beside the configured database; answer its URL."""
     import psycopg
 
+    name = os.environ.get("TEXTDESK_BENCH_DB", "textdesk_bench")
+    if not name.replace("_", "").isalnum():
+        raise SystemExit("TEXTDESK_BENCH_DB: letters, digits and underscores only")
     base, _, _ = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = 'textdesk_bench'"
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute("CREATE DATABASE textdesk_bench")
-    return f"{base}/textdesk_bench"
+            conn.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -361,14 +364,31 @@ def live_timings(samples: int, idle_seconds: int) -> dict:
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                       "--disable-component-update", "--disable-sync", "--no-first-run"],
             )  # fmt: skip
-            page = browser.new_page()
-            page.route("https://**", lambda route: route.abort())
-            page.goto(f"{base}/accounts/login/")
-            page.fill("input[name=username]", username)
-            page.fill("input[name=password]", "correct horse battery")
-            page.click("button[type=submit]")
-            page.wait_for_url("**/inbox/**")
-            page.goto(f"{base}/inbox/{line.pk}/c/{conversation.pk}/")
+
+            def open_tab(name):
+                tab = browser.new_context().new_page()
+                tab.route("https://**", lambda route: route.abort())
+                tab.goto(f"{base}/accounts/login/")
+                tab.fill("input[name=username]", name)
+                tab.fill("input[name=password]", "correct horse battery")
+                tab.click("button[type=submit]")
+                tab.wait_for_url("**/inbox/**")
+                tab.goto(f"{base}/inbox/{line.pk}/c/{conversation.pk}/")
+                return tab
+
+            page = open_tab(username)
+            # Two colleagues have the same conversation open (who-is-here on the live path).
+            colleagues = []
+            for _ in range(2):
+                name = f"live-{uuid.uuid4().hex[:6]}"
+                make_user(name, "Agent", lines=[line])
+                colleagues.append(open_tab(name))
+            page.wait_for_function(
+                "() => (document.getElementById('presence').textContent.match(/viewing/g) || [])"
+                ".length >= 2",
+                timeout=15_000,
+            )
+            presence_text = " ".join(page.locator("#presence").inner_text().split())
             for i in range(samples):
                 body = f"Bench live {i} {uuid.uuid4().hex[:6]}"
                 started = time.perf_counter()
@@ -377,6 +397,11 @@ def live_timings(samples: int, idle_seconds: int) -> dict:
                 delays.append((time.perf_counter() - started) * 1000)
                 time.sleep(0.3)
             requests = []
+            per_tab = []
+            for tab in [page, *colleagues]:
+                seen = []
+                tab.on("request", lambda r, seen=seen: seen.append(r.url))
+                per_tab.append(seen)
             page.on("request", lambda r: requests.append(r.url))
             time.sleep(idle_seconds)
             browser.close()
@@ -390,6 +415,119 @@ def live_timings(samples: int, idle_seconds: int) -> dict:
         },  # fmt: skip
         "idle_requests_per_minute": round(per_minute, 1),
         "idle_window_seconds": idle_seconds,
+        "three_agents_on_one_conversation": {
+            "presence_seen_by_the_first": presence_text,
+            "idle_requests_per_minute_per_tab": [
+                round(len(seen) * 60 / idle_seconds, 1) for seen in per_tab
+            ],
+        },
+    }
+
+
+# --- bulk actions -----------------------------------------------------------------------------
+
+
+def bulk_timings(count: int, limit: int, window: float) -> dict:
+    """Select all matching → resolve over ``count`` conversations, against the sandbox with a
+    worker per queue (as in production): time to queue, calls spread within the limit (the
+    sandbox counts 429s), and an agent's text sent in the middle of the batch."""
+    import subprocess
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.conftest import make_user
+    from textdesk.celery import app
+    from textdesk.contacts.models import Contact
+    from textdesk.conversations import services
+    from textdesk.conversations.models import Bulk, Conversation, Message
+    from textdesk.dashboards.models import Connection
+    from textdesk.dashboards.services import connect
+    from textdesk.outbox.models import Change
+    from textdesk.sandbox.testing import SandboxServer
+
+    app.conf.task_always_eager = False
+    Connection.objects.filter(name__startswith="Bulk bench").delete()
+
+    def start(queue):
+        return subprocess.Popen(  # noqa: S603 (our own interpreter and fixed arguments)
+            [sys.executable, "-m", "celery", "-A", "textdesk", "worker", "-Q", queue,
+             "--prefetch-multiplier", "1", "--concurrency", "2", "-n", f"bench-{queue}@%h",
+             "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+            cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def wait(predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
+
+    with SandboxServer(delivery_delay=0.0) as sandbox:
+        key, _ = sandbox.control.new_account(seed="empty")
+        sandbox.control.configure(api_key=key, rate_limit=limit, rate_window=window)
+        account = connect(name=f"Bulk bench {uuid.uuid4().hex[:6]}", api_url=sandbox.api_url,
+                          api_key=key)  # fmt: skip
+        account.rate_limit, account.rate_window = limit, window
+        account.save()
+        line = account.dashboards.get()
+        now = datetime.now(tz=UTC)
+        contacts = Contact.objects.bulk_create(
+            Contact(dashboard=line, phone_number=f"615{7000000 + i:07d}", first_name=f"Bulk{i}")
+            for i in range(count)
+        )
+        Conversation.objects.bulk_create(
+            Conversation(dashboard=line, contact=c, last_message_at=now - timedelta(minutes=i))
+            for i, c in enumerate(contacts)
+        )
+        agent = make_user(f"bulk-{uuid.uuid4().hex[:6]}", "Agent", lines=[line])
+        workers = [start("interactive"), start("sync")]
+        try:
+            time.sleep(3)  # the workers connect
+            client = Client()
+            client.force_login(agent)
+            before = sandbox.control.counters(key)["calls_total"]
+            started = time.perf_counter()
+            response = client.post(
+                reverse("conversations:bulk", args=[line.pk]),
+                {"action": "resolve", "all": "1", "filter": "", "client_key": uuid.uuid4()},
+                HTTP_HX_REQUEST="true",
+            )
+            request_ms = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, response.content
+            bulk = Bulk.objects.get(dashboard=line)
+            wait(lambda: Bulk.objects.filter(pk=bulk.pk, queued_at__isnull=False).exists(), 600)
+            queued_s = time.perf_counter() - started
+            changes = Change.objects.filter(dashboard=line, kind="resolve")
+            wait(lambda: changes.filter(status="done").count() >= count // 3, 600)
+            conversation = Conversation.objects.filter(dashboard=line).first()
+            sent_at = time.perf_counter()
+            text = services.send_text(conversation=conversation, user=agent,
+                                      body="Agent text during the batch",
+                                      client_key=uuid.uuid4())  # fmt: skip
+            wait(lambda: Message.objects.get(pk=text.pk).status == "sent", 120)
+            send_ms = (time.perf_counter() - sent_at) * 1000
+            done = wait(lambda: changes.filter(status="done").count() >= count, 1200)
+            total_s = time.perf_counter() - started
+            counters = sandbox.control.counters(key)
+        finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(30)
+    app.conf.task_always_eager = True
+    return {
+        "conversations": count,
+        "limit": f"{limit} calls per {window:g} s",
+        "request_ms": round(request_ms, 1),
+        "all_queued_s": round(queued_s, 2),
+        "all_written_s": round(total_s, 1),
+        "all_written": done,
+        "calls_used": counters["calls_total"] - before,
+        "rate_limited_429": counters["rate_limited"],
+        "agent_text_during_batch_ms": round(send_ms, 1),
+        "agent_text_status": Message.objects.get(pk=text.pk).status,
     }
 
 
@@ -401,6 +539,12 @@ def main() -> None:
     parser.add_argument("--live-samples", type=int, default=10)
     parser.add_argument("--idle-seconds", type=int, default=30)
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument("--bulk", type=int, default=1000,
+                        help="conversations of the bulk resolve (0: skip)")  # fmt: skip
+    parser.add_argument("--bulk-limit", type=int, default=100)
+    parser.add_argument("--bulk-window", type=float, default=10.0,
+                        help="seconds (Text Request: 60; shorter keeps the run short)")  # fmt: skip
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
@@ -425,14 +569,17 @@ def main() -> None:
         "conversations": conversations,
         "messages": messages,
         "target_p95_ms": TARGET_P95_MS,
-        "server": server_timings(data, args.runs),
     }
+    if not args.skip_server:
+        results["server"] = server_timings(data, args.runs)
     if not args.skip_live:
         results["live"] = live_timings(args.live_samples, args.idle_seconds)
+    if args.bulk:
+        results["bulk"] = bulk_timings(args.bulk, args.bulk_limit, args.bulk_window)
     out = ROOT / "bench" / "results" / "inbox.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    for name, result in results["server"].items():
+    for name, result in results.get("server", {}).items():
         if isinstance(result, dict):
             print(f"{name:36} median {result['median_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms")
     if "live" in results:

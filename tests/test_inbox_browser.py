@@ -339,3 +339,95 @@ def test_agent_journey(demo, browser_page, live_url, sandbox_server):
     # The guard and the refused second reminder answer 409 on purpose; nothing else may fail.
     unexpected = [e for e in errors if "status of 409" not in e]
     assert not unexpected, "\n".join(unexpected)
+
+
+def test_team_journey(demo, browser_page, live_url, sandbox_server):
+    """A new conversation, retrying a failed text, an internal note, a bulk resolve and a
+    browser notification while the tab is hidden."""
+    from django.utils import timezone
+
+    page, errors = browser_page
+    control = sandbox_server.control
+    key, line, agent = demo["key"], demo["line"], demo["agent"]
+    make_user("jordan", "Agent", lines=[line])
+    type(agent).objects.filter(pk=agent.pk).update(notify_desktop=True)
+    log_in(page, live_url, "sam")
+
+    # A new conversation: the number, the text, and the thread opens with it.
+    page.click(".list-head a.btn-primary")
+    page.fill("input[name=phone_number]", "(615) 555-0199")
+    page.fill(".new-form textarea[name=body]", "Hello from the front desk")
+    page.click(".new-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/c/\d+/"))
+    first = page.locator("#thread-log .msg-out", has_text="Hello from the front desk")
+    expect(first.locator(".msg-meta")).to_contain_text(re.compile("Delivered|Sent"), timeout=8000)
+    shot(page, "20-new-conversation")
+    conversation = Conversation.objects.get(dashboard=line, contact__phone_number="6155550199")
+
+    # A text Text Request refused is sent again by the agent's Retry, once.
+    failed = Message.objects.create(
+        conversation=conversation,
+        direction="S",
+        body="Your order has shipped",
+        sender_name="Sam Rivera",
+        sent_at=timezone.now(),
+        status="failed",
+        failure_reason="The carrier refused it",
+    )
+    page.reload()
+    entry = page.locator(f"#m-{failed.pk}")
+    expect(entry).to_contain_text("Not sent: The carrier refused it")
+    shot(page, "21-failed-text")
+    entry.locator("button", has_text="Retry").click()
+    expect(page.locator(f"#m-{failed.pk} .msg-meta")).to_contain_text(
+        re.compile("Delivered|Sent"), timeout=8000
+    )
+    control.wait_idle()
+    assert delivered(control, key, "Your order has shipped") == 1
+    shot(page, "22-retried")
+
+    # An internal note with a mention: in the thread, marked, never sent.
+    page.click("#note-form summary")
+    page.fill("#note-form textarea", "@jordan they prefer a call after 5pm")
+    page.click("#note-form button[type=submit]")
+    note = page.locator("#thread-log .note-entry", has_text="they prefer a call after 5pm")
+    expect(note).to_contain_text("only staff see this")
+    expect(page.locator("#note-form")).to_contain_text("Jordan will see it in Mentions")
+    shot(page, "23-note")
+    assert not any("5pm" in d["body"] for d in control.counters(key)["sent"])
+
+    # Bulk resolve: a click, then Shift+click selects the range.
+    page.goto(f"{live_url}/inbox/{line.pk}/")
+    rows = page.locator("#rows .row")
+    expect(rows.nth(2)).to_be_visible()
+    rows.nth(0).locator(".row-check").click()
+    rows.nth(2).locator(".row-check").click(modifiers=["Shift"])
+    expect(page.locator("#bulk-count")).to_have_text("3 selected")
+    picked = page.eval_on_selector_all(
+        "#rows .row.is-checked .row-check", "els => els.map(e => Number(e.value))"
+    )
+    assert len(picked) == 3
+    shot(page, "24-bulk-selected")
+    page.click("#bulk-form button[value=resolve]")
+    expect(page.locator("#bulk-progress")).to_contain_text("3 of 3 finished", timeout=15000)
+    page.locator("#bulk-progress summary").click()
+    shot(page, "25-bulk-resolved")
+    assert Conversation.objects.filter(pk__in=picked, is_resolved=True).count() == 3
+    for pk in picked:
+        expect(page.locator(f"#row-{pk}")).to_have_count(0)  # gone from the unresolved view
+
+    # A text arrives while the tab is hidden: a browser notification (permission granted).
+    page.evaluate(
+        """() => {
+            window.__notified = [];
+            window.Notification = function (title) { window.__notified.push(title); };
+            window.Notification.permission = 'granted';
+            Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+        }"""
+    )
+    control.inbound(key, demo["dashboard_id"], "6155550177", "Do you open on Sundays?")
+    page.wait_for_function("() => window.__notified.length > 0", timeout=25000)
+    assert page.evaluate("window.__notified[0]") == f"New text on {line.name}"
+    assert re.match(r"^\(\d+\) ", page.title())
+    unexpected = [e for e in errors if "status of 409" not in e]
+    assert not unexpected, "\n".join(unexpected)

@@ -31,7 +31,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_worker(settings) -> subprocess.Popen:
+def start_worker(settings, queues: str = "interactive") -> subprocess.Popen:
     d = db.settings_dict
     env = {
         **os.environ,
@@ -51,7 +51,7 @@ def start_worker(settings) -> subprocess.Popen:
             "textdesk",
             "worker",
             "-Q",
-            "interactive",
+            queues,
             "--pool",
             "solo",
             "-n",

@@ -29,3 +29,31 @@ def test_name_search_uses_the_trigram_indexes():
     result = plan(query)
     assert "contact_first_name_trgm" in result
     assert "contact_last_name_trgm" in result
+
+
+def test_the_inbox_name_search_uses_the_one_names_index():
+    """`matching` (the inbox list, the new-conversation picker, the contacts page) matches the
+    expression of `contact_names_trgm` exactly, also as a subquery (relabelled columns)."""
+    query = Contact.objects.matching("mari")
+    assert "contact_names_trgm" in plan(query)
+    from textdesk.conversations.models import Conversation
+
+    nested = Conversation.objects.filter(contact__in=Contact.objects.matching("mari smith"))
+    assert "contact_names_trgm" in plan(nested)
+
+
+def test_a_word_matches_any_of_the_names_but_never_across_two():
+    from tests.conftest import make_line
+
+    line = make_line()
+    Contact.objects.create(dashboard=line, phone_number="6155550101", first_name="Marisol",
+                           last_name="Smith")  # fmt: skip
+    Contact.objects.create(dashboard=line, phone_number="6155550102", display_name="Dr Mari Lee")
+    Contact.objects.create(dashboard=line, phone_number="6155550103", first_name="Ann",
+                           last_name="Arbor")  # fmt: skip
+    names = lambda q: sorted(c.phone_number for c in Contact.objects.matching(q))  # noqa: E731
+    assert names("MARI") == ["6155550101", "6155550102"]
+    assert names("mari smi") == ["6155550101"]
+    assert names("lee") == ["6155550102"]
+    assert names("nar") == []  # "Ann" + "Arbor" joined would be "ann arbor": no "nar"
+    assert names("ann arb") == ["6155550103"]

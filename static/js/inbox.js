@@ -59,6 +59,8 @@
   }
 
   // --- Drafts: kept on the server per agent and conversation -----------------------------------
+  var HIDDEN_POLL_MS = 10000;
+  var lastHiddenPoll = 0;
   var draftTimer = null;
   var draftPending = null;
 
@@ -235,7 +237,11 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt && elt.id === "live") {
-      if (document.hidden) { event.preventDefault(); }
+      // A hidden tab polls every 10 s instead of every 1.5 s: enough for the title count and
+      // notifications of new texts, and mostly 204s.
+      var now = Date.now();
+      if (document.hidden && now - lastHiddenPoll < HIDDEN_POLL_MS) { event.preventDefault(); return; }
+      if (document.hidden) { lastHiddenPoll = now; }
       return;
     }
     if (elt && !elt.matches("[data-composer]")) { saveDraftNow(false); }
@@ -323,6 +329,181 @@
   });
   document.addEventListener("htmx:oobAfterSwap", function () { scrollThread(false); markOpenRow(); updateTitle(); });
 
+  // --- Bulk selection: click, Shift+click for a range, "s" on the focused row, or every
+  // conversation matching the list's filter (counted on the server, across pages) -------------
+  var bulkSelected = new Set();
+  var bulkAll = false;
+  var lastChecked = null;
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.from(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function rowChecks() { return Array.from(document.querySelectorAll("#rows .row-check")); }
+
+  function syncBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) { return; }
+    rowChecks().forEach(function (box) {
+      box.checked = bulkAll || bulkSelected.has(box.value);
+      box.closest(".row").classList.toggle("is-checked", box.checked);
+    });
+    form.hidden = !bulkAll && bulkSelected.size === 0;
+    form.querySelector("[name=all]").value = bulkAll ? "1" : "";
+    var list = document.getElementById("conversation-list");
+    form.querySelector("[name=filter]").value = list ? (list.getAttribute("data-query") || "") : "";
+    if (!bulkAll) { document.getElementById("bulk-count").textContent = bulkSelected.size + " selected"; }
+  }
+
+  function toggleRow(box, checked) {
+    if (checked) { bulkSelected.add(box.value); } else { bulkSelected.delete(box.value); }
+  }
+
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest(".row-check");
+    if (box) {
+      bulkAll = false;
+      var boxes = rowChecks();
+      if (event.shiftKey && lastChecked && boxes.indexOf(lastChecked) >= 0) {
+        var a = boxes.indexOf(lastChecked), b = boxes.indexOf(box);
+        boxes.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (other) { toggleRow(other, box.checked); });
+      } else {
+        toggleRow(box, box.checked);
+      }
+      lastChecked = box;
+      syncBulk();
+      return;
+    }
+    var action = event.target.closest && event.target.closest("[data-action]");
+    if (!action) { return; }
+    if (action.getAttribute("data-action") === "clear-selection") {
+      bulkSelected.clear(); bulkAll = false; syncBulk();
+    } else if (action.getAttribute("data-action") === "select-all-matching") {
+      var form = document.getElementById("bulk-form");
+      syncBulk();
+      var filter = form.querySelector("[name=filter]").value;
+      fetch(form.getAttribute("data-count-url") + "?filter=" + encodeURIComponent(filter), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r); })
+        .then(function (count) {
+          bulkAll = true;
+          syncBulk();
+          document.getElementById("bulk-count").textContent = "All " + Number(count).toLocaleString() + " matching selected";
+        });
+    }
+  });
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "bulk-form" && !bulkAll) {
+      // Rows selected before the list was redrawn are not in the DOM any more.
+      event.detail.parameters["ids"] = Array.from(bulkSelected);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "bulk-form" || !event.detail.successful) { return; }
+    form.querySelector("[name=client_key]").value = newKey();
+    bulkSelected.clear(); bulkAll = false; syncBulk();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "conversation-list" && event.detail.requestConfig &&
+        event.detail.requestConfig.elt && event.detail.requestConfig.elt.id === "list-filters") {
+      bulkAll = false;  // a new filter: "all matching" meant the old one
+    }
+    syncBulk();
+  });
+  document.addEventListener("htmx:oobAfterSwap", syncBulk);
+
+  function toggleFocusedRow() {
+    var row = (document.activeElement && document.activeElement.closest && document.activeElement.closest("#rows .row")) ||
+      document.querySelector("#rows .row.is-selected");
+    var box = row && row.querySelector(".row-check");
+    if (!box) { return false; }
+    box.checked = !box.checked;
+    bulkAll = false;
+    toggleRow(box, box.checked);
+    lastChecked = box;
+    syncBulk();
+    return true;
+  }
+
+  // --- Notifications: a text arrived on one of my lines while this tab is hidden ---------------
+  var lastUnread = null;
+  function unreadByLine() {
+    var counts = {};
+    document.querySelectorAll("#lines [data-line-pk]").forEach(function (a) {
+      counts[a.getAttribute("data-line-pk")] = {
+        count: parseInt(a.getAttribute("data-line-unread") || "0", 10),
+        name: (a.querySelector(".line-name") || a).textContent.trim(),
+      };
+    });
+    return counts;
+  }
+  function beep() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return; }
+    var ctx = new Ctx(), osc = ctx.createOscillator(), gain = ctx.createGain();
+    osc.frequency.value = 880; gain.gain.value = 0.08;
+    osc.connect(gain); gain.connect(ctx.destination);
+    osc.start(); osc.stop(ctx.currentTime + 0.18);
+    osc.onended = function () { ctx.close(); };
+  }
+  function checkArrivals() {
+    var now = unreadByLine();
+    var before = lastUnread;
+    lastUnread = now;
+    if (!before || !document.hidden) { return; }
+    var news = Object.keys(now).filter(function (pk) { return before[pk] && now[pk].count > before[pk].count; });
+    if (!news.length) { return; }
+    var inbox = document.getElementById("inbox");
+    if (inbox && inbox.getAttribute("data-notify-sound") === "1") { try { beep(); } catch (e) { /* no audio */ } }
+    if (inbox && inbox.getAttribute("data-notify-desktop") === "1" && "Notification" in window && Notification.permission === "granted") {
+      var names = news.map(function (pk) { return now[pk].name; }).join(", ");
+      var note = new Notification("New text on " + names, { body: "Open textdesk to reply.", tag: "textdesk-new-text" });
+      note.onclick = function () { window.focus(); note.close(); };
+    }
+  }
+  document.addEventListener("DOMContentLoaded", checkArrivals);
+  // Cheap (reads a few attributes): after any swap, the lines' counts may have moved.
+  document.addEventListener("htmx:oobAfterSwap", checkArrivals);
+  document.addEventListener("htmx:afterSettle", checkArrivals);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { lastUnread = unreadByLine(); } });
+  window.textdeskCheckArrivals = checkArrivals;
+
+  // --- Location request: the composer button inserts Text Request's tag at the cursor --------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-action=insert-location]");
+    if (!button) { return; }
+    var form = button.closest("form");
+    var textarea = form && form.querySelector("textarea[name=body]");
+    if (!textarea || textarea.value.indexOf("[LocationRequest]") >= 0) { return; }
+    var at = textarea.selectionStart || textarea.value.length;
+    var before = textarea.value.slice(0, at), after = textarea.value.slice(at);
+    var tag = (before && !/\s$/.test(before) ? " " : "") + "[LocationRequest]" + (after && !/^\s/.test(after) ? " " : "");
+    textarea.value = before + tag + after;
+    textarea.focus();
+    textarea.selectionStart = textarea.selectionEnd = (before + tag).length;
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // --- Who is here: a colleague typing a reply makes Send ask first -----------------------------
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt.id !== "composer") { return; }
+    var presence = document.getElementById("presence");
+    var typing = presence ? (presence.getAttribute("data-typing") || "").split(";").filter(Boolean) : [];
+    if (!typing.length) { return; }
+    event.preventDefault();
+    if (window.confirm(typing.join(", ") + (typing.length > 1 ? " are" : " is") + " typing a reply to this customer. Send yours anyway?")) {
+      event.detail.issueRequest(true);
+    }
+  });
+
+
   // --- Keyboard shortcuts (WCAG 2.1.4: can be switched off in Preferences) ----------------------
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true], dialog");
@@ -377,6 +558,7 @@
       }
       case "e": clickKey("e"); break;
       case "x": clickKey("x"); break;
+      case "s": handled = toggleFocusedRow(); break;
       case "t": {
         var details = document.getElementById("tag-details");
         if (details) {

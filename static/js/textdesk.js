@@ -47,7 +47,22 @@
     countCharacters(root);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // Browser notifications: permission is asked once, from a click (Preferences or the inbox).
+  function showNotificationState() {
+    var state = !("Notification" in window) ? "This browser has no notifications."
+      : Notification.permission === "granted" ? "Allowed."
+      : Notification.permission === "denied" ? "Blocked in this browser's site settings." : "";
+    document.querySelectorAll("[data-notification-state]").forEach(function (el) { el.textContent = state; });
+    document.querySelectorAll("[data-action=ask-notifications]").forEach(function (el) {
+      el.hidden = !("Notification" in window) || Notification.permission !== "default";
+    });
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("[data-action=ask-notifications]")) { return; }
+    if ("Notification" in window) { Notification.requestPermission().then(showNotificationState); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); showNotificationState(); });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
   window.textdesk = { enhance: enhance };
 })();

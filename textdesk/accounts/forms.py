@@ -66,5 +66,10 @@ class NewStaffForm(UserCreationForm):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "shortcuts_enabled"]
-        labels = {"shortcuts_enabled": "Single-key keyboard shortcuts in the inbox"}
+        fields = ["first_name", "last_name", "shortcuts_enabled", "notify_sound", "notify_desktop"]
+        labels = {
+            "shortcuts_enabled": "Single-key keyboard shortcuts in the inbox",
+            "notify_sound": "Play a sound when a text arrives while the inbox tab is hidden",
+            "notify_desktop": "Show a browser notification when a text arrives while the inbox "
+            "tab is hidden",
+        }

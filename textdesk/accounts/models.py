@@ -14,6 +14,10 @@ class User(AbstractUser):
     shortcuts_enabled = models.BooleanField(
         default=True, help_text="Single-key keyboard shortcuts in the inbox (WCAG 2.1.4)."
     )
+    # When a text arrives on one of their lines while the inbox tab is hidden (the title count
+    # always shows it).
+    notify_sound = models.BooleanField(default=False)
+    notify_desktop = models.BooleanField(default=False)
 
     class Meta:
         permissions = [

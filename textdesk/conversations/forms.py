@@ -16,6 +16,7 @@ VIEWS = [
     ("mine", "Mine"),
     ("unassigned", "Unassigned"),
     ("archived", "Archived"),
+    ("mentions", "Mentions"),
 ]
 SORTS = [("recent", "Newest activity"), ("waiting", "Longest waiting")]
 BODY_MAX = 1600
@@ -135,6 +136,21 @@ class ReplyForm(SeenForm):
         return body.strip()
 
 
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Internal note",
+        help_text="Only staff see notes. @username mentions a colleague.",
+    )
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError("Write a note first.")
+        return note
+
+
 class ResolveForm(SeenForm):
     resolved = forms.TypedChoiceField(
         choices=[("1", "Resolve"), ("0", "Reopen")], coerce=lambda v: v == "1"
@@ -220,3 +236,47 @@ class NewConversationForm(forms.Form):
 
 def new_client_key() -> uuid.UUID:
     return uuid.uuid4()
+
+
+class BulkForm(forms.Form):
+    """A bulk action: the selected conversations (``ids``), or every conversation matching
+    the list's filter (``all`` with ``filter``, the list's query string)."""
+
+    action = forms.ChoiceField(
+        choices=[
+            ("resolve", "Resolve"),
+            ("reopen", "Reopen"),
+            ("archive", "Archive"),
+            ("unarchive", "Unarchive"),
+            ("tag", "Add tag"),
+            ("untag", "Remove tag"),
+            ("assign", "Assign"),
+        ]
+    )
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    all = forms.BooleanField(required=False)
+    filter = forms.CharField(required=False, max_length=400)
+    tag = forms.IntegerField(required=False, min_value=1)
+    assignee = forms.CharField(required=False, max_length=20)
+    client_key = forms.UUIDField()
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        # Any ids: the view keeps only those the user may see on the line.
+        self.fields["ids"].valid_value = lambda value: True
+
+    def clean_assignee(self):
+        raw = self.cleaned_data["assignee"]
+        if raw in ("", "nobody"):
+            return None
+        if not (raw.isascii() and raw.isdigit()):
+            raise forms.ValidationError("Pick a colleague.")
+        return int(raw)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all") and not data.get("ids"):
+            raise forms.ValidationError("Select at least one conversation.")
+        if data.get("action") in ("tag", "untag") and not data.get("tag"):
+            self.add_error("tag", "Pick a tag.")
+        return data

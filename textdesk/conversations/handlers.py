@@ -3,6 +3,7 @@ its sweeper of texts, and what it does when the contacts domain signals a change
 
 from textdesk.contacts import signals
 from textdesk.contacts.handlers import write_contact
+from textdesk.conversations.bulk import sweep_bulks
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import sweep_texts
 from textdesk.conversations.services import ARCHIVE, REOPEN, RESOLVE, SET_TAGS, UNARCHIVE
@@ -44,6 +45,7 @@ def register() -> None:
     registry.register(REOPEN, registry.Handler(label="Reopen", apply=write_contact))
     registry.register(SET_TAGS, registry.Handler(label="Change tags", apply=write_contact))
     registry.register_sweeper("texts", sweep_texts)
+    registry.register_sweeper("bulk", sweep_bulks)
     signals.opted_out.connect(fail_queued_texts, dispatch_uid="conversations.fail_queued_texts")
     signals.state_synced.connect(
         mirror_contact_state, dispatch_uid="conversations.mirror_contact_state"

@@ -226,3 +226,24 @@ def record_status(connection, message_pk: int, callback: tr.StatusCallback) -> M
         return message
     _update_delivery(message, callback.delivery_status, callback.delivery_error)
     return message
+
+
+def record_location(connection, message_pk: int, share: tr.LocationShare) -> Message | None:
+    """Keep the location the customer shared in answer to our text ``message_pk`` (a later
+    share replaces it). None if that text is not one of this connection's."""
+    message = Message.objects.filter(
+        pk=message_pk,
+        conversation__dashboard__connection=connection,
+        direction=Message.Direction.SENT,
+    ).first()
+    if message is None:
+        return None
+    location = {
+        "latitude": round(share.latitude, 6),
+        "longitude": round(share.longitude, 6),
+        "accuracy": share.accuracy,
+        "shared_at": timezone.now().isoformat(),
+    }
+    Message.objects.filter(pk=message.pk).update(location=location)
+    message.location = location
+    return message

@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 
 from textdesk.contacts.models import Contact, Tag
 from textdesk.conversations.forms import cursor_for
-from textdesk.conversations.models import Conversation
+from textdesk.conversations.models import Conversation, Note
 from textdesk.conversations.templatetags.inbox import dress_rows
 from textdesk.dashboards.models import Dashboard
 
@@ -60,6 +60,9 @@ def list_query(user, line, filters: dict):
         rows = rows.filter(is_archived=True)
     elif view == "mine":
         rows = rows.filter(is_archived=False, assigned_to=user)
+    elif view == "mentions":
+        # Conversations where a colleague's note mentions the user (archived ones too).
+        rows = rows.filter(pk__in=_mentioned(user))
     elif view == "unassigned":
         rows = rows.filter(is_archived=False, is_resolved=False, assigned_to__isnull=True)
     if filters.get("tag"):
@@ -82,6 +85,10 @@ def list_query(user, line, filters: dict):
                 Q(last_message_at__lt=moment) | Q(id__lt=pk)
             )
     return rows
+
+
+def _mentioned(user):
+    return Note.objects.filter(mentions=user).values("conversation_id")
 
 
 # How a search finds its page depends on how many contacts match (read first, up to

@@ -10,7 +10,7 @@ from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.guard import payment_state
 from textdesk.conversations.listing import PAGE_SIZE, lines_with_counts, list_query
-from textdesk.conversations.threads import PAYMENTS_SHOWN, THREAD_SIZE
+from textdesk.conversations.threads import NOTES_SHOWN, PAYMENTS_SHOWN, THREAD_SIZE
 from textdesk.payments.models import Payment
 
 # What a list row shows; the live fingerprint of the list is built from exactly these.
@@ -98,14 +98,20 @@ def live_parts(
         thread = known.get("thread")
         if thread is not None:
             recent = [
-                (m.pk, m.status, m.delivery_status, m.failure_reason, m.delivery_error)
+                (m.pk, m.status, m.delivery_status, m.failure_reason, m.delivery_error, m.location)
                 for m in reversed(thread.messages)
             ]
             payments = thread.payments[::-1]
+            notes = [n.pk for n in thread.notes[::-1]]
         else:
             recent = list(
                 convo.messages.order_by("-sent_at", "-id").values_list(
-                    "id", "status", "delivery_status", "failure_reason", "delivery_error"
+                    "id",
+                    "status",
+                    "delivery_status",
+                    "failure_reason",
+                    "delivery_error",
+                    "location",
                 )[:THREAD_SIZE]
             )
             payments = list(
@@ -113,13 +119,18 @@ def live_parts(
                 .filter(dashboard=line, customer_phone=convo.contact.phone_number)
                 .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
             )
+            notes = list(
+                convo.notes.order_by("-created_at", "-id").values_list("id", flat=True)[
+                    :NOTES_SHOWN
+                ]
+            )
         if pending is None:
             pending = services.pending_changes(convo)
         contact = convo.contact
         tags = known.get("tags")
         if tags is None:
             tags = contact.tags.all()
-        parts["thread"] = digest(recent, convo.history_synced_at)
+        parts["thread"] = digest(recent, convo.history_synced_at, notes)
         parts["status"] = digest(
             convo.is_resolved,
             convo.is_archived,
@@ -132,6 +143,9 @@ def live_parts(
         )
         parts["payments"] = digest([(p.pk, payment_state(p)) for p in payments])
         parts["composer"] = digest(contact.cannot_text_reason)
+        present = known.get("present")
+        if present is not None:
+            parts["presence"] = digest([(c.user_id, c.is_typing) for c in present])
     return parts
 
 

@@ -139,6 +139,8 @@ class Message(models.Model):
     delivery_error = models.CharField(max_length=500, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
     mms_media = models.JSONField(default=list, blank=True)
+    # Where the customer said they are, in answer to this text's location request.
+    location = models.JSONField(null=True, blank=True)
     client_key = models.UUIDField(
         null=True, blank=True, unique=True, help_text="From the compose form: dedupes submits."
     )
@@ -191,3 +193,97 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft by {self.user} in {self.conversation}"
+
+
+class Note(models.Model):
+    """A staff-only note in a thread: never sent to Text Request or the customer. ``@username``
+    mentions a colleague, who finds it in the Mentions view."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField()
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_notes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "-created_at"], name="note_thread")]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author}: {self.body[:40]}"
+
+
+class Bulk(models.Model):
+    """One bulk action over many conversations (resolve, archive, tag...): each conversation
+    becomes one ``BulkItem`` and, through the usual service, one outbox write at sync priority
+    (the limiter keeps its reserve for people)."""
+
+    class Action(models.TextChoices):
+        RESOLVE = "resolve", "Resolve"
+        REOPEN = "reopen", "Reopen"
+        ARCHIVE = "archive", "Archive"
+        UNARCHIVE = "unarchive", "Unarchive"
+        TAG = "tag", "Add tag"
+        UNTAG = "untag", "Remove tag"
+        ASSIGN = "assign", "Assign"
+
+    dashboard = models.ForeignKey("dashboards.Dashboard", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    # The tag (TAG/UNTAG) or the assignee (ASSIGN; None unassigns).
+    tag = models.ForeignKey("contacts.Tag", on_delete=models.SET_NULL, null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undo_of = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="undone_by"
+    )
+    client_key = models.UUIDField(unique=True, help_text="From the bulk form: dedupes submits.")
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="Every item queued.")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} × {self.total}"
+
+
+class BulkItem(models.Model):
+    """One conversation of a bulk action: queued once (``queued_at`` set in the transaction that
+    queued its change), so a worker that dies mid-batch never writes it twice."""
+
+    bulk = models.ForeignKey(Bulk, on_delete=models.CASCADE, related_name="items")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    change = models.ForeignKey(
+        "outbox.Change", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What the conversation was before (for undo): assignee id, archived/resolved flags.
+    before = models.JSONField(default=dict, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True, help_text="Why nothing was queued.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bulk", "conversation"], name="one_item_per_bulk")
+        ]
+        indexes = [
+            models.Index(
+                fields=["bulk", "id"], name="bulk_todo", condition=Q(queued_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bulk}: conversation {self.conversation_id}"
+
+
+def has_location_request(body: str) -> bool:
+    """The body asks the customer for their location (either spelling of Text Request's tag)."""
+    return "[LocationRequest]" in body or "[Location Request]" in body

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
-from textdesk.conversations.models import Conversation, Message
+from textdesk.conversations.models import Conversation, Message, has_location_request
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox import delivery
 from textdesk.textrequest import errors
@@ -40,6 +40,16 @@ def status_callback_url(message: Message) -> str:
     """Where Text Request reports this text's delivery; the URL names our row."""
     connection = message.conversation.dashboard.connection
     path = reverse("hooks:status", args=[connection.webhook_token, message.pk])
+    return f"{settings.TEXTDESK_PUBLIC_URL}{path}"
+
+
+def location_callback_url(message: Message) -> str | None:
+    """Where Text Request posts the location the customer shares (only for a text that asks
+    for it: a callback without the tag is refused)."""
+    if not has_location_request(message.body):
+        return None
+    connection = message.conversation.dashboard.connection
+    path = reverse("hooks:location", args=[connection.webhook_token, message.pk])
     return f"{settings.TEXTDESK_PUBLIC_URL}{path}"
 
 
@@ -85,6 +95,7 @@ def deliver_text(message_pk: int) -> None:
             body=message.body,
             sender_name=message.sender_name or None,
             status_callback=status_callback_url(message),
+            location_callback=location_callback_url(message),
             mms_media=message.mms_media or None,
         )
     except errors.TextRequestError as exc:

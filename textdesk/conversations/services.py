@@ -8,13 +8,16 @@ Views check permissions (through the ``for_user`` querysets); these functions do
 
 from __future__ import annotations
 
+import re
+
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
-from textdesk.conversations.models import Conversation, Message
+from textdesk.conversations.models import Conversation, Message, Note
 from textdesk.conversations.outbound import enqueue_send
 from textdesk.conversations.tasks import fill_history
 from textdesk.dashboards.models import Dashboard
@@ -26,6 +29,7 @@ from textdesk.phones import InvalidPhoneNumber
 __all__ = [
     "CannotText",
     "InvalidPhoneNumber",
+    "add_note",
     "assign",
     "load_history",
     "mark_read",
@@ -39,6 +43,8 @@ __all__ = [
 ]
 
 MAX_BODY_LENGTH = 1600
+MAX_NOTE_LENGTH = 4000
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 # The kinds of change this app queues (their handlers: ``handlers.py``).
 ARCHIVE = "archive"
 UNARCHIVE = "unarchive"
@@ -136,7 +142,9 @@ def start_conversation(
     return conversation
 
 
-def set_archived(*, conversation: Conversation, user, archived: bool) -> Change:
+def set_archived(
+    *, conversation: Conversation, user, archived: bool, priority: str = "interactive"
+) -> Change:
     """Archive or unarchive: shown at once, written to Text Request by the outbox."""
     with transaction.atomic():
         Conversation.objects.filter(pk=conversation.pk).update(is_archived=archived)
@@ -150,10 +158,13 @@ def set_archived(*, conversation: Conversation, user, archived: bool) -> Change:
             user=user,
             conversation=conversation,
             contact=conversation.contact,
+            priority=priority,
         )
 
 
-def set_resolved(*, conversation: Conversation, user, resolved: bool) -> Change:
+def set_resolved(
+    *, conversation: Conversation, user, resolved: bool, priority: str = "interactive"
+) -> Change:
     """Resolve or reopen (Text Request: the contact's ``is_resolved``)."""
     with transaction.atomic():
         Conversation.objects.filter(pk=conversation.pk).update(is_resolved=resolved)
@@ -167,10 +178,13 @@ def set_resolved(*, conversation: Conversation, user, resolved: bool) -> Change:
             user=user,
             conversation=conversation,
             contact=conversation.contact,
+            priority=priority,
         )
 
 
-def set_tags(*, conversation: Conversation, user, tags: list[Tag]) -> Change:
+def set_tags(
+    *, conversation: Conversation, user, tags: list[Tag], priority: str = "interactive"
+) -> Change:
     """Give the conversation's contact exactly these tags (tags of other lines are ignored)."""
     tags = [t for t in tags if t.dashboard_id == conversation.dashboard_id]
     with transaction.atomic():
@@ -183,6 +197,7 @@ def set_tags(*, conversation: Conversation, user, tags: list[Tag]) -> Change:
             user=user,
             conversation=conversation,
             contact=conversation.contact,
+            priority=priority,
         )
 
 
@@ -223,3 +238,39 @@ def _sender_name(user) -> str:
     if user is None or not getattr(user, "pk", None):
         return ""
     return (getattr(user, "display_name", "") or str(user))[:100]
+
+
+def colleagues(line):
+    """Staff who may see ``line`` (those an ``@mention`` may name): its agents, and everyone
+    whose role sees every line."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(dashboards=line)
+            | Q(is_superuser=True)
+            | Q(groups__permissions__codename="view_all_lines")
+        )
+        .distinct()
+    )
+
+
+def add_note(*, conversation: Conversation, user, body: str) -> Note:
+    """A staff-only note in the thread. Never queued for Text Request. ``@username`` of a
+    colleague who may see the line mentions them; other ``@words`` stay plain text."""
+    body = (body or "").strip()
+    if not body:
+        raise CannotText("Write a note first.")
+    if len(body) > MAX_NOTE_LENGTH:
+        raise CannotText(f"A note can be at most {MAX_NOTE_LENGTH} characters.")
+    names = {name.rstrip(".").lower() for name in MENTION.findall(body)}
+    with transaction.atomic():
+        note = Note.objects.create(conversation=conversation, author=user, body=body)
+        if names:
+            # Case-insensitive usernames: one read with an OR of iexact lookups.
+            match = Q()
+            for name in names:
+                match |= Q(username__iexact=name)
+            mentioned = list(colleagues(conversation.dashboard).filter(match).exclude(pk=user.pk))
+            note.mentions.set(mentioned)
+    return note

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from textdesk.conversations import outbound, sync
+from textdesk.conversations import bulk, outbound, sync
 
 
 @shared_task
@@ -24,3 +24,9 @@ def fill_history(self, conversation_pk: int, priority: str = "sync") -> None:
     if retry_in is not None and not self.request.is_eager:
         queue = "interactive" if priority == "interactive" else "sync"
         self.apply_async((conversation_pk, priority), countdown=retry_in, queue=queue)
+
+
+@shared_task
+def run_bulk(bulk_pk: int) -> None:
+    """Queue a bulk action's writes, one conversation at a time (sync queue)."""
+    bulk.run_bulk(bulk_pk)

@@ -10,12 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from textdesk.conversations.forms import cursor_for
-from textdesk.conversations.models import Conversation, Message
+from textdesk.conversations.models import Conversation, Message, Note
 from textdesk.conversations.templatetags.inbox import day_label, dress_messages
 from textdesk.payments.models import Payment
 
 THREAD_SIZE = 60
 PAYMENTS_SHOWN = 20
+NOTES_SHOWN = 50
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Entry:
     at: datetime
     message: Message | None = None
     payment: Payment | None = None
+    note: Note | None = None
     day: str = ""  # the day's heading, on the first entry of each day
 
 
@@ -35,6 +37,7 @@ class Thread:
     payments: list[Payment]
     entries: list[Entry] = field(default_factory=list)
     earlier: str | None = None  # cursor of older messages, when there are more
+    notes: list[Note] = field(default_factory=list)
 
 
 def _payment_at(payment: Payment) -> datetime:
@@ -54,6 +57,7 @@ MESSAGE_COLUMNS = (
     "delivery_error",
     "failure_reason",
     "mms_media",
+    "location",
 )
 
 
@@ -76,12 +80,21 @@ def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
     )
     payments.reverse()
     oldest = window[0].sent_at if (window and earlier) else None
+    notes = []
+    if not before:
+        notes = list(
+            conversation.notes.select_related("author").order_by("-created_at", "-id")[:NOTES_SHOWN]
+        )
+        notes.reverse()
     entries = [Entry(m.sent_at, message=m) for m in window]
     if not before:
         entries += [
             Entry(_payment_at(p), payment=p)
             for p in payments
             if oldest is None or _payment_at(p) >= oldest
+        ]
+        entries += [
+            Entry(n.created_at, note=n) for n in notes if oldest is None or n.created_at >= oldest
         ]
     entries.sort(key=lambda e: e.at)
     previous = None
@@ -93,4 +106,4 @@ def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
         if day != previous:
             entry.day, previous = day_label(entry.at), day
     dress_messages(window, line, conversation)
-    return Thread(conversation, window, payments, entries, earlier)
+    return Thread(conversation, window, payments, entries, earlier, notes)

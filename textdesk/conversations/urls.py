@@ -1,6 +1,7 @@
 from django.urls import path
 
 from textdesk.conversations import views
+from textdesk.conversations.views import bulk
 
 app_name = "conversations"
 urlpatterns = [
@@ -8,6 +9,10 @@ urlpatterns = [
     path("<int:line_pk>/", views.line_inbox, name="line"),
     path("<int:line_pk>/live/", views.live, name="live"),
     path("<int:line_pk>/new/", views.new_conversation, name="new"),
+    path("<int:line_pk>/bulk/", bulk.bulk_start, name="bulk"),
+    path("<int:line_pk>/bulk/count/", bulk.bulk_count, name="bulk_count"),
+    path("<int:line_pk>/bulk/<int:bulk_pk>/", bulk.bulk_progress, name="bulk_progress"),
+    path("<int:line_pk>/bulk/<int:bulk_pk>/undo/", bulk.bulk_undo, name="bulk_undo"),
     path("<int:line_pk>/c/<int:pk>/", views.conversation_page, name="conversation"),
     path("<int:line_pk>/c/<int:pk>/earlier/", views.earlier_messages, name="earlier"),
     path("<int:line_pk>/c/<int:pk>/send/", views.send, name="send"),
@@ -18,6 +23,7 @@ urlpatterns = [
     path("<int:line_pk>/c/<int:pk>/tags/", views.tags, name="tags"),
     path("<int:line_pk>/c/<int:pk>/contact/", views.edit_contact, name="contact"),
     path("<int:line_pk>/c/<int:pk>/draft/", views.save_draft, name="draft"),
+    path("<int:line_pk>/c/<int:pk>/note/", views.note, name="note"),
     path(
         "<int:line_pk>/c/<int:pk>/changes/<int:change_pk>/<slug:action>/",
         views.change,

@@ -82,15 +82,22 @@ def queue_change(
             payment=payment,
             priority=priority,
         )
-        enqueue_change(change.pk)
+        enqueue_change(change.pk, queue=queue_for(priority))
     return change
 
 
-def enqueue_change(change_pk: int, countdown: float = 0) -> None:
+def queue_for(priority: str) -> str | None:
+    """Bulk work (sync priority) waits on the sync queue: hundreds of its tasks on the
+    interactive queue would sit in front of an agent's next text. None: the task's route."""
+    return "sync" if priority == "sync" else None
+
+
+def enqueue_change(change_pk: int, countdown: float = 0, queue: str | None = None) -> None:
     from textdesk.outbox.tasks import apply_change
 
+    options = {"queue": queue} if queue else {}
     transaction.on_commit(
-        lambda: apply_change.apply_async((change_pk,), countdown=countdown or None)
+        lambda: apply_change.apply_async((change_pk,), countdown=countdown or None, **options)
     )
 
 
@@ -118,7 +125,7 @@ def apply_change(change_pk: int) -> None:
             not_before=timezone.now() + wait,
             attempts=F("attempts") - 1,
         )
-        enqueue_change(change.pk, countdown=wait.total_seconds())
+        enqueue_change(change.pk, countdown=wait.total_seconds(), queue=queue_for(change.priority))
         return
     handler = registry.handler(change.kind)
     client = change.dashboard.connection.client(change.priority)
@@ -171,7 +178,7 @@ def _retry_later(change: Change, handler: registry.Handler, exc: errors.TextRequ
             not_before=timezone.now() + wait,
             attempts=F("attempts") - 1,
         )
-        enqueue_change(change.pk, countdown=wait.total_seconds())
+        enqueue_change(change.pk, countdown=wait.total_seconds(), queue=queue_for(change.priority))
         return
     if exc.maybe_processed and not handler.idempotent:
         Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from .dispatch import post_json
 from .indexes import LazyList, cache_key, remember
-from .records import Account, Contact, Dashboard, Message
+from .records import Account, Contact, Dashboard, Message, fmt_ts
 from .validation import (
     PHONEISH_RE,
     URL_RE,
@@ -30,6 +31,9 @@ OPT_IN_WORDS = {"START", "UNSTOP"}
 MAX_BODY = 1600
 LANDLINE_ERROR = "Undeliverable: the destination is a landline"
 CARRIER_ERROR = "Carrier rejected the message"
+
+
+LOCATION_TAG = re.compile(r"\[Location ?Request\]")
 
 
 class ConversationsMixin:
@@ -270,7 +274,7 @@ class ConversationsMixin:
             raise bad(f"body must be at most {MAX_BODY} characters")
         sender = opt_str(body, "sender_name", 100)
         callback = opt_url(body, "status_callback")
-        opt_url(body, "location_callback")
+        location = self._location_callback(body, text)
         with self.lock:
             dash = self._dash(key, dashboard_id)
             contact = dash.contacts.get(phone)
@@ -278,7 +282,60 @@ class ConversationsMixin:
                 self._sendable(contact)
             else:
                 contact = self._new_contact(dash, phone)
-            return self._send(dash, contact, text, sender or "API", tuple(media), callback)
+            accepted = self._send(dash, contact, text, sender or "API", tuple(media), callback)
+            if location:
+                self._location_requests()[(key, dash.id, contact.phone)] = (
+                    accepted["message_id"],
+                    location,
+                )
+            return accepted
+
+    # --- Location requests (additive: the tag, the callback, the simulated customer) ----------
+
+    def _location_callback(self, body: dict, text: str) -> str | None:
+        """``location_callback`` is accepted only with the location tag in the body (either
+        spelling, CONTRACT.md); the sandbox leaves the tag in the text (the real service
+        replaces it with a link)."""
+        location = opt_url(body, "location_callback")
+        if location and not LOCATION_TAG.search(text):
+            raise bad(
+                "location_callback needs the location request tag ([LocationRequest]) in the body"
+            )
+        return location
+
+    def _location_requests(self) -> dict:
+        """(key, dashboard id, phone) → (message id, callback) of the newest request."""
+        if not hasattr(self, "_location_requests_by_contact"):
+            self._location_requests_by_contact = {}
+        return self._location_requests_by_contact
+
+    def share_location(
+        self, key: str, dashboard_id: int, phone: object, latitude: object, longitude: object,
+        accuracy: object = 20,
+    ) -> dict:  # fmt: skip
+        """Control API: the customer opens the link of the newest location request sent to them
+        and shares where they are; its ``location_callback`` receives the payload once."""
+
+        phone = parse_phone(phone, "phone_number")
+        for name, value, bound in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > bound:
+                raise bad(f"{name} must be a number between -{bound} and {bound}")
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            found = self._location_requests().get((key, dash.id, phone))
+            if found is None:
+                raise bad(f"No location request was sent to {phone}")
+            message_id, url = found
+            payload = {
+                "message_id": message_id,
+                "latitude": latitude,
+                "longitude": longitude,
+                "accuracy": accuracy,
+                "time": fmt_ts(self.now_ms()),
+            }
+            timeout = float(self.cfg(dash.account, "callback_timeout"))
+        self.dispatcher.schedule(0, lambda: post_json(url, payload, timeout))
+        return payload
 
     def inbound(
         self,

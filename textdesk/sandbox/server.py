@@ -248,6 +248,18 @@ def control_reset(b, q, body):
     return 200, {"reset": True}
 
 
+def control_share_location(b, q, body):
+    body = _obj(body)
+    return 200, b.share_location(
+        _key_of(body),
+        _int_of(body, "dashboard_id"),
+        body.get("phone_number"),
+        body.get("latitude"),
+        body.get("longitude"),
+        body.get("accuracy", 20),
+    )
+
+
 def control_inbound(b, q, body):
     body = _obj(body)
     return 200, b.inbound(
@@ -349,6 +361,7 @@ CONTROL_ROUTES = {
     ("POST", "/accounts"): control_accounts,
     ("POST", "/reset"): control_reset,
     ("POST", "/inbound"): control_inbound,
+    ("POST", "/location"): control_share_location,
     ("POST", "/payments/pay"): control_pay,
     ("POST", "/payments/status"): control_payment_status,
     ("POST", "/messages/status"): control_delivery_status,

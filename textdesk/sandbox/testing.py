@@ -63,6 +63,15 @@ class SandboxControl:
             "body": body, "media_urls": media_urls or [],
         })  # fmt: skip
 
+    def share_location(
+        self, api_key, dashboard_id, phone_number, latitude, longitude, accuracy=20
+    ) -> dict:
+        """The customer shares their location from the newest location request's link."""
+        return self._call("POST", "/location", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "phone_number": phone_number,
+            "latitude": latitude, "longitude": longitude, "accuracy": accuracy,
+        })  # fmt: skip
+
     def pay(self, api_key, dashboard_id, payment_id, outcome: str = "paid") -> dict:
         """The customer pays through the portal (``outcome="declined"``: the card is declined)."""
         return self._call("POST", "/payments/pay", {

@@ -619,3 +619,49 @@ class StatusCallback:
             delivery_error=_optional(payload, "delivery_error", str, where) or None,
             raw=dict(payload),
         )
+
+
+@dataclass(frozen=True)
+class LocationShare:
+    """The body POSTed to a message's ``location_callback`` when the customer shares where they
+    are. Text Request does not document it (CONTRACT.md); read defensively: coordinates are
+    required and checked, the rest optional."""
+
+    latitude: float
+    longitude: float
+    accuracy: float | None
+    message_id: str | None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> LocationShare:
+        where = "location callback"
+        payload = _mapping(payload, where)
+
+        def number(name: str, bound: float | None, required: bool) -> float | None:
+            value = payload.get(name)
+            if value is None and not required:
+                return None
+            if isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ValueError(f"{where}: '{name}' is not a number") from None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{where}: '{name}' must be a number")
+            value = float(value)
+            if value != value or (bound is not None and abs(value) > bound) or value < -1e9:
+                raise ValueError(f"{where}: '{name}' is out of range")
+            return value
+
+        accuracy = number("accuracy", None, False)
+        if accuracy is not None and accuracy < 0:
+            raise ValueError(f"{where}: 'accuracy' must not be negative")
+        message_id = payload.get("message_id")
+        return cls(
+            latitude=number("latitude", 90, True),
+            longitude=number("longitude", 180, True),
+            accuracy=accuracy,
+            message_id=str(message_id)[:64] if message_id not in (None, "") else None,
+            raw=dict(payload),
+        )

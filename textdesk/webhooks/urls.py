@@ -1,9 +1,10 @@
 from django.urls import path
 
-from textdesk.webhooks.views import receive_message, receive_status
+from textdesk.webhooks.views import receive_location, receive_message, receive_status
 
 app_name = "hooks"
 urlpatterns = [
     path("<str:token>/messages", receive_message, name="messages"),
     path("<str:token>/status/<int:message_pk>", receive_status, name="status"),
+    path("<str:token>/location/<int:message_pk>", receive_location, name="location"),
 ]

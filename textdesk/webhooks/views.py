@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from textdesk.conversations.inbound import record_location
 from textdesk.dashboards.models import Connection
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
 from textdesk.textrequest import types as tr
@@ -118,3 +119,22 @@ def receive_status(request, token: str, message_pk: int):
     key = f"{message_pk}:{callback.message_id}:{callback.delivery_status}"
     stored = store_event(connection, WebhookEvent.Kind.STATUS, key, payload)
     return JsonResponse({"ok": True, "duplicate": not stored})
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def receive_location(request, token: str, message_pk: int):
+    """The customer shared their location from the link of our text ``message_pk``: kept on
+    that text at once (setting it twice is harmless). Junk is a 400 and stores nothing."""
+    connection = connection_for_token(token)
+    payload = _read_json(request)
+    if isinstance(payload, HttpResponse):
+        return payload
+    try:
+        share = tr.LocationShare.from_payload(payload)
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    if record_location(connection, message_pk, share) is None:
+        raise Http404
+    return JsonResponse({"ok": True})

@@ -16,12 +16,13 @@ from django_htmx.http import trigger_client_event
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts import services as contact_services
-from textdesk.conversations import services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import (
     ArchiveForm,
     AssignForm,
     ContactForm,
     DraftForm,
+    NoteForm,
     PaymentRequestForm,
     ReplyForm,
     ResolveForm,
@@ -121,6 +122,7 @@ def send(request, line_pk, pk):
         form.add_error(None, exc.reason)
         return _refused(request, line, conversation, "composer", reply_form=form)
     Draft.objects.filter(user=request.user, conversation=conversation).delete()
+    presence.touch(conversation.pk, request.user, typing=False)
     if not request.htmx:
         return redirect(conversation_url(line, conversation, request.GET.urlencode()))
     conversation.refresh_from_db()
@@ -226,6 +228,8 @@ def save_draft(request, line_pk, pk):
     if not form.is_valid():
         return HttpResponseBadRequest("A draft is at most 1600 characters.")
     body = form.cleaned_data["body"]
+    # Colleagues with the conversation open see that this agent is typing a reply.
+    presence.touch(conversation.pk, request.user, typing=bool(body.strip()))
     if body.strip():
         Draft.objects.update_or_create(
             user=request.user, conversation=conversation, defaults={"body": body}
@@ -337,3 +341,24 @@ def change(request, line_pk, pk, change_pk, action):
     else:
         raise Http404("No such action.")
     return _after_action(request, line, conversation, "conversation-status", notice)
+
+
+@require_POST
+@permission_required("work_inbox")
+def note(request, line_pk, pk):
+    """An internal note: kept here, shown to staff only, never sent to Text Request."""
+    line, conversation = _load_for_action(request, line_pk, pk)
+    form = NoteForm(request.POST, auto_id="note_%s")
+    if not form.is_valid():
+        return _refused(request, line, conversation, "note-form", note_form=form)
+    added = services.add_note(
+        conversation=conversation, user=request.user, body=form.cleaned_data["note"]
+    )
+    names = ", ".join(u.display_name for u in added.mentions.all())
+    notice = f"Note added; {names} will see it in Mentions." if names else "Note added."
+    if not request.htmx:
+        flash.success(request, notice)
+        return redirect(conversation_url(line, conversation, request.GET.urlencode()))
+    context = action_context(request, line, conversation, notice=notice)
+    response = render_region(request, "note-form", context)
+    return _changed(with_oob(request, response, context, "thread-log"))

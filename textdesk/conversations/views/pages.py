@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseLocation
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts.models import Contact
-from textdesk.conversations import services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import ListFilterForm, NewConversationForm, new_client_key
 from textdesk.conversations.listing import line_conversations, lines_with_counts, list_rows
 from textdesk.conversations.live import live_parts
@@ -133,12 +133,14 @@ def live(request, line_pk):
     token = request.GET.get("token", "")
     seen = dict(item.split("-", 1) for item in token.split(".") if "-" in item)
     lines = lines_with_counts(request.user)
-    parts = live_parts(request, line, conversation, filters, lines=lines)
+    present = presence.seen_and_others(conversation.pk, request.user) if conversation else None
+    parts = live_parts(request, line, conversation, filters, lines=lines, present=present)
     changed = [key for key, value in parts.items() if seen.get(key) != value]
     if not changed:
         return HttpResponse(status=204)
     context = base_context(request, line, filters, conversation)
     context["lines"] = lines
+    context["present"] = present
     if "list" in changed:
         rows, next_after = list_rows(
             request.user, line, dict(filters.cleaned_data, after=None), context["query"]
@@ -151,6 +153,8 @@ def live(request, line_pk):
         regions.append("lines")
     if "list" in changed:
         regions.append("conversation-list")
+    if "presence" in changed:
+        regions.append("presence")
     if conversation is not None and {"thread", "status", "payments", "composer"} & set(changed):
         thread = load_thread(request.user, line, conversation)
         context.update(conversation_context(request, line, conversation, thread))

@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from textdesk.conversations import services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import (
     ContactForm,
     ListFilterForm,
+    NoteForm,
     PaymentRequestForm,
     ReplyForm,
     new_client_key,
@@ -98,6 +99,7 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
             },
         ),
         "tags_form": extra.pop("tags_form", None),
+        "note_form": extra.pop("note_form", None) or NoteForm(auto_id="note_%s"),
         "contact_tags": contact_tags,
         "contact_tag_ids": {t.pk for t in contact_tags},
         "line_tags": list(line.tags.all()),
@@ -125,6 +127,9 @@ def base_context(request, line, filters: ListFilterForm, conversation=None) -> d
         "open_conversation": conversation,
         "live_every": LIVE_EVERY_MS,
         "count_cap": COUNT_CAP,
+        # Read only when the bulk bar is drawn (full pages).
+        "bulk_colleagues": lambda: list(services.colleagues(line).order_by("first_name", "id")),
+        "bulk_key": new_client_key,
     }
 
 
@@ -214,6 +219,9 @@ def inbox_response(
         )
     if answer.conversation:
         if conversation is not None:
+            known["present"] = context["present"] = presence.seen_and_others(
+                conversation.pk, request.user
+            )
             thread = load_thread(request.user, line, conversation)
             context.update(conversation_context(request, line, conversation, thread, **extra))
             known.update(pending=context["pending"], thread=thread, tags=context["contact_tags"])
