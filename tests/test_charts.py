@@ -56,7 +56,6 @@ def test_rendered_svg_is_accessible_and_has_the_numbers_as_a_table():
         y_label="Open amount",
     )
     html = chart.render()
-    assert str(chart.__html__()) == html
     assert re.search(
         r'<svg[^>]*role="img"[^>]*aria-labelledby="chart-open-amount-by-age-title '
         r'chart-open-amount-by-age-desc"',

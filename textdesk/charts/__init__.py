@@ -8,7 +8,7 @@ import from the domain apps: formatting a value (dollars, counts) is the caller'
 
     chart = bar_chart(title="Open by age", labels=["0-7 days", ...], values=[120.5, ...],
                       value_format=lambda v: f"${v:,.2f}", y_label="Open amount")
-    {{ chart }}   or   {% include "charts/bar.html" with chart=chart %}
+    {% include "charts/bar.html" with chart=chart %}
 
 Values are quantities (amounts, counts): negative ones are refused.
 """
@@ -117,10 +117,6 @@ class Chart:
 
     def render(self) -> str:
         return render_to_string(self.template_name, {"chart": self})
-
-    def __html__(self) -> str:
-        # Lets a template say {{ chart }}.
-        return self.render()
 
 
 def bar_chart(
