@@ -2,6 +2,37 @@ from django import forms
 
 from textdesk.contacts.models import Contact, Group
 
+BIGINT_MAX = 2**63 - 1
+
+
+def id_field() -> forms.IntegerField:
+    # `int()` refuses "²" although `str.isdigit()` accepts it; the bound keeps a lookup inside
+    # PostgreSQL's bigint.
+    return forms.IntegerField(required=False, min_value=0, max_value=BIGINT_MAX)
+
+
+class ContactFilterForm(forms.Form):
+    """The contact list's query string: a value no link of ours makes is a 400 with a reason."""
+
+    q = forms.CharField(required=False, max_length=100)
+    line = id_field()
+    group = id_field()
+    after = id_field()
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].strip()
+
+
+class GroupFilterForm(forms.Form):
+    line = id_field()
+
+
+def filter_errors(form: forms.Form) -> str:
+    """The reason for a 400, naming each bad parameter."""
+    return "Not a valid filter: " + "; ".join(
+        f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
+    )
+
 
 class ContactForm(forms.Form):
     first_name = forms.CharField(max_length=100, required=False)

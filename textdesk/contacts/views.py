@@ -1,12 +1,19 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts import services
-from textdesk.contacts.forms import ContactForm, GroupForm
+from textdesk.contacts.forms import (
+    ContactFilterForm,
+    ContactForm,
+    GroupFilterForm,
+    GroupForm,
+    filter_errors,
+)
 from textdesk.contacts.models import Group
 
 PAGE_SIZE = 50
@@ -18,18 +25,20 @@ def contact_list(request):
     contacts = (
         access.contacts_for(request.user).select_related("dashboard").prefetch_related("tags")
     )
-    query = request.GET.get("q", "").strip()
+    filters = ContactFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(filter_errors(filters))
+    query, line_id, group_id, after = (
+        filters.cleaned_data[name] for name in ("q", "line", "group", "after")
+    )
     if query:
         contacts = contacts.matching(query)
-    line_id = request.GET.get("line", "")
-    if line_id.isdigit():
-        contacts = contacts.filter(dashboard_id=int(line_id))
-    group_id = request.GET.get("group", "")
-    if group_id.isdigit():
-        contacts = contacts.filter(groups__id=int(group_id))
-    after = request.GET.get("after", "")
-    if after.isdigit():
-        contacts = contacts.filter(id__gt=int(after))
+    if line_id is not None:
+        contacts = contacts.filter(dashboard_id=line_id)
+    if group_id is not None:
+        contacts = contacts.filter(groups__id=group_id)
+    if after is not None:
+        contacts = contacts.filter(id__gt=after)
     page = list(contacts.order_by("id")[: PAGE_SIZE + 1])
     has_more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
@@ -37,8 +46,8 @@ def contact_list(request):
         "contacts": page,
         "lines": lines,
         "query": query,
-        "line_id": line_id,
-        "group_id": group_id,
+        "line_id": "" if line_id is None else str(line_id),
+        "group_id": "" if group_id is None else str(group_id),
         "next_after": page[-1].id if has_more else None,
     }
     return render(request, "contacts/contact_list.html", context)
@@ -88,13 +97,16 @@ def group_list(request):
     groups = Group.objects.filter(dashboard__in=access.lines_for(request.user)).select_related(
         "dashboard"
     )
-    line_id = request.GET.get("line", "")
-    if line_id.isdigit():
-        groups = groups.filter(dashboard_id=int(line_id))
+    filters = GroupFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(filter_errors(filters))
+    line_id = filters.cleaned_data["line"]
+    if line_id is not None:
+        groups = groups.filter(dashboard_id=line_id)
     context = {
         "groups": groups.order_by("dashboard__name", "name"),
         "lines": access.lines_for(request.user),
-        "line_id": line_id,
+        "line_id": "" if line_id is None else str(line_id),
     }
     return render(request, "contacts/group_list.html", context)
 

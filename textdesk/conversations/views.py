@@ -35,6 +35,7 @@ from textdesk.conversations.forms import (
     SeenForm,
     TagsForm,
     new_client_key,
+    parse_id,
 )
 from textdesk.conversations.guard import Changes, seen_parts, snapshot, what_changed
 from textdesk.conversations.listing import (
@@ -312,12 +313,12 @@ def live(request, line_pk):
     regions as out-of-band swaps (never the composer's text unless texting became impossible)."""
     line = access.line_or_404(request.user, line_pk)
     conversation = None
-    if request.GET.get("c", "").isdigit():
+    if request.GET.get("c"):
         conversation = get_object_or_404(
             line_conversations(request.user, line)
             .select_related("contact", "assigned_to")
             .prefetch_related("contact__tags"),
-            pk=int(request.GET["c"]),
+            pk=parse_id(request.GET["c"]),
         )
     filters = _filter_form(request, line)
     if not filters.is_valid():

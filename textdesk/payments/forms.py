@@ -6,6 +6,12 @@ from django import forms
 from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
 
 
+class PaymentFilterForm(forms.Form):
+    """The payment list's line filter; `int()` refuses "²" although `str.isdigit()` takes it."""
+
+    line = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
+
+
 class PaymentRequestForm(forms.Form):
     dashboard = forms.ModelChoiceField(queryset=None, label="Phone line", empty_label=None)
     phone_number = forms.CharField(

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,7 +11,7 @@ from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts.phones import InvalidPhoneNumber
 from textdesk.payments import services
-from textdesk.payments.forms import PaymentRequestForm
+from textdesk.payments.forms import PaymentFilterForm, PaymentRequestForm
 from textdesk.payments.models import Payment
 
 OPEN = Payment.OPEN
@@ -33,9 +33,12 @@ ACTIONS = {
 @permission_required("request_payments")
 def payment_list(request):
     payments = access.payments_for(request.user).select_related("dashboard", "contact")
-    line_id = request.GET.get("line", "")
-    if line_id.isdigit():
-        payments = payments.filter(dashboard_id=int(line_id))
+    filters = PaymentFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest("Not a valid line: " + " ".join(filters.errors["line"]))
+    line_id = filters.cleaned_data["line"]
+    if line_id is not None:
+        payments = payments.filter(dashboard_id=line_id)
     totals = payments.aggregate(
         **{
             f"{state}_total": Sum("amount_requested", filter=condition, default=Decimal("0"))
@@ -50,7 +53,7 @@ def payment_list(request):
         "payments": payments.order_by("-requested_at", "-id")[:100],
         "totals": totals,
         "lines": access.lines_for(request.user),
-        "line_id": line_id,
+        "line_id": "" if line_id is None else str(line_id),
         "state": state,
         "states": [(key, key.replace("_", " ").capitalize()) for key in STATES],
     }
