@@ -105,3 +105,16 @@ def test_preferences_switch_single_key_shortcuts_off(client, db):
     user.refresh_from_db()
     assert user.shortcuts_enabled is False
     assert 'data-shortcuts="off"' in client.get(reverse("contacts:list")).content.decode()
+
+
+def test_a_username_longer_than_any_user_is_a_form_error(client, db):
+    make_user("sam", "Agent")
+    response = sign_in(client, "u" * 256, "wrong")
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+
+
+def test_a_nul_in_the_username_is_a_form_error(client, db):
+    response = sign_in(client, "sa\x00m", "wrong")
+    assert response.status_code == 200
+    assert "Null characters are not allowed" in response.content.decode()
