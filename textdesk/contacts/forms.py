@@ -34,11 +34,28 @@ def filter_errors(form: forms.Form) -> str:
     )
 
 
+# What Text Request refuses (a 400 from its contact endpoint): each name and the display name
+# over 100 characters, a note over 1000. The display name is "first last" (see
+# services.update_contact), so the two names together must fit too.
+NAME_MAX = 100
+NOTE_MAX = 1000
+
+
+def check_display_name(cleaned_data: dict) -> None:
+    first = (cleaned_data.get("first_name") or "").strip()
+    last = (cleaned_data.get("last_name") or "").strip()
+    if len(f"{first} {last}".strip()) > NAME_MAX:
+        raise forms.ValidationError(
+            f"First and last name together must be at most {NAME_MAX} characters "
+            "(Text Request refuses a longer name)."
+        )
+
+
 class ContactForm(forms.Form):
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
+    first_name = forms.CharField(max_length=NAME_MAX, required=False)
+    last_name = forms.CharField(max_length=NAME_MAX, required=False)
     note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_MAX
     )
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -53,6 +70,11 @@ class ContactForm(forms.Form):
             note=contact.note,
             groups=list(contact.groups.all()),
         )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        check_display_name(cleaned_data)
+        return cleaned_data
 
     def groups_changed(self) -> bool:
         return {g.pk for g in self.cleaned_data["groups"]} != {g.pk for g in self.initial["groups"]}

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 
+from textdesk.contacts.forms import NAME_MAX, NOTE_MAX, check_display_name
 from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
 
 VIEWS = [
@@ -184,11 +185,16 @@ class TagsForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
+    first_name = forms.CharField(max_length=NAME_MAX, required=False)
+    last_name = forms.CharField(max_length=NAME_MAX, required=False)
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        check_display_name(cleaned_data)
+        return cleaned_data
 
 
 class DraftForm(forms.Form):
