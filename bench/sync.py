@@ -30,6 +30,7 @@ def setup(window: float, reserve: float) -> None:
     state = tempfile.mkdtemp(prefix="textdesk-bench-")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="textdesk.settings",
+        DEBUG=os.environ.get("DEBUG", "1"),  # a developer's run: development settings
         TEXTDESK_STATE_DIR=state,
         CELERY_TASK_ALWAYS_EAGER="1",
         TEXTREQUEST_INTERACTIVE_RESERVE=str(reserve),

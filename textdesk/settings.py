@@ -1,9 +1,10 @@
 """textdesk settings: one module, configured from the environment (12-factor).
 
-With no environment at all it runs for development: SQLite in var/, the embedded filesystem
-broker, and the Text Request sandbox on 127.0.0.1:8001. Production sets SECRET_KEY (which turns
-DEBUG off unless DEBUG says otherwise), DATABASE_URL, REDIS_URL, FIELD_ENCRYPTION_KEY,
-ALLOWED_HOSTS and TEXTDESK_PUBLIC_URL.
+It fails closed: without SECRET_KEY it refuses to start, unless DEBUG=1 asks for development
+(`make run`, `make test` and pytest set it): then SQLite in var/, the embedded filesystem
+broker, development keys and the Text Request sandbox on 127.0.0.1:8001. Production sets
+SECRET_KEY, DATABASE_URL, REDIS_URL, FIELD_ENCRYPTION_KEY, ALLOWED_HOSTS and
+TEXTDESK_PUBLIC_URL; the sandbox is not installed there.
 """
 
 import os
@@ -28,12 +29,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# A deployment always sets SECRET_KEY; without one we are on a developer's machine.
-DEBUG = env_bool("DEBUG", default=not os.environ.get("SECRET_KEY"))
+# Development is asked for, never assumed: a deployment that forgot SECRET_KEY must not come
+# up with DEBUG on, a published key and demo users.
+DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set. For development on this machine set DEBUG=1 "
+            "(`make run` and `make test` do)."
+        )
     SECRET_KEY = "django-insecure-textdesk-development-only"  # noqa: S105
 
 TEXTDESK_STATE_DIR = Path(os.environ.get("TEXTDESK_STATE_DIR", BASE_DIR / "var"))
@@ -60,8 +65,10 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.conversations",
     "textdesk.payments",
-    "textdesk.sandbox",
 ]
+if DEBUG:
+    # The stand-in Text Request (`manage.py sandbox serve`): development and tests only.
+    INSTALLED_APPS.append("textdesk.sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
