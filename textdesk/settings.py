@@ -155,7 +155,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+# How many proxies of ours stand in front of the web process (each appends to X-Forwarded-For).
+TEXTDESK_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "textdesk.accounts.throttling.client_ip"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
