@@ -229,6 +229,8 @@ TEXTDESK_RATE_LIMIT_HEADROOM = float(os.environ.get("TEXTDESK_RATE_LIMIT_HEADROO
 # Timeouts of every Text Request call (seconds). They nest inside the Celery soft time limit.
 TEXTREQUEST_CONNECT_TIMEOUT = float(os.environ.get("TEXTREQUEST_CONNECT_TIMEOUT", "3.05"))
 TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"))
+# Reads an admin page waits on (free numbers for a new line) give up after this many seconds.
+TEXTDESK_ADMIN_TIMEOUT = float(os.environ.get("TEXTDESK_ADMIN_TIMEOUT", "4"))
 # How often beat runs the incremental cycle per line, and how long an outbound text whose
 # outcome is unknown waits for proof (status callback or the contact's messages) before the
 # outbox concludes it never reached Text Request and sends it again.

@@ -156,7 +156,9 @@ def free_numbers(*, connection: Connection, area_code: str) -> list[str]:
     from textdesk.textrequest import errors
 
     try:
-        return connection.client().get_provisioning_numbers(area_code)
+        return connection.client(quick=True).get_provisioning_numbers(area_code)
+    except (errors.OutcomeUnknown, errors.NotSent, errors.LimiterBusy) as exc:
+        raise LineRefused("Text Request did not answer in time; try again in a minute.") from exc
     except errors.TextRequestError as exc:
         raise LineRefused(exc.message) from exc
 
