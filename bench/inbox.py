@@ -320,8 +320,8 @@ def live_timings(samples: int, idle_seconds: int) -> dict:
     from textdesk.conversations.models import Conversation
     from textdesk.dashboards.models import Connection
     from textdesk.dashboards.services import connect
-    from textdesk.dashboards.tasks import sync_dashboard
     from textdesk.sandbox.testing import SandboxServer
+    from textdesk.sync.tasks import sync_dashboard
 
     app.conf.task_always_eager = True
     # Each run's sandbox hands out the same ids (seeded): forget the previous run's account.

@@ -62,9 +62,10 @@ def main() -> None:
     from textdesk.conversations import services
     from textdesk.conversations.models import Conversation, Message
     from textdesk.dashboards.models import Connection, Dashboard
-    from textdesk.dashboards.sync import FIRST_PASS, run_sync, sync_dashboards
+    from textdesk.dashboards.sync import sync_dashboards
     from textdesk.payments.models import Payment
     from textdesk.sandbox.testing import SandboxServer
+    from textdesk.sync.engine import FIRST_PASS, run_sync
     from textdesk.textrequest.limiter import get_limiter
 
     limit = 100

@@ -115,7 +115,8 @@ def test_sync_command_syncs_one_line_or_all(sandbox_server):
 
 
 def test_sync_reflects_deletions_upstream(sandbox_server):
-    from textdesk.dashboards.sync import run_sync, sync_dashboards
+    from textdesk.dashboards.sync import sync_dashboards
+    from textdesk.sync.engine import run_sync
 
     account = seeded_account(sandbox_server, contacts=10, messages=0, dashboards=2)
     connection = connect(account)
@@ -140,18 +141,18 @@ def test_sync_reflects_deletions_upstream(sandbox_server):
 
 
 def test_only_admins_see_sync_status(client, sandbox_server, django_assert_num_queries, roles):
-    from textdesk.dashboards.sync import run_sync
+    from textdesk.sync.engine import run_sync
 
     admin = make_user("avery", "Admin")
     agent = make_user("sam", "Agent")
     client.force_login(agent)
-    assert client.get(reverse("dashboards:sync_status")).status_code == 403
+    assert client.get(reverse("sync:status")).status_code == 403
     client.force_login(admin)
     account = seeded_account(sandbox_server, contacts=10, messages=20, dashboards=1)
     connection = connect(account)
     line = lines_of(connection)[0]
     with django_assert_num_queries(8):
-        page = client.get(reverse("dashboards:sync_status"))
+        page = client.get(reverse("sync:status"))
     assert page.status_code == 200
     assert "never" in page.content.decode()
     run_sync(line, wait=True)
@@ -159,7 +160,7 @@ def test_only_admins_see_sync_status(client, sandbox_server, django_assert_num_q
     for other in lines_of(connect(account2, name="Second")):
         run_sync(other, wait=True)
     with django_assert_num_queries(8):
-        page = client.get(reverse("dashboards:sync_status"))
+        page = client.get(reverse("sync:status"))
     html = page.content.decode()
     assert "Sync status" in html and "up to date" in html
     assert account.api_key not in html and connection.masked_api_key in html

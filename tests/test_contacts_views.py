@@ -6,8 +6,8 @@ from django.urls import reverse
 from tests.conftest import make_conversation, make_user
 from tests.textrequest_helpers import connect, lines_of
 from textdesk.contacts.models import Contact, Group
-from textdesk.dashboards.models import Change
-from textdesk.dashboards.sync import run_sync
+from textdesk.outbox.models import Change
+from textdesk.sync.engine import run_sync
 from textdesk.textrequest.client import TextRequestClient
 
 

@@ -8,12 +8,12 @@ import pytest
 
 from tests.test_sync import snapshot
 from tests.textrequest_helpers import connect, lines_of, seeded_account, staff_fixture  # noqa: F401
-from textdesk.conversations import services
+from textdesk.conversations import outbound, services
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import SyncState
-from textdesk.dashboards.sync import run_sync
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
+from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,7 +103,7 @@ def test_sends_during_faults_arrive_exactly_once_or_fail(
     for _ in range(12):
         Message.objects.filter(status__in=Message.ACTIVE).update(not_before=None)
         Payment.objects.filter(status__in=Payment.ACTIVE).update(not_before=None)
-        services.sweep_texts(min_age=timedelta(0))
+        outbound.sweep_texts(min_age=timedelta(0))
         payments.sweep_payments(min_age=timedelta(0))
         if not Message.objects.filter(status__in=Message.ACTIVE).exists() and not (
             Payment.objects.filter(status__in=Payment.ACTIVE).exists()

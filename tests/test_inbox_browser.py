@@ -22,8 +22,8 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from tests.conftest import make_user  # noqa: E402
 from textdesk.conversations.models import Conversation, Message  # noqa: E402
 from textdesk.dashboards.services import connect  # noqa: E402
-from textdesk.dashboards.tasks import sync_dashboard  # noqa: E402
 from textdesk.payments.models import Payment  # noqa: E402
+from textdesk.sync.tasks import sync_dashboard  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

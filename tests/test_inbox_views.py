@@ -544,7 +544,7 @@ def test_actions_show_their_pending_state(client, agent, line):
 
 
 def test_cancel_payment_goes_through_the_outbox(client, agent, line):
-    from textdesk.dashboards.models import Change
+    from textdesk.outbox.models import Change
 
     conversation = make_conversation(line)
     payment = open_payment(line, conversation)

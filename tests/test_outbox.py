@@ -10,9 +10,10 @@ from django.utils import timezone
 from tests.textrequest_helpers import connect, lines_of, staff_fixture  # noqa: F401
 from textdesk.contacts.models import ConsentEvent, Contact
 from textdesk.contacts.services import record_consent
-from textdesk.conversations import services
+from textdesk.conversations import outbound, services
 from textdesk.conversations.models import Conversation, Message
-from textdesk.dashboards.models import Change
+from textdesk.outbox import changes
+from textdesk.outbox.models import Change
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,7 +152,7 @@ def test_read_timeout_is_settled_by_reading_the_conversation_never_resent(setup,
     assert message.status == Message.Status.UNKNOWN
     account.control.clear_faults(account.api_key)
     # The grace window (0 here) has passed, yet the text is found, not sent again.
-    services.settle_text(message.pk, now=timezone.now() + timedelta(minutes=5))
+    outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=5))
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert message.message_id
@@ -169,7 +170,7 @@ def test_outage_then_resend_after_grace_window_sends_once(setup, staff):
     message.refresh_from_db()
     assert message.status == Message.Status.UNKNOWN  # a 503 may have been processed
     account.control.clear_faults(account.api_key)
-    services.settle_text(message.pk, now=timezone.now() + timedelta(minutes=5))
+    outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=5))
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert delivered(account, "During the outage") == 1
@@ -196,13 +197,13 @@ def test_sweeper_sends_a_pending_text_whose_task_was_lost(setup, staff):
         attempts=1,
         claimed_at=timezone.now() - timedelta(minutes=10),
     )
-    result = services.sweep_texts(min_age=timedelta(0))
+    result = outbound.sweep_texts(min_age=timedelta(0))
     assert result["pending"] == 1 and result["stuck"] == 1
     message.refresh_from_db()
     stuck.refresh_from_db()
     assert message.status == Message.Status.SENT
     # Never reached Text Request: after the grace window it is sent, once.
-    services.sweep_texts(now=timezone.now() + timedelta(minutes=5), min_age=timedelta(0))
+    outbound.sweep_texts(now=timezone.now() + timedelta(minutes=5), min_age=timedelta(0))
     stuck.refresh_from_db()
     assert stuck.status == Message.Status.SENT
     assert delivered(account, "Lost publish") == 1
@@ -213,7 +214,7 @@ def test_archive_resolve_tags_and_contact_edits_go_through_the_outbox(setup, sta
     account, line = setup
     from textdesk.contacts.models import Tag
     from textdesk.contacts.services import update_contact
-    from textdesk.dashboards.sync import run_sync
+    from textdesk.sync.engine import run_sync
 
     run_sync(line, wait=True)  # tags
     conversation = services.start_conversation(
@@ -251,5 +252,5 @@ def test_failed_change_is_shown_with_the_reason(setup, staff):
     assert change.status == Change.Status.FAILED
     assert "No conversation" in change.failure_reason
     assert list(services.pending_changes(conversation)) == [change]
-    services.dismiss_change(change=change, user=staff)
+    changes.dismiss_change(change=change, user=staff)
     assert not services.pending_changes(conversation).exists()

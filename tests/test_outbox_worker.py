@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from tests.textrequest_helpers import connect, lines_of, staff_fixture, wait_until  # noqa: F401
 from textdesk.celery import app
-from textdesk.conversations import services
+from textdesk.conversations import outbound, services
 from textdesk.conversations.models import Message
-from textdesk.dashboards.outbox import STALE_SENDING
+from textdesk.outbox.delivery import STALE_SENDING
 
 pytestmark = [
     pytest.mark.postgres,
@@ -125,7 +125,7 @@ def test_worker_killed_mid_send_the_text_is_still_sent_exactly_once(
         # Beat's sweeper: the row outlived any worker → unknown → settled by reading the
         # conversation, where the text is found: it is not sent again.
         def settled():
-            services.sweep_texts(now=timezone.now() + STALE_SENDING + timedelta(seconds=1))
+            outbound.sweep_texts(now=timezone.now() + STALE_SENDING + timedelta(seconds=1))
             return Message.objects.get(pk=doomed.pk).status == "sent"
 
         wait_until(settled, timeout=40, step=1.0)

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from tests.textrequest_helpers import connect, lines_of, staff_fixture  # noqa: F401
-from textdesk.dashboards.models import Change
-from textdesk.dashboards.sync import run_sync
+from textdesk.outbox.models import Change
 from textdesk.payments import services
 from textdesk.payments.models import Payment
+from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +64,7 @@ def test_one_reminder_only_and_already_reminded_counts_as_success(sandbox_accoun
         services.send_reminder(payment=payment, user=staff)
     # Our earlier attempt timed out, yet it went through: the retry's 400 is success.
     Change.objects.filter(pk=change.pk).update(status="pending", not_before=None)
-    from textdesk.dashboards.outbox import apply_change
+    from textdesk.outbox.changes import apply_change
 
     apply_change(change.pk)
     change.refresh_from_db()

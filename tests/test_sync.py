@@ -6,8 +6,8 @@ import pytest
 from tests.textrequest_helpers import calls, connect, lines_of, seeded_account
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
 from textdesk.conversations.models import Conversation, Message
-from textdesk.dashboards.sync import run_sync
 from textdesk.payments.models import Payment
+from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,7 +125,7 @@ def test_full_sync_mirrors_the_sandbox_exactly(sandbox_server):
 
 def test_opening_a_conversation_without_history_fills_it_at_once(sandbox_server):
     from textdesk.conversations.services import load_history
-    from textdesk.dashboards.sync import FIRST_PASS
+    from textdesk.sync.engine import FIRST_PASS
 
     account = seeded_account(sandbox_server, contacts=20, messages=300, dashboards=1)
     line = lines_of(connect(account))[0]

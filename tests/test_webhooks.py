@@ -12,7 +12,7 @@ from tests.textrequest_helpers import connect, lines_of, staff_fixture, wait_unt
 from textdesk.contacts.models import ConsentEvent, Contact
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
-from textdesk.dashboards.models import WebhookEvent
+from textdesk.webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,7 +122,7 @@ def test_stop_blocks_the_composer_at_once(client, line, staff):
 
 
 def test_msg_sent_before_the_send_task_stored_the_id_matches_the_outbox_row(client, line, staff):
-    from textdesk.dashboards.outbox import claim
+    from textdesk.outbox.delivery import claim
 
     contact = Contact.objects.create(dashboard=line, phone_number="6155550123")
     conversation = Conversation.objects.create(dashboard=line, contact=contact)

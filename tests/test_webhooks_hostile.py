@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import make_line
-from textdesk.dashboards.models import WebhookEvent
+from textdesk.webhooks.models import WebhookEvent
 
 
 def event(line, **conversation):

@@ -29,8 +29,8 @@ app.conf.task_routes = {
     "textdesk.conversations.tasks.settle_message": INTERACTIVE,
     "textdesk.payments.tasks.create_payment": INTERACTIVE,
     "textdesk.payments.tasks.settle_payment": INTERACTIVE,
-    "textdesk.dashboards.tasks.apply_change": INTERACTIVE,
-    "textdesk.dashboards.tasks.process_event": INTERACTIVE,
+    "textdesk.outbox.tasks.apply_change": INTERACTIVE,
+    "textdesk.webhooks.tasks.process_event": INTERACTIVE,
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
@@ -49,11 +49,11 @@ def redact_webhook_tokens(logger, **kwargs) -> None:
 app.conf.beat_schedule = {
     # Each line's incremental cycle; the task itself decides which resources are due.
     "sync-due": {
-        "task": "textdesk.dashboards.tasks.sync_due",
+        "task": "textdesk.sync.tasks.sync_due",
         "schedule": float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30")),
     },
     # The outbox's safety net: lost pending rows, dead workers, unknown outcomes.
-    "sweep-outbox": {"task": "textdesk.dashboards.tasks.sweep_outbox", "schedule": 15.0},
+    "sweep-outbox": {"task": "textdesk.outbox.tasks.sweep_outbox", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
-    "sweep-events": {"task": "textdesk.dashboards.tasks.sweep_events", "schedule": 60.0},
+    "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
 }

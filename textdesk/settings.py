@@ -60,11 +60,15 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Bottom to top (docs/architecture.md); imports only point down this list.
+    "textdesk.outbox",
     "textdesk.accounts",
     "textdesk.dashboards",
     "textdesk.contacts",
-    "textdesk.conversations",
     "textdesk.payments",
+    "textdesk.conversations",
+    "textdesk.sync",
+    "textdesk.webhooks",
 ]
 if DEBUG:
     # The stand-in Text Request (`manage.py sandbox serve`): development and tests only.
@@ -211,7 +215,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # API keys of Text Request connections are encrypted at rest with MultiFernet. Comma-separated
-# Fernet keys, newest first; `manage.py rotate_keys` re-encrypts with the first one.
+# Fernet keys, newest first; `manage.py textrequest rotate-keys` re-encrypts with the first one.
 DEVELOPMENT_FIELD_ENCRYPTION_KEY = "dGV4dGRlc2stZGV2ZWxvcG1lbnQtb25seS1rZXktMDE="
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY") or (
     [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []

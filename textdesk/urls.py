@@ -13,7 +13,8 @@ urlpatterns = [
     path("inbox/", include("textdesk.conversations.urls")),
     path("contacts/", include("textdesk.contacts.urls")),
     path("payments/", include("textdesk.payments.urls")),
+    path("lines/sync/", include("textdesk.sync.urls")),
     path("lines/", include("textdesk.dashboards.urls")),
-    path("hooks/", include("textdesk.dashboards.webhooks")),
+    path("hooks/", include("textdesk.webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,7 +5,12 @@ from django.core.validators import MaxLengthValidator
 
 from textdesk.accounts.models import User
 from textdesk.accounts.roles import ROLE_PERMISSIONS
-from textdesk.dashboards.models import Dashboard
+
+
+def line_choices():
+    """Lines still at Text Request, reached through the relation (``dashboards`` sits above
+    ``accounts`` and is not imported here)."""
+    return User._meta.get_field("dashboards").related_model.objects.active()
 
 
 class LoginForm(AuthenticationForm):
@@ -22,7 +27,7 @@ class LoginForm(AuthenticationForm):
 class StaffForm(forms.ModelForm):
     role = forms.ChoiceField(choices=[(name, name) for name in ROLE_PERMISSIONS])
     dashboards = forms.ModelMultipleChoiceField(
-        queryset=Dashboard.objects.active(),
+        queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Phone lines",
@@ -35,6 +40,7 @@ class StaffForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["dashboards"].queryset = line_choices()
         if self.instance.pk:
             current = self.instance.groups.filter(name__in=ROLE_PERMISSIONS).first()
             self.initial.setdefault("role", current.name if current else "Agent")
@@ -57,6 +63,10 @@ class NewStaffForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "first_name", "last_name", "email", "dashboards"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dashboards"].queryset = line_choices()
 
     def save(self, commit=True):
         user = super().save(commit=True)

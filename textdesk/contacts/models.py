@@ -1,7 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
-from textdesk.contacts.phones import format_phone
+from textdesk.dashboards.models import Dashboard
+from textdesk.phones import format_phone
 
 
 class Tag(models.Model):
@@ -43,6 +44,12 @@ class CustomField(models.Model):
         return self.name
 
 
+class GroupQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Groups of the lines ``user`` may see."""
+        return self.filter(dashboard__in=Dashboard.objects.for_user(user))
+
+
 class Group(models.Model):
     dashboard = models.ForeignKey(
         "dashboards.Dashboard", on_delete=models.CASCADE, related_name="groups"
@@ -53,6 +60,8 @@ class Group(models.Model):
     is_keyword = models.BooleanField(default=False)
     member_count = models.PositiveIntegerField(default=0)
     last_message_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -67,6 +76,10 @@ class Group(models.Model):
 
 
 class ContactQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Contacts still at Text Request on the lines ``user`` may see."""
+        return self.filter(dashboard__in=Dashboard.objects.for_user(user), removed_at__isnull=True)
+
     def matching(self, query: str):
         """Partial match on name or number; every word must match. A word of digits and
         punctuation ("(423)", "555-98") is a number and looks at numbers only."""

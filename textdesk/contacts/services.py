@@ -1,7 +1,7 @@
 """Contacts, groups and consent: agents' edits (through the outbox) and opt-out rules.
 
-Edits are applied locally at once and queued as ``Change`` rows (see ``dashboards/outbox.py``);
-views check permissions, these functions do not.
+Edits are applied locally at once and queued as ``Change`` rows (``textdesk/outbox``); views
+check permissions, these functions do not.
 """
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ import re
 import string
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from textdesk.contacts import signals
 from textdesk.contacts.models import ConsentEvent, Contact, Group
-from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
-from textdesk.dashboards.models import Change, Dashboard
-from textdesk.dashboards.outbox import queue_change
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.changes import queue_change
+from textdesk.outbox.models import Change
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 __all__ = [
     "InvalidPhoneNumber",
@@ -28,6 +31,12 @@ __all__ = [
     "update_contact",
     "update_group",
 ]
+
+# The kinds of change this domain queues (their handlers: ``handlers.py``).
+EDIT_CONTACT = "edit_contact"
+SET_GROUPS = "set_groups"
+EDIT_GROUP = "edit_group"
+DELETE_GROUP = "delete_group"
 
 # CTIA opt-out and opt-in keywords (RELIABILITY.md, "SMS compliance").
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -67,7 +76,8 @@ def record_consent(
 ) -> ConsentEvent:
     """Append a consent event and apply it to the contact unless a newer one already was.
 
-    Opting out blocks the composer at once and fails texts still queued for the contact."""
+    Opting out blocks the composer at once and, through ``signals.opted_out``, fails texts
+    still queued for the contact."""
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -82,17 +92,7 @@ def record_consent(
             return event
         if kind == ConsentEvent.Kind.OPT_OUT:
             Contact.objects.filter(pk=contact.pk).update(opted_out_at=occurred_at)
-            from textdesk.conversations.models import Message
-
-            Message.objects.filter(
-                conversation__contact=contact,
-                direction=Message.Direction.SENT,
-                status=Message.Status.PENDING,
-            ).update(
-                status=Message.Status.FAILED,
-                failure_reason="Not sent: the contact opted out (texted STOP) before it went out.",
-                not_before=None,
-            )
+            signals.opted_out.send(sender=Contact, contact=contact)
         else:
             Contact.objects.filter(pk=contact.pk).update(opted_out_at=None)
     return event
@@ -110,7 +110,7 @@ def update_contact(*, contact: Contact, user, first_name: str, last_name: str, n
         contact.display_name = display
         return queue_change(
             dashboard=contact.dashboard,
-            kind=Change.Kind.EDIT_CONTACT,
+            kind=EDIT_CONTACT,
             subject="contact",
             payload={
                 "first_name": first_name,
@@ -131,7 +131,7 @@ def set_groups(*, contact: Contact, user, groups: list[Group]) -> Change:
         contact.groups.set(groups)
         return queue_change(
             dashboard=contact.dashboard,
-            kind=Change.Kind.SET_GROUPS,
+            kind=SET_GROUPS,
             subject="groups",
             payload={"groups": sorted(g.group_id for g in groups)},
             user=user,
@@ -150,7 +150,7 @@ def update_group(*, group: Group, user, name: str, notes: str) -> Change:
         group.name, group.notes = name, notes
         return queue_change(
             dashboard=group.dashboard,
-            kind=Change.Kind.EDIT_GROUP,
+            kind=EDIT_GROUP,
             subject="group",
             payload={"group_id": group.group_id, "name": name, "notes": notes},
             user=user,
@@ -163,7 +163,7 @@ def delete_group(*, group: Group, user) -> Change:
     with transaction.atomic():
         change = queue_change(
             dashboard=group.dashboard,
-            kind=Change.Kind.DELETE_GROUP,
+            kind=DELETE_GROUP,
             subject=f"group_delete:{group.group_id}",
             payload={"group_id": group.group_id, "name": group.name},
             user=user,
@@ -173,6 +173,8 @@ def delete_group(*, group: Group, user) -> Change:
 
 
 def _conversation_of(contact: Contact):
-    from textdesk.conversations.models import Conversation
-
-    return Conversation.objects.filter(contact=contact).first()
+    """The contact's conversation, if any, so the change shows there too."""
+    try:
+        return contact.conversation
+    except ObjectDoesNotExist:
+        return None

@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from textdesk.contacts import signals
 from textdesk.contacts.models import ConsentEvent, Contact, CustomField, Group, Tag
-from textdesk.dashboards.models import Change, Dashboard
+from textdesk.contacts.services import record_consent
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.models import Change
 from textdesk.textrequest import types as tr
 
 # The activity filter is compared with Text Request's clock: read a little before our cursor.
@@ -129,8 +132,6 @@ def apply_contact(
 ) -> Contact:
     """Store one contact as Text Request has it. While an agent's change to the contact is
     still on its way (``respect_pending``), the fields agents edit keep the local values."""
-    from textdesk.conversations.models import Conversation
-
     if pending is None:
         pending = (
             respect_pending
@@ -183,12 +184,13 @@ def apply_contact(
         groups = groups if groups is not None else {g.group_id: g for g in dashboard.groups.all()}
         contact.tags.set([tags[t] for t in item.contact_tags if t in tags])
         contact.groups.set([groups[g] for g in item.groups if g in groups])
-        Conversation.objects.filter(contact=contact).update(
-            is_archived=item.is_archived, is_resolved=item.is_resolved
+        signals.state_synced.send(
+            sender=Contact,
+            contact=contact,
+            is_archived=item.is_archived,
+            is_resolved=item.is_resolved,
         )
     if (item.opted_out_utc is None) != (previous_opt_out is None):
-        from textdesk.contacts.services import record_consent
-
         if item.opted_out_utc:
             record_consent(
                 contact, ConsentEvent.Kind.OPT_OUT, source="sync", occurred_at=item.opted_out_utc

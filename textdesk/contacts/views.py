@@ -4,7 +4,6 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
 from textdesk.contacts import services
 from textdesk.contacts.forms import (
@@ -14,16 +13,17 @@ from textdesk.contacts.forms import (
     GroupForm,
     filter_errors,
 )
-from textdesk.contacts.models import Group
+from textdesk.contacts.models import Contact, Group
+from textdesk.dashboards.models import Dashboard
 
 PAGE_SIZE = 50
 
 
 @permission_required("view_conversations")
 def contact_list(request):
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     contacts = (
-        access.contacts_for(request.user).select_related("dashboard").prefetch_related("tags")
+        Contact.objects.for_user(request.user).select_related("dashboard").prefetch_related("tags")
     )
     filters = ContactFilterForm(request.GET)
     if not filters.is_valid():
@@ -57,7 +57,7 @@ def contact_list(request):
 @require_http_methods(["GET", "POST"])
 def contact_detail(request, pk):
     contact = get_object_or_404(
-        access.contacts_for(request.user).select_related("dashboard"), pk=pk
+        Contact.objects.for_user(request.user).select_related("dashboard"), pk=pk
     )
     may_edit = request.user.has_perm("accounts.work_inbox") or request.user.has_perm(
         "accounts.manage_lines"
@@ -94,9 +94,7 @@ def contact_detail(request, pk):
 
 @permission_required("manage_lines")
 def group_list(request):
-    groups = Group.objects.filter(dashboard__in=access.lines_for(request.user)).select_related(
-        "dashboard"
-    )
+    groups = Group.objects.for_user(request.user).select_related("dashboard")
     filters = GroupFilterForm(request.GET)
     if not filters.is_valid():
         return HttpResponseBadRequest(filter_errors(filters))
@@ -105,7 +103,7 @@ def group_list(request):
         groups = groups.filter(dashboard_id=line_id)
     context = {
         "groups": groups.order_by("dashboard__name", "name"),
-        "lines": access.lines_for(request.user),
+        "lines": Dashboard.objects.for_user(request.user),
         "line_id": "" if line_id is None else str(line_id),
     }
     return render(request, "contacts/group_list.html", context)
@@ -113,9 +111,7 @@ def group_list(request):
 
 def _group_or_404(request, pk) -> Group:
     return get_object_or_404(
-        Group.objects.filter(dashboard__in=access.lines_for(request.user)).select_related(
-            "dashboard"
-        ),
+        Group.objects.for_user(request.user).select_related("dashboard"),
         pk=pk,
     )
 

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ConversationsConfig(AppConfig):
     name = "textdesk.conversations"
+
+    def ready(self):
+        from textdesk.conversations import handlers
+
+        handlers.register()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django import forms
 
 from textdesk.contacts.forms import NAME_MAX, NOTE_MAX, check_display_name
-from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 VIEWS = [
     ("unresolved", "Unresolved"),

@@ -7,7 +7,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from textdesk.accounts import access
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.threads import PAYMENTS_SHOWN, Thread
 from textdesk.payments.models import Payment
@@ -64,7 +63,7 @@ def what_changed(user, line, conversation: Conversation, seen: dict) -> Changes:
     new_messages = list(newer.order_by("sent_at", "id")[:20])
     resolved = conversation.is_resolved if conversation.is_resolved != seen["resolved"] else None
     payments = (
-        access.payments_for(user)
+        Payment.objects.for_user(user)
         .filter(dashboard=line, customer_phone=conversation.contact.phone_number)
         .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
     )

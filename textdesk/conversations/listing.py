@@ -9,17 +9,18 @@ from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-from textdesk.accounts import access
 from textdesk.contacts.models import Contact, Tag
 from textdesk.conversations.forms import cursor_for
+from textdesk.conversations.models import Conversation
 from textdesk.conversations.templatetags.inbox import dress_rows
+from textdesk.dashboards.models import Dashboard
 
 PAGE_SIZE = 40
 
 
 def line_conversations(user, line):
     """The line's conversations the user may see (`line`: a line or its id)."""
-    return access.conversations_for(user).filter(dashboard=line)
+    return Conversation.objects.for_user(user).filter(dashboard=line)
 
 
 # Counts stop at COUNT_CAP ("999+"): each is a bounded walk of the newest rows of the partial
@@ -44,7 +45,7 @@ _UNREAD = RawSQL(  # noqa: S611
 
 def lines_with_counts(user):
     """The user's lines with their unresolved and unread counts (capped, see COUNT_CAP)."""
-    return list(access.lines_for(user).annotate(unresolved=_UNRESOLVED, unread=_UNREAD))
+    return list(Dashboard.objects.for_user(user).annotate(unresolved=_UNRESOLVED, unread=_UNREAD))
 
 
 def list_query(user, line, filters: dict):

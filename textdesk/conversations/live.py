@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from textdesk.accounts import access
 from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.guard import payment_state
 from textdesk.conversations.listing import PAGE_SIZE, lines_with_counts, list_query
 from textdesk.conversations.threads import PAYMENTS_SHOWN, THREAD_SIZE
+from textdesk.payments.models import Payment
 
 # What a list row shows; the live fingerprint of the list is built from exactly these.
 ROW_FIELDS = (
@@ -109,7 +109,7 @@ def live_parts(
                 )[:THREAD_SIZE]
             )
             payments = list(
-                access.payments_for(user)
+                Payment.objects.for_user(user)
                 .filter(dashboard=line, customer_phone=convo.contact.phone_number)
                 .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
             )

@@ -1,6 +1,48 @@
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+
+from textdesk.dashboards.models import Dashboard
+
+
+class ConversationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Conversations on the lines ``user`` may see (anything else is a 404)."""
+        return self.filter(dashboard__in=Dashboard.objects.for_user(user))
+
+    def for_contact(self, contact):
+        """The contact's conversation, created if missing (race-safe: one per contact)."""
+        conversation = self.filter(contact=contact).first()
+        if conversation is not None:
+            return conversation
+        try:
+            with transaction.atomic():
+                return self.create(dashboard_id=contact.dashboard_id, contact=contact)
+        except IntegrityError:
+            return self.get(contact=contact)
+
+    def touch(self, conversation_pk: int, message, *, is_new: bool) -> None:
+        """Keep what the inbox sorts and shows in step with the newest message (conditional
+        update, so a late or replayed older message never rolls it back)."""
+        preview = message.body[:200] if message.body else ("[picture]" if message.mms_media else "")
+        updates = {
+            "last_message_at": message.sent_at,
+            "last_message_preview": preview,
+            "last_message_direction": message.direction,
+        }
+        if message.direction == Message.Direction.RECEIVED:
+            if is_new:
+                updates.update(is_unread=True, is_resolved=False, is_archived=False)
+        else:
+            updates["waiting_since"] = None
+            if is_new:
+                updates["is_archived"] = False
+        newer = Q(last_message_at__isnull=True) | Q(last_message_at__lte=message.sent_at)
+        qs = self.filter(newer, pk=conversation_pk)
+        if message.direction == Message.Direction.RECEIVED:
+            # Waiting since the first unanswered received text (a sent text clears it).
+            qs.filter(waiting_since__isnull=True).update(waiting_since=message.sent_at)
+        qs.update(**updates)
 
 
 class Conversation(models.Model):
@@ -41,6 +83,8 @@ class Conversation(models.Model):
         help_text="Newest message read from the history: the next read stops there.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_message_at", "-id"]
@@ -118,19 +162,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.body[:40]}"
-
-    @property
-    def is_outbound(self) -> bool:
-        return self.direction == self.Direction.SENT
-
-    @property
-    def is_failed(self) -> bool:
-        return self.status == self.Status.FAILED
-
-    @property
-    def is_in_flight(self) -> bool:
-        """Queued, sending or being checked: not yet known to have reached Text Request."""
-        return self.status in self.ACTIVE
 
     def mark_failed(self, reason: str) -> None:
         self.status = self.Status.FAILED

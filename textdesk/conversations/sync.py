@@ -15,9 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
+from textdesk.conversations.inbound import record_message, record_messages
 from textdesk.conversations.models import Conversation, Message
-from textdesk.conversations.services import record_message, record_messages
 from textdesk.dashboards.models import Dashboard, SyncState
+from textdesk.dashboards.sync import Run
 from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
 
@@ -201,8 +202,6 @@ def fill_history(run, conversation: Conversation) -> None:
 def fill_history_now(conversation_pk: int, *, priority: str = "interactive") -> float | None:
     """Read a conversation's history at once (an agent opened it). Answers seconds to wait
     and try again if the limiter was busy, else None."""
-    from textdesk.dashboards.sync import Run
-
     conversation = (
         Conversation.objects.select_related("contact", "dashboard__connection")
         .filter(pk=conversation_pk)

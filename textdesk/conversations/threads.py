@@ -9,7 +9,6 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from textdesk.accounts import access
 from textdesk.conversations.forms import cursor_for
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.templatetags.inbox import day_label, dress_messages
@@ -70,7 +69,7 @@ def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
         earlier = cursor_for(window[-1].sent_at, window[-1].pk)
     window.reverse()
     payments = list(
-        access.payments_for(user)
+        Payment.objects.for_user(user)
         .filter(dashboard=line, customer_phone=conversation.contact.phone_number)
         .select_related("created_by")
         .order_by("-created_at", "-id")[:PAYMENTS_SHOWN]

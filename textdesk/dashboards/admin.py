@@ -1,14 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from textdesk.dashboards.models import (
-    Change,
-    Connection,
-    Dashboard,
-    SavedReply,
-    SyncState,
-    WebhookEvent,
-)
+from textdesk.dashboards.models import Connection, Dashboard, SavedReply, SyncState
 
 
 class ConnectionForm(forms.ModelForm):
@@ -61,25 +54,3 @@ class SyncStateAdmin(admin.ModelAdmin):
     list_display = ["dashboard", "resource", "last_success_at", "last_full_at", "last_error"]
     list_filter = ["resource", "dashboard__connection"]
     readonly_fields = ["cursor"]
-
-
-@admin.register(Change)
-class ChangeAdmin(admin.ModelAdmin):
-    """The outbox of writes other than texts: inspect, never edit (tasks own the state)."""
-
-    list_display = ["kind", "dashboard", "contact", "status", "attempts", "created_at", "done_at"]
-    list_filter = ["status", "kind"]
-    readonly_fields = [f.name for f in Change._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["kind", "key", "connection", "received_at", "processed_at", "error"]
-    list_filter = ["kind", "connection"]
-    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -1,6 +1,8 @@
 from django import forms
 
-from textdesk.dashboards.models import Dashboard
+from textdesk.accounts.models import User
+from textdesk.dashboards.models import Connection, Dashboard
+from textdesk.phones import format_phone
 
 
 class LineAgentsForm(forms.Form):
@@ -12,8 +14,6 @@ class LineAgentsForm(forms.Form):
 
     def __init__(self, *args, line: Dashboard, **kwargs):
         super().__init__(*args, **kwargs)
-        from textdesk.accounts.models import User
-
         self.fields["agents"].queryset = User.objects.filter(
             is_active=True, groups__name="Agent"
         ).order_by("first_name", "username")
@@ -37,8 +37,6 @@ class NumberSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from textdesk.dashboards.models import Connection
-
         self.fields["connection"].queryset = Connection.objects.filter(is_active=True)
 
 
@@ -48,8 +46,6 @@ class NewLineForm(NumberSearchForm):
 
     def __init__(self, *args, numbers: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        from textdesk.contacts.phones import format_phone
-
         self.fields["phone"].choices = [(n, format_phone(n)) for n in numbers]
         self.fields["connection"].widget = forms.HiddenInput()
         self.fields["area_code"].widget = forms.HiddenInput()

@@ -2,9 +2,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from textdesk.dashboards.crypto import decrypt, encrypt
+from textdesk.phones import format_phone
+from textdesk.textrequest.client import TextRequestClient
 
 
 def new_webhook_token() -> str:
@@ -55,12 +56,10 @@ class Connection(models.Model):
     def bucket(self) -> str:
         return f"connection:{self.pk}"
 
-    def client(self, priority: str = "interactive", *, quick: bool = False):
+    def client(self, priority: str = "interactive", *, quick: bool = False) -> TextRequestClient:
         """A client of this account. `quick`: for a read an admin page waits on, which fails
         within TEXTDESK_ADMIN_TIMEOUT (limiter, connect and read each bounded by it) instead of
         holding the request for the full read timeout."""
-        from textdesk.textrequest.client import TextRequestClient
-
         timeout = (settings.TEXTREQUEST_CONNECT_TIMEOUT, settings.TEXTREQUEST_READ_TIMEOUT)
         max_wait = None
         if quick:
@@ -83,6 +82,15 @@ class DashboardQuerySet(models.QuerySet):
     def active(self):
         return self.filter(removed_at__isnull=True)
 
+    def for_user(self, user):
+        """The lines ``user`` may see: Admin and Finance every line, an Agent the lines
+        assigned to them. Every domain's ``for_user`` is built on this, so anything on a line
+        outside it is a 404, never a 403 (ids of other lines leak nothing)."""
+        lines = self.active().select_related("connection")
+        if user.has_perm("accounts.view_all_lines"):
+            return lines
+        return lines.filter(agents=user)
+
 
 class Dashboard(models.Model):
     """A phone line of a Text Request account (Text Request calls it a dashboard)."""
@@ -95,7 +103,7 @@ class Dashboard(models.Model):
         null=True, blank=True, help_text="Set when the line disappeared from Text Request."
     )
     synced_at = models.DateTimeField(null=True, blank=True)
-    # A lease: one sync of this line at a time, across every worker (see dashboards/sync.py).
+    # A lease: one sync of this line at a time, across every worker (``textdesk/sync/engine.py``).
     sync_lock_token = models.CharField(max_length=32, blank=True, editable=False)
     sync_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -114,13 +122,7 @@ class Dashboard(models.Model):
 
     @property
     def formatted_phone(self) -> str:
-        from textdesk.contacts.phones import format_phone
-
         return format_phone(self.phone)
-
-    def mark_removed(self) -> None:
-        self.removed_at = timezone.now()
-        self.save(update_fields=["removed_at"])
 
 
 class SavedReply(models.Model):
@@ -179,157 +181,7 @@ class SyncState(models.Model):
         return f"{self.dashboard} {self.resource}"
 
     @property
-    def is_first_sync(self) -> bool:
-        return self.last_full_at is None
-
-    @property
     def progress_percent(self) -> int | None:
         if not self.progress_total:
             return None
         return min(100, round(100 * self.progress_done / self.progress_total))
-
-
-class WebhookEvent(models.Model):
-    """A raw event Text Request POSTed to us, stored before it is processed (insert-or-nothing).
-
-    ``key`` is ``messageUniqueIdentifier`` for message events and names the message and status
-    for status callbacks, so a redelivery finds its row and does nothing.
-    """
-
-    class Kind(models.TextChoices):
-        MESSAGE = "message", "Text sent or received"
-        STATUS = "status", "Delivery status"
-
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    key = models.CharField(max_length=200)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["-received_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "kind", "key"], name="one_event_per_key")
-        ]
-        indexes = [
-            models.Index(
-                fields=["received_at"],
-                name="event_unprocessed",
-                condition=models.Q(processed_at__isnull=True),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.key}"
-
-
-class Change(models.Model):
-    """One write to Text Request other than a text: the outbox row of an agent's action.
-
-    Applied locally at once (shown as pending), then by an interactive task; done, or failed
-    with Text Request's reason. A newer change of the same thing supersedes a queued one.
-    """
-
-    class Kind(models.TextChoices):
-        ARCHIVE = "archive", "Archive"
-        UNARCHIVE = "unarchive", "Unarchive"
-        RESOLVE = "resolve", "Resolve"
-        REOPEN = "reopen", "Reopen"
-        SET_TAGS = "set_tags", "Change tags"
-        EDIT_CONTACT = "edit_contact", "Edit contact"
-        EDIT_GROUP = "edit_group", "Edit group"
-        DELETE_GROUP = "delete_group", "Delete group"
-        SET_GROUPS = "set_groups", "Change groups"
-        RENAME_DASHBOARD = "rename_dashboard", "Rename line"
-        REMIND_PAYMENT = "remind_payment", "Send payment reminder"
-        CANCEL_PAYMENT = "cancel_payment", "Cancel payment"
-        MARK_PAID = "mark_paid", "Mark payment paid"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Queued"
-        SENDING = "sending", "Sending"
-        UNKNOWN = "unknown", "Checking"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SUPERSEDED = "superseded", "Replaced by a newer change"
-
-    ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
-
-    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="changes")
-    conversation = models.ForeignKey(
-        "conversations.Conversation",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="changes",
-    )
-    contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
-    )
-    group = models.ForeignKey(
-        "contacts.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
-    )
-    payment = models.ForeignKey(
-        "payments.Payment", on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    # What "thing" this writes (e.g. "archived", "tags"): a newer change of the same subject
-    # supersedes a queued one.
-    subject = models.CharField(max_length=40)
-    payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    failure_reason = models.CharField(max_length=500, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    not_before = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-    dismissed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            # A payment gets one reminder, one cancel, one mark-paid (unless the attempt failed).
-            models.UniqueConstraint(
-                fields=["payment", "kind"],
-                condition=models.Q(kind__in=["remind_payment", "cancel_payment", "mark_paid"])
-                & ~models.Q(status__in=["failed", "superseded"]),
-                name="one_payment_action",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["status", "not_before"],
-                name="change_active",
-                condition=models.Q(status__in=["pending", "sending", "unknown"]),
-            ),
-            models.Index(fields=["conversation", "status"], name="change_conversation"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.get_status_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def is_failed(self) -> bool:
-        return self.status == self.Status.FAILED
-
-    def mark_done(self) -> None:
-        self.status = self.Status.DONE
-        self.failure_reason = ""
-        self.done_at = timezone.now()
-        self.save(update_fields=["status", "failure_reason", "done_at"])
-
-    def mark_failed(self, reason: str) -> None:
-        self.status = self.Status.FAILED
-        self.failure_reason = reason[:500]
-        self.done_at = timezone.now()
-        self.save(update_fields=["status", "failure_reason", "done_at"])

@@ -1,34 +1,28 @@
-"""Connections, lines and webhook events.
+"""Connections and lines.
 
 - ``connect``: add (or find) a Text Request account, read its lines, subscribe the webhooks.
 - ``rotate_keys``: re-encrypt every stored API key with the newest ``FIELD_ENCRYPTION_KEY``.
-- ``store_event`` / ``process_event``: the webhook receiver stores each raw event once
-  (insert-or-nothing on its unique key) and a task processes it.
 - ``rename_dashboard``: rename a line (local first, through the outbox).
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from textdesk.dashboards.crypto import rotate
-from textdesk.dashboards.models import Change, Connection, Dashboard, WebhookEvent
-from textdesk.dashboards.outbox import queue_change
-from textdesk.textrequest import types as tr
+from textdesk.dashboards.models import Connection, Dashboard
+from textdesk.dashboards.sync import register_hooks, sync_dashboards
+from textdesk.outbox.changes import queue_change
+from textdesk.textrequest import errors
 
-logger = logging.getLogger(__name__)
+# The kind of change this domain queues (its handler: ``handlers.py``).
+RENAME_DASHBOARD = "rename_dashboard"
 
 
 def connect(*, name: str, api_url: str, api_key: str, if_missing: bool = False) -> Connection:
     """Create a connection (or, with ``if_missing``, reuse the one with this name and URL),
     read its lines and register its webhooks. Raises the client's errors (a wrong key is
     ``Unauthorized``)."""
-    from textdesk.dashboards.sync import register_hooks, sync_dashboards
-
     connection = None
     if if_missing:
         connection = Connection.objects.filter(name=name, api_url=api_url).first()
@@ -52,7 +46,7 @@ def rotate_keys() -> int:
     return count
 
 
-def rename_dashboard(*, dashboard: Dashboard, user, name: str) -> Change:
+def rename_dashboard(*, dashboard: Dashboard, user, name: str):
     """Rename a line: shown at once, written to Text Request by the outbox."""
     name = name.strip()
     if not name:
@@ -62,85 +56,11 @@ def rename_dashboard(*, dashboard: Dashboard, user, name: str) -> Change:
         dashboard.name = name[:200]
         return queue_change(
             dashboard=dashboard,
-            kind=Change.Kind.RENAME_DASHBOARD,
+            kind=RENAME_DASHBOARD,
             subject="name",
             payload={"name": name[:200]},
             user=user,
         )
-
-
-def store_event(connection: Connection, kind: str, key: str, payload: dict) -> bool:
-    """Store a raw webhook event once; answers False for a duplicate. The processing task is
-    enqueued on commit."""
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                connection=connection, kind=kind, key=key[:200], payload=payload
-            )
-            from textdesk.dashboards.tasks import process_event as task
-
-            transaction.on_commit(lambda: task.delay(event.pk))
-    except IntegrityError:
-        return False
-    return True
-
-
-def process_event(event_pk: int) -> None:
-    """Apply one stored webhook event (the ``process_event`` task); idempotent."""
-    from textdesk.conversations.services import record_status, record_webhook_message
-    from textdesk.dashboards.sync import sync_dashboards
-
-    event = (
-        WebhookEvent.objects.select_related("connection")
-        .filter(pk=event_pk, processed_at__isnull=True)
-        .first()
-    )
-    if event is None:
-        return
-    connection = event.connection
-    error = ""
-    if event.kind == WebhookEvent.Kind.MESSAGE:
-        parsed = tr.WebhookEvent.from_payload(event.payload)
-        dashboard = (
-            Dashboard.objects.active()
-            .filter(connection=connection, dashboard_id=parsed.dashboard_id)
-            .first()
-        )
-        if dashboard is None:
-            # A line added since the last sync: read the list once.
-            sync_dashboards(connection)
-            dashboard = (
-                Dashboard.objects.active()
-                .filter(connection=connection, dashboard_id=parsed.dashboard_id)
-                .first()
-            )
-        if dashboard is None:
-            error = f"unknown line {parsed.dashboard_id}"
-        else:
-            record_webhook_message(dashboard, parsed)
-    else:
-        parsed = tr.StatusCallback.from_payload(event.payload)
-        message_pk = int(event.key.split(":", 1)[0])  # the key starts with our row's id
-        if record_status(connection, message_pk, parsed) is None:
-            error = "no such message"
-    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error=error)
-
-
-def sweep_events() -> int:
-    """Process events whose task was lost; answers how many were re-enqueued."""
-    from textdesk.dashboards.tasks import process_event as task
-
-    stale = timezone.now() - timedelta(seconds=30)
-    pks = list(
-        WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=stale)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:500]
-    )
-    for pk in pks:
-        task.delay(pk)
-    # Keep a week of processed events for inspection.
-    WebhookEvent.objects.filter(processed_at__lt=timezone.now() - timedelta(days=7)).delete()
-    return len(pks)
 
 
 class LineRefused(Exception):
@@ -153,8 +73,6 @@ class LineRefused(Exception):
 
 def free_numbers(*, connection: Connection, area_code: str) -> list[str]:
     """Numbers Text Request can provision in an area code (an interactive call)."""
-    from textdesk.textrequest import errors
-
     try:
         return connection.client(quick=True).get_provisioning_numbers(area_code)
     except (errors.OutcomeUnknown, errors.NotSent, errors.LimiterBusy) as exc:
@@ -168,9 +86,6 @@ def create_line(*, connection: Connection, name: str, phone: str) -> Dashboard:
 
     Rare and admin-only, so it runs in the request rather than the outbox; if the answer is
     lost, reading the lines back shows whether the line exists, so a retry never makes two."""
-    from textdesk.dashboards.sync import sync_dashboards
-    from textdesk.textrequest import errors
-
     existing = Dashboard.objects.active().filter(connection=connection, phone=phone).first()
     if existing:
         return existing

@@ -8,6 +8,4 @@ urlpatterns = [
     path("new/", views.line_new, name="new"),
     path("<int:pk>/agents/", views.line_agents, name="agents"),
     path("<int:pk>/rename/", views.line_rename, name="rename"),
-    path("sync/", views.sync_status, name="sync_status"),
-    path("sync/<int:pk>/now/", views.sync_now, name="sync_now"),
 ]

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django import forms
 
-from textdesk.contacts.phones import InvalidPhoneNumber, normalize_phone
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 
 class PaymentFilterForm(forms.Form):

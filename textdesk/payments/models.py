@@ -5,7 +5,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from textdesk.contacts.phones import format_phone
+from textdesk.dashboards.models import Dashboard
+from textdesk.phones import format_phone
+
+
+class PaymentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Payments on the lines ``user`` may see."""
+        return self.filter(dashboard__in=Dashboard.objects.for_user(user))
 
 
 class Payment(models.Model):
@@ -55,6 +62,8 @@ class Payment(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
 
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 

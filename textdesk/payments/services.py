@@ -1,7 +1,7 @@
 """Text-to-pay: requesting payments and acting on them, local first, through the outbox.
 
 A payment request is a ``Payment`` row (status ``pending``) sent by an interactive task exactly
-once in effect, like a text (see ``conversations/services.py``): creating a payment texts the
+once in effect, like a text (``textdesk/outbox/delivery.py``): creating a payment texts the
 customer, so an attempt whose outcome is unknown is looked for among the customer's payments
 before it is ever made again. Reminders, cancels and mark-paid are ``Change`` rows; Text Request
 allows one reminder per payment and answers a repeated action with a 400, which counts as
@@ -14,19 +14,20 @@ import logging
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
-from textdesk.contacts.phones import InvalidPhoneNumber
 from textdesk.contacts.services import contact_for
-from textdesk.dashboards.models import Change, Dashboard
-from textdesk.dashboards.outbox import backoff, claim, queue_change, sweep_rows
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox import delivery
+from textdesk.outbox.changes import queue_change
+from textdesk.outbox.models import Change
 from textdesk.payments.models import Payment
+from textdesk.payments.sync import attach_payment, matches
+from textdesk.phones import InvalidPhoneNumber
 from textdesk.textrequest import errors
-from textdesk.textrequest import types as tr
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +45,10 @@ __all__ = [
 ]
 
 MAX_AMOUNT = Decimal("100000")
-MAX_SEND_ATTEMPTS = 10
-MATCH_SKEW = timedelta(minutes=2)
-FIRST_CHECK = timedelta(seconds=2)
+# The kinds of change this domain queues (their handlers: ``handlers.py``).
+REMIND_PAYMENT = "remind_payment"
+CANCEL_PAYMENT = "cancel_payment"
+MARK_PAID = "mark_paid"
 
 
 class PaymentActionRefused(Exception):
@@ -115,7 +117,7 @@ def send_reminder(*, payment: Payment, user) -> Change:
     _require_open(payment, "send a reminder")
     if (
         payment.reminder_was_sent
-        or payment.changes.filter(kind=Change.Kind.REMIND_PAYMENT)
+        or payment.changes.filter(kind=REMIND_PAYMENT)
         .exclude(status__in=[Change.Status.FAILED, Change.Status.SUPERSEDED])
         .exists()
     ):
@@ -126,7 +128,7 @@ def send_reminder(*, payment: Payment, user) -> Change:
             payment.reminder_was_sent = True
             return queue_change(
                 dashboard=payment.dashboard,
-                kind=Change.Kind.REMIND_PAYMENT,
+                kind=REMIND_PAYMENT,
                 subject="remind",
                 payload={},
                 user=user,
@@ -140,21 +142,17 @@ def send_reminder(*, payment: Payment, user) -> Change:
 
 def cancel_payment(*, payment: Payment, user) -> Change:
     """Cancel an open payment request (Text Request texts the customer that it is canceled)."""
-    return _queue_action(payment, user, Change.Kind.CANCEL_PAYMENT, "cancel it")
+    return _queue_action(payment, user, CANCEL_PAYMENT, "cancel it")
 
 
 def mark_paid(*, payment: Payment, user) -> Change:
     """Mark an open payment paid (settled outside the payment portal)."""
-    return _queue_action(payment, user, Change.Kind.MARK_PAID, "mark it paid")
+    return _queue_action(payment, user, MARK_PAID, "mark it paid")
 
 
 def payment_changes(payment: Payment) -> QuerySet[Change]:
     """The payment's actions not yet confirmed, and those that failed (until dismissed)."""
-    return Change.objects.filter(
-        payment=payment,
-        status__in=[*Change.ACTIVE, Change.Status.FAILED],
-        dismissed_at__isnull=True,
-    ).order_by("created_at", "id")
+    return Change.objects.filter(payment=payment).open()
 
 
 def _require_open(payment: Payment, action: str) -> None:
@@ -169,7 +167,7 @@ def _require_open(payment: Payment, action: str) -> None:
 
 def _queue_action(payment: Payment, user, kind: str, action: str) -> Change:
     _require_open(payment, action)
-    closing = [Change.Kind.CANCEL_PAYMENT, Change.Kind.MARK_PAID]
+    closing = [CANCEL_PAYMENT, MARK_PAID]
     if payment.changes.filter(kind__in=closing, status__in=Change.ACTIVE).exists():
         raise PaymentActionRefused(f"Cannot {action}: another action on it is in progress.")
     try:
@@ -186,40 +184,19 @@ def _queue_action(payment: Payment, user, kind: str, action: str) -> Change:
         raise PaymentActionRefused(f"Cannot {action}: that was already done.") from None
 
 
-def refresh_payment_after_action(change: Change) -> None:
-    """Show a confirmed action on the payment at once (the next sync reads the rest)."""
-    updates: dict = {}
-    if change.kind == Change.Kind.REMIND_PAYMENT:
-        updates = {"reminder_was_sent": True, "reminder_sent_at": timezone.now()}
-    elif change.kind == Change.Kind.CANCEL_PAYMENT:
-        updates = {"textrequest_payment_status": "Canceled"}
-    elif change.kind == Change.Kind.MARK_PAID:
-        updates = {"textrequest_payment_status": "Paid"}
-    if updates:
-        Payment.objects.filter(pk=change.payment_id).update(**updates)
-
-
-def undo_payment_action(change: Change) -> None:
-    """A reminder that failed was not sent: let the agent try again."""
-    if change.kind == Change.Kind.REMIND_PAYMENT:
-        Payment.objects.filter(pk=change.payment_id, reminder_sent_at__isnull=True).update(
-            reminder_was_sent=False
-        )
-
-
 # --- The outbox: creating payment requests ----------------------------------------------------
 
 
 def _enqueue_create(payment_pk: int, countdown: float | None = None) -> None:
     from textdesk.payments.tasks import create_payment
 
-    transaction.on_commit(lambda: create_payment.apply_async((payment_pk,), countdown=countdown))
+    delivery.enqueue_on_commit(create_payment)(payment_pk, countdown)
 
 
 def _enqueue_settle(payment_pk: int, countdown: float | None = None) -> None:
     from textdesk.payments.tasks import settle_payment as settle_task
 
-    transaction.on_commit(lambda: settle_task.apply_async((payment_pk,), countdown=countdown))
+    delivery.enqueue_on_commit(settle_task)(payment_pk, countdown)
 
 
 def deliver_payment(payment_pk: int) -> None:
@@ -241,7 +218,7 @@ def deliver_payment(payment_pk: int) -> None:
         if contact is not None and contact.cannot_text_reason:
             payment.mark_failed(f"Not sent: {contact.cannot_text_reason}")
             return
-        if not claim(Payment, payment_pk, status_from="pending", status_to="sending"):
+        if not delivery.claim(Payment, payment_pk, status_from="pending", status_to="sending"):
             return
     payment = Payment.objects.select_related("dashboard__connection").get(pk=payment_pk)
     dashboard = payment.dashboard
@@ -256,77 +233,15 @@ def deliver_payment(payment_pk: int) -> None:
             reference_number=payment.reference_number or None,
         )
     except errors.TextRequestError as exc:
-        _create_failed(payment, exc)
+        delivery.send_failed(payment, exc, send=_enqueue_create, settle=_enqueue_settle)
     else:
         attach_payment(payment, result)
     finally:
         client.close()
 
 
-def _create_failed(payment: Payment, exc: errors.TextRequestError) -> None:
-    still_sending = Payment.objects.filter(pk=payment.pk, status=Payment.Status.SENDING)
-    if exc.maybe_processed:
-        if still_sending.update(
-            status=Payment.Status.UNKNOWN,
-            failure_reason=exc.message[:500],
-            not_before=timezone.now() + FIRST_CHECK,
-        ):
-            _enqueue_settle(payment.pk, FIRST_CHECK.total_seconds())
-        return
-    if exc.transient and payment.attempts < MAX_SEND_ATTEMPTS:
-        wait = backoff(
-            payment.attempts, getattr(exc, "retry_after", 0) or getattr(exc, "retry_in", 0)
-        )
-        if still_sending.update(status=Payment.Status.PENDING, not_before=timezone.now() + wait):
-            _enqueue_create(payment.pk, wait.total_seconds())
-        return
-    reason = exc.message if exc.status else f"Text Request could not be reached ({exc.message})"
-    still_sending.update(
-        status=Payment.Status.FAILED, failure_reason=f"Not sent: {reason}"[:500], not_before=None
-    )
-
-
-def attach_payment(payment: Payment, item: tr.Payment) -> bool:
-    """Record that our request is Text Request's payment ``item``; a copy that a sync stored
-    before the match is merged away. False if another request of ours owns it."""
-    from textdesk.payments.sync import payment_fields
-
-    with transaction.atomic():
-        owner = (
-            Payment.objects.filter(dashboard_id=payment.dashboard_id, payment_id=item.payment_id)
-            .exclude(pk=payment.pk)
-            .first()
-        )
-        if owner is not None:
-            if owner.client_key is not None:
-                return False
-            owner.delete()
-        Payment.objects.filter(pk=payment.pk).update(
-            payment_id=item.payment_id,
-            status=Payment.Status.SENT,
-            failure_reason="",
-            not_before=None,
-            synced_at=timezone.now(),
-            **payment_fields(item),
-        )
-    return True
-
-
-def matches(payment: Payment, item: tr.Payment) -> bool:
-    """Is ``item`` (read from Text Request) the request our row made?"""
-    if item.amount_requested is None or item.amount_requested != payment.amount_requested:
-        return False
-    if (item.reference_number or "") != payment.reference_number:
-        return False
-    if (item.description or "") != payment.description:
-        return False
-    started = payment.claimed_at or payment.created_at
-    return item.request_date is None or item.request_date >= started - MATCH_SKEW
-
-
 def settle_payment(payment_pk: int, *, now=None) -> None:
-    """Decide an ``unknown`` payment request: find it among the customer's payments → sent;
-    none after the grace window → queued again."""
+    """Decide an ``unknown`` payment request: find it among the customer's payments."""
     now = now or timezone.now()
     payment = (
         Payment.objects.select_related("dashboard__connection")
@@ -336,48 +251,41 @@ def settle_payment(payment_pk: int, *, now=None) -> None:
     if payment is None or (payment.not_before and payment.not_before > now):
         return
     dashboard = payment.dashboard
-    client = dashboard.connection.client("interactive")
-    try:
-        page = client.get_payments(
+
+    def read(client):
+        return client.get_payments(
             dashboard.dashboard_id, phone_number=payment.customer_phone, page_size=25
-        )
-    except errors.TextRequestError as exc:
-        Payment.objects.filter(pk=payment.pk, status=Payment.Status.UNKNOWN).update(
-            not_before=now + backoff(2, getattr(exc, "retry_after", 0))
-        )
-        return
-    finally:
-        client.close()
+        ).items
+
+    delivery.settle_unknown(
+        payment,
+        connection=dashboard.connection,
+        read=read,
+        adopt=_adopt,
+        send=_enqueue_create,
+        now=now,
+    )
+
+
+def _adopt(payment: Payment, items) -> bool:
+    """Attach ``payment`` to the first of ``items`` that is its request and no other row's."""
     owned = set(
         Payment.objects.filter(
-            dashboard=dashboard, payment_id__in=[p.payment_id for p in page.items]
+            dashboard_id=payment.dashboard_id, payment_id__in=[p.payment_id for p in items]
         )
         .exclude(client_key__isnull=True)
         .values_list("payment_id", flat=True)
     )
-    for item in page.items:
-        if (
-            item.payment_id not in owned
-            and matches(payment, item)
-            and attach_payment(payment, item)
-        ):
-            return
-    grace = timedelta(seconds=settings.TEXTDESK_UNKNOWN_GRACE)
-    if payment.claimed_at and now - payment.claimed_at >= grace:
-        if Payment.objects.filter(pk=payment.pk, status=Payment.Status.UNKNOWN).update(
-            status=Payment.Status.PENDING, not_before=None
-        ):
-            _enqueue_create(payment.pk)
-        return
-    Payment.objects.filter(pk=payment.pk, status=Payment.Status.UNKNOWN).update(
-        not_before=now + timedelta(seconds=5)
+    return any(
+        item.payment_id not in owned and matches(payment, item) and attach_payment(payment, item)
+        for item in items
     )
 
 
 def sweep_payments(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:
     """Re-enqueue lost ``pending`` requests, turn stuck ``sending`` into ``unknown``, settle
     ``unknown`` ones."""
-    return sweep_rows(
+    return delivery.sweep_rows(
         Payment,
         send=_enqueue_create,
         settle=_enqueue_settle,

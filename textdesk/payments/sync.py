@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from textdesk.contacts.models import Contact
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.delivery import started_at
 from textdesk.payments.models import Payment
 from textdesk.textrequest import types as tr
 
@@ -31,10 +32,43 @@ def payment_fields(item: tr.Payment) -> dict:
     return fields
 
 
+def attach_payment(payment: Payment, item: tr.Payment) -> bool:
+    """Record that our request is Text Request's payment ``item``; a copy that a sync stored
+    before the match is merged away. False if another request of ours owns it."""
+    with transaction.atomic():
+        owner = (
+            Payment.objects.filter(dashboard_id=payment.dashboard_id, payment_id=item.payment_id)
+            .exclude(pk=payment.pk)
+            .first()
+        )
+        if owner is not None:
+            if owner.client_key is not None:
+                return False
+            owner.delete()
+        Payment.objects.filter(pk=payment.pk).update(
+            payment_id=item.payment_id,
+            status=Payment.Status.SENT,
+            failure_reason="",
+            not_before=None,
+            synced_at=timezone.now(),
+            **payment_fields(item),
+        )
+    return True
+
+
+def matches(payment: Payment, item: tr.Payment) -> bool:
+    """Is ``item`` (read from Text Request) the request our row made?"""
+    if item.amount_requested is None or item.amount_requested != payment.amount_requested:
+        return False
+    if (item.reference_number or "") != payment.reference_number:
+        return False
+    if (item.description or "") != payment.description:
+        return False
+    return item.request_date is None or item.request_date >= started_at(payment)
+
+
 def apply_payment(dashboard: Dashboard, item: tr.Payment) -> Payment:
     """Store one payment as Text Request has it (matched to our own request if it is one)."""
-    from textdesk.payments.services import attach_payment, matches
-
     fields = payment_fields(item)
     payment = Payment.objects.filter(dashboard=dashboard, payment_id=item.payment_id).first()
     if payment is not None:

@@ -7,12 +7,12 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from textdesk.accounts import access
 from textdesk.accounts.decorators import permission_required
-from textdesk.contacts.phones import InvalidPhoneNumber
+from textdesk.dashboards.models import Dashboard
 from textdesk.payments import services
 from textdesk.payments.forms import PaymentFilterForm, PaymentRequestForm
 from textdesk.payments.models import Payment
+from textdesk.phones import InvalidPhoneNumber
 
 OPEN = Payment.OPEN
 STATES = {
@@ -32,7 +32,7 @@ ACTIONS = {
 
 @permission_required("request_payments")
 def payment_list(request):
-    payments = access.payments_for(request.user).select_related("dashboard", "contact")
+    payments = Payment.objects.for_user(request.user).select_related("dashboard", "contact")
     filters = PaymentFilterForm(request.GET)
     if not filters.is_valid():
         return HttpResponseBadRequest("Not a valid line: " + " ".join(filters.errors["line"]))
@@ -52,7 +52,7 @@ def payment_list(request):
     context = {
         "payments": payments.order_by("-requested_at", "-id")[:100],
         "totals": totals,
-        "lines": access.lines_for(request.user),
+        "lines": Dashboard.objects.for_user(request.user),
         "line_id": "" if line_id is None else str(line_id),
         "state": state,
         "states": [(key, key.replace("_", " ").capitalize()) for key in STATES],
@@ -63,7 +63,7 @@ def payment_list(request):
 @permission_required("request_payments")
 @require_http_methods(["GET", "POST"])
 def payment_new(request):
-    lines = access.lines_for(request.user)
+    lines = Dashboard.objects.for_user(request.user)
     form = PaymentRequestForm(request.POST or None, lines=lines)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -88,7 +88,7 @@ def payment_new(request):
 
 def _payment_or_404(request, pk):
     return get_object_or_404(
-        access.payments_for(request.user).select_related("dashboard", "contact", "created_by"),
+        Payment.objects.for_user(request.user).select_related("dashboard", "contact", "created_by"),
         pk=pk,
     )
 

@@ -5,7 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from textdesk.dashboards.models import Connection, Dashboard
-from textdesk.dashboards.sync import register_hooks, sync_dashboards, sync_lines
+from textdesk.dashboards.sync import register_hooks, sync_dashboards
+from textdesk.sync.engine import sync_lines
 from textdesk.textrequest import errors
 
 

@@ -13,13 +13,13 @@ import logging
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse, JsonResponse
-from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from textdesk.dashboards.models import Connection, WebhookEvent
-from textdesk.dashboards.services import store_event
+from textdesk.dashboards.models import Connection
 from textdesk.textrequest import types as tr
+from textdesk.webhooks.models import WebhookEvent
+from textdesk.webhooks.services import store_event
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +98,3 @@ def receive_status(request, token: str, message_pk: int):
     key = f"{message_pk}:{callback.message_id}:{callback.delivery_status}"
     stored = store_event(connection, WebhookEvent.Kind.STATUS, key, payload)
     return JsonResponse({"ok": True, "duplicate": not stored})
-
-
-app_name = "hooks"
-urlpatterns = [
-    path("<str:token>/messages", receive_message, name="messages"),
-    path("<str:token>/status/<int:message_pk>", receive_status, name="status"),
-]

@@ -1,0 +1,50 @@
+"""This app's part in the layers below it: the kinds of change it writes through the outbox,
+its sweeper of texts, and what it does when the contacts domain signals a change."""
+
+from textdesk.contacts import signals
+from textdesk.contacts.handlers import write_contact
+from textdesk.conversations.models import Conversation, Message
+from textdesk.conversations.outbound import sweep_texts
+from textdesk.conversations.services import ARCHIVE, REOPEN, RESOLVE, SET_TAGS, UNARCHIVE
+from textdesk.outbox import registry
+
+
+def _archive(change, client) -> None:
+    client.archive_conversation(change.dashboard.dashboard_id, change.contact.phone_number)
+
+
+def _unarchive(change, client) -> None:
+    client.unarchive_conversation(change.dashboard.dashboard_id, change.contact.phone_number)
+
+
+def fail_queued_texts(sender, contact, **kwargs) -> None:
+    """A contact opted out: texts still queued for them must not go out."""
+    Message.objects.filter(
+        conversation__contact=contact,
+        direction=Message.Direction.SENT,
+        status=Message.Status.PENDING,
+    ).update(
+        status=Message.Status.FAILED,
+        failure_reason="Not sent: the contact opted out (texted STOP) before it went out.",
+        not_before=None,
+    )
+
+
+def mirror_contact_state(sender, contact, is_archived: bool, is_resolved: bool, **kwargs) -> None:
+    """Text Request keeps archived/resolved on the contact; the inbox reads them here."""
+    Conversation.objects.filter(contact=contact).update(
+        is_archived=is_archived, is_resolved=is_resolved
+    )
+
+
+def register() -> None:
+    registry.register(ARCHIVE, registry.Handler(label="Archive", apply=_archive))
+    registry.register(UNARCHIVE, registry.Handler(label="Unarchive", apply=_unarchive))
+    registry.register(RESOLVE, registry.Handler(label="Resolve", apply=write_contact))
+    registry.register(REOPEN, registry.Handler(label="Reopen", apply=write_contact))
+    registry.register(SET_TAGS, registry.Handler(label="Change tags", apply=write_contact))
+    registry.register_sweeper("texts", sweep_texts)
+    signals.opted_out.connect(fail_queued_texts, dispatch_uid="conversations.fail_queued_texts")
+    signals.state_synced.connect(
+        mirror_contact_state, dispatch_uid="conversations.mirror_contact_state"
+    )

@@ -1,0 +1,182 @@
+"""Sending texts: the outbox rows of agents' replies, exactly once in effect.
+
+Texts follow the lifecycle shared by every outbox row (``textdesk/outbox/delivery.py``):
+``deliver_text`` claims a pending row, re-checks the contact's opt-out under a row lock,
+commits, then calls Text Request once; an unknown outcome is settled by ``settle_text`` reading
+the contact's recent messages (and a status callback or the ``msg_sent`` webhook naming the
+text settles it too, through ``inbound.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from textdesk.contacts.models import Contact
+from textdesk.conversations.models import Conversation, Message
+from textdesk.dashboards.models import Dashboard
+from textdesk.outbox import delivery
+from textdesk.textrequest import errors
+from textdesk.textrequest import types as tr
+
+
+def enqueue_send(message_pk: int, countdown: float | None = None) -> None:
+    from textdesk.conversations.tasks import send_message
+
+    delivery.enqueue_on_commit(send_message)(message_pk, countdown)
+
+
+def enqueue_settle(message_pk: int, countdown: float | None = None) -> None:
+    from textdesk.conversations.tasks import settle_message
+
+    delivery.enqueue_on_commit(settle_message)(message_pk, countdown)
+
+
+def status_callback_url(message: Message) -> str:
+    """Where Text Request reports this text's delivery; the URL names our row."""
+    connection = message.conversation.dashboard.connection
+    path = reverse("hooks:status", args=[connection.webhook_token, message.pk])
+    return f"{settings.TEXTDESK_PUBLIC_URL}{path}"
+
+
+def deliver_text(message_pk: int) -> None:
+    """Send one queued text (the body of the ``send_message`` task); safe to run twice."""
+    message = (
+        Message.objects.select_related("conversation")
+        .filter(pk=message_pk)
+        .only("id", "status", "conversation__contact_id")
+        .first()
+    )
+    if message is None or message.status != Message.Status.PENDING:
+        return
+    with transaction.atomic():
+        # Lock order everywhere: contact, then its messages (record_consent does the same).
+        contact = Contact.objects.select_for_update().get(pk=message.conversation.contact_id)
+        message = Message.objects.select_for_update().get(pk=message_pk)
+        if message.status != Message.Status.PENDING:
+            return
+        if message.not_before and message.not_before > timezone.now():
+            return  # a retry is scheduled; its task (or the sweeper) comes back then
+        reason = contact.cannot_text_reason
+        if (
+            not reason
+            and Dashboard.objects.filter(pk=contact.dashboard_id, removed_at__isnull=False).exists()
+        ):
+            reason = "This line was removed from Text Request."
+        if reason:
+            message.mark_failed(f"Not sent: {reason}")
+            return
+        if not delivery.claim(Message, message_pk, status_from="pending", status_to="sending"):
+            return
+    # Committed: any retry from here on knows an attempt may have gone out.
+    message = Message.objects.select_related(
+        "conversation__contact", "conversation__dashboard__connection"
+    ).get(pk=message_pk)
+    dashboard = message.conversation.dashboard
+    client = dashboard.connection.client("interactive")
+    try:
+        result = client.send_message(
+            dashboard.dashboard_id,
+            message.conversation.contact.phone_number,
+            body=message.body,
+            sender_name=message.sender_name or None,
+            status_callback=status_callback_url(message),
+            mms_media=message.mms_media or None,
+        )
+    except errors.TextRequestError as exc:
+        delivery.send_failed(message, exc, send=enqueue_send, settle=enqueue_settle)
+    else:
+        attach(message, result)
+    finally:
+        client.close()
+
+
+def attach(row: Message, item: tr.Message) -> bool:
+    """Record that our outbound row is Text Request's message ``item`` (answer, webhook,
+    status callback or a read of the conversation). A copy recorded before the match is
+    merged away. Answers False if another outbox row already owns that message."""
+    with transaction.atomic():
+        owner = Message.objects.filter(message_id=item.message_id).exclude(pk=row.pk).first()
+        if owner is not None:
+            if owner.client_key is not None:
+                return False
+            owner.delete()
+        updates = {
+            "message_id": item.message_id,
+            "status": Message.Status.SENT,
+            "failure_reason": "",
+            "not_before": None,
+        }
+        if item.delivery_status:
+            updates["delivery_status"] = item.delivery_status
+            updates["delivery_error"] = (item.delivery_error or "")[:500]
+        if item.message_timestamp_utc:
+            updates["sent_at"] = item.message_timestamp_utc
+        if item.mms_media:
+            updates["mms_media"] = item.mms_media
+        Message.objects.filter(pk=row.pk).update(**updates)
+        row.refresh_from_db()
+        Conversation.objects.touch(row.conversation_id, row, is_new=False)
+    return True
+
+
+def settle_text(message_pk: int, *, now=None) -> None:
+    """Decide an ``unknown`` text (the body of the ``settle_message`` task): look for it among
+    the contact's recent messages."""
+    now = now or timezone.now()
+    message = (
+        Message.objects.select_related(
+            "conversation__contact", "conversation__dashboard__connection"
+        )
+        .filter(pk=message_pk, status=Message.Status.UNKNOWN)
+        .first()
+    )
+    if message is None or (message.not_before and message.not_before > now):
+        return
+    dashboard = message.conversation.dashboard
+
+    def read(client):
+        return client.get_messages(
+            dashboard.dashboard_id, message.conversation.contact.phone_number, page_size=50
+        ).items
+
+    delivery.settle_unknown(
+        message,
+        connection=dashboard.connection,
+        read=read,
+        adopt=lambda row, items: any(matches(row, i) and attach(row, i) for i in items),
+        send=enqueue_send,
+        now=now,
+    )
+
+
+def matches(row: Message, item: tr.Message) -> bool:
+    """Is ``item`` (read from Text Request) the text our row sent, and no other row's?"""
+    if not item.is_sent or (item.body or "").strip() != row.body.strip():
+        return False
+    if (
+        Message.objects.filter(message_id=item.message_id, client_key__isnull=False)
+        .exclude(pk=row.pk)
+        .exists()
+    ):
+        return False
+    stamp = item.message_timestamp_utc
+    return stamp is None or stamp >= delivery.started_at(row)
+
+
+def sweep_texts(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:
+    """Beat's safety net: re-enqueue texts left ``pending`` (a lost broker message), turn texts
+    stuck in ``sending`` (their worker died) into ``unknown``, and settle ``unknown`` ones."""
+    return delivery.sweep_rows(
+        Message,
+        send=enqueue_send,
+        settle=enqueue_settle,
+        now=now or timezone.now(),
+        min_age=min_age,
+        limit=500,
+        stuck_reason="The worker sending this text stopped; checking whether it went out.",
+    )

@@ -1,0 +1,47 @@
+"""The inbox's views: ``pages`` reads, ``actions`` writes, ``rendering`` composes answers."""
+
+from textdesk.conversations.listing import PAGE_SIZE
+from textdesk.conversations.threads import THREAD_SIZE
+from textdesk.conversations.views.actions import (
+    archive,
+    assign,
+    cancel_payment,
+    edit_contact,
+    remind,
+    request_payment,
+    resolve,
+    retry,
+    save_draft,
+    send,
+    tags,
+)
+from textdesk.conversations.views.pages import (
+    conversation_page,
+    earlier_messages,
+    inbox,
+    line_inbox,
+    live,
+    new_conversation,
+)
+
+__all__ = [
+    "PAGE_SIZE",
+    "THREAD_SIZE",
+    "archive",
+    "assign",
+    "cancel_payment",
+    "conversation_page",
+    "earlier_messages",
+    "edit_contact",
+    "inbox",
+    "line_inbox",
+    "live",
+    "new_conversation",
+    "remind",
+    "request_payment",
+    "resolve",
+    "retry",
+    "save_draft",
+    "send",
+    "tags",
+]

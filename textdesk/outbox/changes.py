@@ -1,0 +1,202 @@
+"""Changes: every write to Text Request other than a text or a payment request (archive,
+resolve, tags, contact, group and line edits, payment reminders, cancels and mark-paid).
+
+Every change is applied locally by the domain service that queues it (so the inbox shows it at
+once), recorded here as ``pending``, then written to Text Request exactly once in effect by the
+handler its domain registered for the kind:
+
+- a task claims the row with a conditional update that must change exactly one row, commits,
+  then makes one call;
+- nothing sent (connection refused, 429, our limiter busy) → back to ``pending`` with a
+  ``not_before``; Text Request refused it (4xx) → ``failed`` with its message, unless the
+  handler finds the write had already happened;
+- the outcome is unknown (read timeout, reset, 5xx): every change sets state, and a repeated
+  payment action is refused with a 400 that its handler checks against the payment, so the
+  change goes back to ``pending`` and is written again;
+- a newer change of the same subject supersedes one still queued or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from textdesk.outbox import registry
+from textdesk.outbox.delivery import STALE_SENDING, backoff, claim, retry_hint
+from textdesk.outbox.models import Change
+from textdesk.textrequest import errors
+
+logger = logging.getLogger(__name__)
+
+# After this many attempts that never reached Text Request, give up visibly.
+MAX_ATTEMPTS = 12
+
+
+def queue_change(
+    *,
+    dashboard,
+    kind: str,
+    subject: str,
+    payload: dict,
+    user=None,
+    conversation=None,
+    contact=None,
+    group=None,
+    payment=None,
+) -> Change:
+    """Record a write for Text Request and enqueue it once the transaction commits.
+
+    Call it inside the transaction that applies the change locally. A queued or failed change
+    of the same subject (the same contact's tags, say) is superseded by this one."""
+    registry.handler(kind)  # an unregistered kind is a bug: fail before anything is stored
+    with transaction.atomic():
+        same = Change.objects.filter(
+            dashboard=dashboard,
+            subject=subject,
+            contact=contact,
+            group=group,
+            payment=payment,
+            status__in=[Change.Status.PENDING, Change.Status.FAILED],
+        )
+        if conversation is not None:
+            same = same.filter(conversation=conversation)
+        same.update(status=Change.Status.SUPERSEDED, done_at=timezone.now())
+        change = Change.objects.create(
+            dashboard=dashboard,
+            kind=kind,
+            subject=subject,
+            payload=payload,
+            created_by=user if getattr(user, "pk", None) else None,
+            conversation=conversation,
+            contact=contact,
+            group=group,
+            payment=payment,
+        )
+        enqueue_change(change.pk)
+    return change
+
+
+def enqueue_change(change_pk: int, countdown: float = 0) -> None:
+    from textdesk.outbox.tasks import apply_change
+
+    transaction.on_commit(
+        lambda: apply_change.apply_async((change_pk,), countdown=countdown or None)
+    )
+
+
+def apply_change(change_pk: int) -> None:
+    """Write one queued change to Text Request (the body of the ``apply_change`` task)."""
+    if not claim(Change, change_pk, status_from=Change.Status.PENDING, status_to="sending"):
+        return
+    change = Change.objects.select_related(
+        "dashboard__connection", "contact", "group", "payment", "conversation"
+    ).get(pk=change_pk)
+    earlier = Change.objects.filter(
+        dashboard_id=change.dashboard_id,
+        subject=change.subject,
+        contact_id=change.contact_id,
+        group_id=change.group_id,
+        payment_id=change.payment_id,
+        status__in=[Change.Status.SENDING, Change.Status.UNKNOWN],
+        pk__lt=change.pk,
+    )
+    if earlier.exists():
+        # An older write of the same thing is still in flight: keep the order (last wins).
+        wait = timedelta(seconds=1)
+        Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
+            status=Change.Status.PENDING,
+            not_before=timezone.now() + wait,
+            attempts=F("attempts") - 1,
+        )
+        enqueue_change(change.pk, countdown=wait.total_seconds())
+        return
+    handler = registry.handler(change.kind)
+    client = change.dashboard.connection.client("interactive")
+    try:
+        handler.apply(change, client)
+    except (errors.BadRequest, errors.Unauthorized, errors.NotFound) as exc:
+        if handler.already_done and handler.already_done(change, client, exc):
+            _finish(change, handler)
+        else:
+            _fail(change, handler, exc.message)
+    except errors.TextRequestError as exc:
+        if not exc.transient:
+            _fail(change, handler, exc.message)
+        else:
+            _retry_later(change, handler, exc)
+    except Exception:
+        # A bug, not Text Request: record it so the row does not stay "sending", then raise
+        # (the worker logs the traceback).
+        _fail(change, handler, "textdesk could not apply this change (an error on our side)")
+        raise
+    else:
+        _finish(change, handler)
+    finally:
+        client.close()
+
+
+def _finish(change: Change, handler: registry.Handler) -> None:
+    Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
+        status=Change.Status.DONE, failure_reason="", done_at=timezone.now()
+    )
+    if handler.on_done:
+        handler.on_done(change)
+
+
+def _fail(change: Change, handler: registry.Handler, reason: str) -> None:
+    logger.info("change %s (%s) failed: %s", change.pk, change.kind, reason)
+    Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
+        status=Change.Status.FAILED, failure_reason=reason[:500], done_at=timezone.now()
+    )
+    if handler.on_failed:
+        handler.on_failed(change)
+
+
+def _retry_later(change: Change, handler: registry.Handler, exc: errors.TextRequestError) -> None:
+    attempts = change.attempts + 1
+    if attempts >= MAX_ATTEMPTS and not exc.maybe_processed:
+        _fail(change, handler, f"Text Request could not be reached ({exc.message}); not applied")
+        return
+    if attempts >= 3 * MAX_ATTEMPTS:
+        _fail(
+            change,
+            handler,
+            f"Text Request kept failing ({exc.message}); it may not have been applied",
+        )
+        return
+    wait = backoff(attempts, retry_hint(exc))
+    Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
+        status=Change.Status.PENDING, not_before=timezone.now() + wait
+    )
+    enqueue_change(change.pk, countdown=wait.total_seconds())
+
+
+def dismiss_change(*, change: Change, user) -> None:
+    """Hide a failed change from where it was shown (it stays in the record)."""
+    Change.objects.filter(pk=change.pk, status=Change.Status.FAILED).update(
+        dismissed_at=timezone.now()
+    )
+
+
+def sweep_changes(*, min_age: timedelta = timedelta(seconds=5)) -> int:
+    """Re-enqueue changes left pending (a lost broker message) or stuck sending (a lost
+    worker: every change is safe to write again). Answers how many were re-enqueued."""
+    now = timezone.now()
+    stuck = Change.objects.filter(
+        status=Change.Status.SENDING, claimed_at__lt=now - STALE_SENDING
+    ).update(status=Change.Status.PENDING)
+    if stuck:
+        logger.warning("outbox: %d change(s) lost their worker; queued again", stuck)
+    due = list(
+        Change.objects.filter(status=Change.Status.PENDING)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .filter(created_at__lte=now - min_age)
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        enqueue_change(pk)
+    return len(due)

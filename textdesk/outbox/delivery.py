@@ -1,0 +1,179 @@
+"""The lifecycle shared by every outbox row: texts, payment requests and changes.
+
+Rows move ``pending → sending → sent | failed | unknown``, and ``unknown`` is settled later
+(RELIABILITY.md, "Outbound texts"):
+
+- a worker claims a row with a conditional update that must change exactly one row, commits,
+  then makes one call (``claim``);
+- nothing was sent (connection refused, 429, our limiter busy) → ``pending`` again with a
+  ``not_before``; refused (4xx) → ``failed`` with Text Request's reason (``send_failed``);
+- a read timeout, a reset or a 5xx → ``unknown``: never resent blindly. ``settle_unknown`` looks
+  for the row's effect at Text Request;
+- beat's sweeper re-enqueues rows whose task was lost and turns rows whose worker died into
+  ``unknown`` (``sweep_rows``).
+
+Rows with a lifecycle of their own (``conversations.Message``, ``payments.Payment``) have the
+fields ``status`` (with ``PENDING``, ``SENDING``, ``UNKNOWN``, ``FAILED``), ``failure_reason``,
+``attempts``, ``claimed_at``, ``not_before`` and ``created_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from textdesk.textrequest import errors
+
+logger = logging.getLogger(__name__)
+
+# Texts and payment requests that never reached Text Request are given up (visibly) after
+# this many attempts.
+MAX_SEND_ATTEMPTS = 10
+# A claimed row older than this lost its worker (longer than the task's hard time limit).
+STALE_SENDING = timedelta(seconds=200)
+# How soon an unknown outcome is first checked.
+FIRST_CHECK = timedelta(seconds=2)
+# How far before our attempt a matching record may be stamped (clock skew between services).
+MATCH_SKEW = timedelta(minutes=2)
+
+Enqueue = Callable[..., None]
+
+
+def backoff(attempts: int, minimum: float = 0.0) -> timedelta:
+    """Exponential backoff with jitter, capped at a minute."""
+    seconds = min(60.0, 2.0 ** max(0, attempts - 1)) + random.uniform(0, 1)
+    return timedelta(seconds=max(seconds, minimum))
+
+
+def retry_hint(exc: errors.TextRequestError) -> float:
+    """The least wait the error asks for (a 429's Retry-After, the limiter's next slot)."""
+    return getattr(exc, "retry_after", 0) or getattr(exc, "retry_in", 0) or 0
+
+
+def claim(model, pk: int, *, status_from: str, status_to: str) -> bool:
+    """The conditional update that makes one worker the owner of an outbox row."""
+    now = timezone.now()
+    return (
+        model.objects.filter(pk=pk, status=status_from)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(status=status_to, claimed_at=now, attempts=F("attempts") + 1, not_before=None)
+        == 1
+    )
+
+
+def started_at(row):
+    """When the row's latest attempt began: a record made before it cannot be its effect."""
+    return (row.claimed_at or row.created_at) - MATCH_SKEW
+
+
+def send_failed(row, exc: errors.TextRequestError, *, send: Enqueue, settle: Enqueue) -> None:
+    """Record the outcome of a call that raised, for a row in ``sending``."""
+    model = type(row)
+    status = model.Status
+    still_sending = model.objects.filter(pk=row.pk, status=status.SENDING)
+    if exc.maybe_processed:
+        # It may have gone out: check before ever sending again.
+        logger.info("%s %s: outcome unknown (%s); settling", model.__name__, row.pk, exc)
+        if still_sending.update(
+            status=status.UNKNOWN,
+            failure_reason=exc.message[:500],
+            not_before=timezone.now() + FIRST_CHECK,
+        ):
+            settle(row.pk, FIRST_CHECK.total_seconds())
+        return
+    if exc.transient and row.attempts < MAX_SEND_ATTEMPTS:
+        wait = backoff(row.attempts, retry_hint(exc))
+        if still_sending.update(
+            status=status.PENDING, failure_reason="", not_before=timezone.now() + wait
+        ):
+            send(row.pk, wait.total_seconds())
+        return
+    reason = exc.message if exc.status else f"Text Request could not be reached ({exc.message})"
+    still_sending.update(
+        status=status.FAILED, failure_reason=f"Not sent: {reason}"[:500], not_before=None
+    )
+
+
+def settle_unknown(
+    row,
+    *,
+    connection,
+    read: Callable[[object], Iterable],
+    adopt: Callable[[object, Iterable], bool],
+    send: Enqueue,
+    now,
+) -> None:
+    """Decide an ``unknown`` row: ``read(client)`` fetches what Text Request has (one
+    interactive call) and ``adopt(row, items)`` attaches the row to the record it made, if one
+    is there. A failed read is tried again later."""
+    model = type(row)
+    status = model.Status
+    unknown = model.objects.filter(pk=row.pk, status=status.UNKNOWN)
+    client = connection.client("interactive")
+    try:
+        items = read(client)
+    except errors.TextRequestError as exc:
+        logger.info("%s %s: cannot check yet (%s)", model.__name__, row.pk, exc)
+        unknown.update(not_before=now + backoff(2, getattr(exc, "retry_after", 0)))
+        return
+    finally:
+        client.close()
+    if adopt(row, items):
+        return
+    grace = timedelta(seconds=settings.TEXTDESK_UNKNOWN_GRACE)
+    if row.claimed_at and now - row.claimed_at >= grace:
+        logger.warning(
+            "%s %s: not found at Text Request after %s; sending again",
+            model.__name__,
+            row.pk,
+            grace,
+        )
+        if unknown.update(status=status.PENDING, not_before=None):
+            send(row.pk)
+        return
+    unknown.update(not_before=now + timedelta(seconds=5))
+
+
+def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuck_reason: str):
+    """Beat's safety net for rows with their own lifecycle: rows stuck in ``sending`` (their
+    worker died) become ``unknown``; due ``pending`` rows (a lost broker message) are sent
+    again and due ``unknown`` ones settled, by ``send(pk)`` and ``settle(pk)`` (which enqueue
+    on commit)."""
+    status = model.Status
+    lost = model.objects.filter(status=status.SENDING, claimed_at__lt=now - STALE_SENDING).update(
+        status=status.UNKNOWN, not_before=None, failure_reason=stuck_reason
+    )
+    if lost:
+        logger.warning(
+            "outbox: %d %s row(s) lost their worker; checking them", lost, model.__name__
+        )
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    rows = model.objects.filter(due)
+    pending = list(
+        rows.filter(status=status.PENDING, created_at__lte=now - min_age).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    unknown = list(rows.filter(status=status.UNKNOWN).values_list("pk", flat=True)[:limit])
+    with transaction.atomic():
+        for pk in pending:
+            send(pk)
+        for pk in unknown:
+            settle(pk)
+    return {"stuck": lost, "pending": len(pending), "unknown": len(unknown)}
+
+
+def enqueue_on_commit(task) -> Enqueue:
+    """``send``/``settle`` callables for a row task: ``(pk, countdown=None)``, on commit."""
+
+    def enqueue(pk: int, countdown: float | None = None) -> None:
+        transaction.on_commit(lambda: task.apply_async((pk,), countdown=countdown or None))
+
+    return enqueue

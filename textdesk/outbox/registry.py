@@ -1,0 +1,54 @@
+"""Which function writes each kind of change to Text Request, and which sweepers beat runs.
+
+Domain apps register theirs in ``AppConfig.ready()``; the outbox looks them up by name, so it
+never imports a domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How one kind of change reaches Text Request.
+
+    ``apply(change, client)`` makes the one call. When Text Request refuses it (4xx),
+    ``already_done(change, client, exc)`` may answer that the write had in fact happened (a
+    repeated action, a group already gone). ``on_done`` / ``on_failed`` update the domain's
+    rows once the outcome is known."""
+
+    label: str
+    apply: Callable
+    already_done: Callable | None = None
+    on_done: Callable | None = None
+    on_failed: Callable | None = None
+
+
+_handlers: dict[str, Handler] = {}
+_sweepers: dict[str, Callable[[], object]] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    if len(kind) > 20:
+        raise ValueError(f"change kind {kind!r} is longer than 20 characters")
+    _handlers[kind] = handler
+
+
+def handler(kind: str) -> Handler:
+    return _handlers[kind]
+
+
+def label(kind: str) -> str:
+    found = _handlers.get(kind)
+    return found.label if found else kind.replace("_", " ").capitalize()
+
+
+def register_sweeper(name: str, sweep: Callable[[], object]) -> None:
+    """A function beat calls every 15 s to re-enqueue lost rows and settle unknown ones."""
+    _sweepers[name] = sweep
+
+
+def sweepers() -> dict[str, Callable[[], object]]:
+    return dict(_sweepers)

@@ -1,0 +1,86 @@
+"""The kinds of change this domain writes to Text Request through the outbox, and its
+sweeper of payment requests."""
+
+from django.utils import timezone
+
+from textdesk.outbox import registry
+from textdesk.outbox.models import Change
+from textdesk.payments.models import Payment
+from textdesk.payments.services import (
+    CANCEL_PAYMENT,
+    MARK_PAID,
+    REMIND_PAYMENT,
+    sweep_payments,
+)
+from textdesk.payments.sync import apply_payment
+from textdesk.textrequest import errors
+
+
+def _remind(change, client) -> None:
+    client.send_payment_reminder(change.dashboard.dashboard_id, change.payment.payment_id)
+
+
+def _cancel(change, client) -> None:
+    client.cancel_payment(change.dashboard.dashboard_id, change.payment.payment_id)
+
+
+def _mark_paid(change, client) -> None:
+    client.mark_payment_paid(change.dashboard.dashboard_id, change.payment.payment_id)
+
+
+def _action_happened(change: Change, client, exc) -> bool:
+    """A repeated payment action is refused (400); it succeeded if the payment shows it."""
+    if not isinstance(exc, errors.BadRequest):
+        return False
+    current = client.get_payment(change.dashboard.dashboard_id, change.payment.payment_id)
+    if current is None:
+        return False
+    apply_payment(change.dashboard, current)
+    status = (current.textrequest_payment_status or "").lower()
+    if change.kind == REMIND_PAYMENT:
+        return current.reminder_was_sent
+    if change.kind == CANCEL_PAYMENT:
+        return status in {"canceled", "cancelled"}
+    if change.kind == MARK_PAID:
+        return status == "paid"
+    return False
+
+
+def refresh_payment_after_action(change: Change) -> None:
+    """Show a confirmed action on the payment at once (the next sync reads the rest)."""
+    updates: dict = {}
+    if change.kind == REMIND_PAYMENT:
+        updates = {"reminder_was_sent": True, "reminder_sent_at": timezone.now()}
+    elif change.kind == CANCEL_PAYMENT:
+        updates = {"textrequest_payment_status": "Canceled"}
+    elif change.kind == MARK_PAID:
+        updates = {"textrequest_payment_status": "Paid"}
+    if updates:
+        Payment.objects.filter(pk=change.payment_id).update(**updates)
+
+
+def undo_payment_action(change: Change) -> None:
+    """A reminder that failed was not sent: let the agent try again."""
+    if change.kind == REMIND_PAYMENT:
+        Payment.objects.filter(pk=change.payment_id, reminder_sent_at__isnull=True).update(
+            reminder_was_sent=False
+        )
+
+
+def register() -> None:
+    for kind, label, apply in (
+        (REMIND_PAYMENT, "Send payment reminder", _remind),
+        (CANCEL_PAYMENT, "Cancel payment", _cancel),
+        (MARK_PAID, "Mark payment paid", _mark_paid),
+    ):
+        registry.register(
+            kind,
+            registry.Handler(
+                label=label,
+                apply=apply,
+                already_done=_action_happened,
+                on_done=refresh_payment_after_action,
+                on_failed=undo_payment_action,
+            ),
+        )
+    registry.register_sweeper("payments", sweep_payments)

@@ -1,0 +1,87 @@
+"""Webhook events: stored raw once by the receivers, processed by a task into the domain that
+owns messages (``conversations``). Never sends anything."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from textdesk.conversations.inbound import record_status, record_webhook_message
+from textdesk.dashboards.models import Connection, Dashboard
+from textdesk.dashboards.sync import sync_dashboards
+from textdesk.textrequest import types as tr
+from textdesk.webhooks.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+
+def store_event(connection: Connection, kind: str, key: str, payload: dict) -> bool:
+    """Store a raw webhook event once; answers False for a duplicate. The processing task is
+    enqueued on commit."""
+    from textdesk.webhooks.tasks import process_event as task
+
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                connection=connection, kind=kind, key=key[:200], payload=payload
+            )
+            transaction.on_commit(lambda: task.delay(event.pk))
+    except IntegrityError:
+        return False
+    return True
+
+
+def process_event(event_pk: int) -> None:
+    """Apply one stored webhook event (the ``process_event`` task); idempotent."""
+    event = (
+        WebhookEvent.objects.select_related("connection")
+        .filter(pk=event_pk, processed_at__isnull=True)
+        .first()
+    )
+    if event is None:
+        return
+    connection = event.connection
+    error = ""
+    if event.kind == WebhookEvent.Kind.MESSAGE:
+        parsed = tr.WebhookEvent.from_payload(event.payload)
+        dashboard = _line(connection, parsed.dashboard_id)
+        if dashboard is None:
+            # A line added since the last sync: read the list once.
+            sync_dashboards(connection)
+            dashboard = _line(connection, parsed.dashboard_id)
+        if dashboard is None:
+            error = f"unknown line {parsed.dashboard_id}"
+        else:
+            record_webhook_message(dashboard, parsed)
+    else:
+        parsed = tr.StatusCallback.from_payload(event.payload)
+        message_pk = int(event.key.split(":", 1)[0])  # the key starts with our row's id
+        if record_status(connection, message_pk, parsed) is None:
+            error = "no such message"
+    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error=error)
+
+
+def _line(connection: Connection, dashboard_id) -> Dashboard | None:
+    return (
+        Dashboard.objects.active().filter(connection=connection, dashboard_id=dashboard_id).first()
+    )
+
+
+def sweep_events() -> int:
+    """Process events whose task was lost; answers how many were re-enqueued."""
+    from textdesk.webhooks.tasks import process_event as task
+
+    stale = timezone.now() - timedelta(seconds=30)
+    pks = list(
+        WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=stale)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in pks:
+        task.delay(pk)
+    # Keep a week of processed events for inspection.
+    WebhookEvent.objects.filter(processed_at__lt=timezone.now() - timedelta(days=7)).delete()
+    return len(pks)
