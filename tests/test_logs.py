@@ -55,7 +55,7 @@ def test_a_logged_traceback_is_redacted(console):
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_celery_worker_logs_without_the_token(settings, tmp_path, monkeypatch):
+def test_a_celery_worker_logs_without_the_token(settings, tmp_path):
     """A task failing on a value that carries a receiver URL: Celery logs the exception and
     its traceback through the handlers it installed itself."""
     d = db.settings_dict
@@ -78,7 +78,7 @@ def test_a_celery_worker_logs_without_the_token(settings, tmp_path, monkeypatch)
         )  # fmt: skip
     try:
         url = f"https://desk.example/hooks/{SECRET}/messages"
-        monkeypatch.setattr(app.conf, "task_always_eager", False)  # through the broker
+        app.conf.task_always_eager = False  # through the broker (conftest resets it)
         app.send_task("textdesk.webhooks.tasks.process_event", args=[url], queue=queue)
         deadline = time.monotonic() + 60
         while "raised unexpected" not in log.read_text(errors="replace"):
