@@ -7,6 +7,9 @@ import pytest
 from django.contrib.auth.models import Group
 
 from textdesk.accounts.models import User
+
+# The ASMS sandbox, started once per test session; a fresh tenant per test.
+from textdesk.asms_sandbox.pytest_fixtures import asms_server, asms_tenant  # noqa: F401
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation
 from textdesk.dashboards.models import Connection, Dashboard

@@ -151,7 +151,7 @@ def test_only_admins_see_sync_status(client, sandbox_server, django_assert_num_q
     account = seeded_account(sandbox_server, contacts=10, messages=20, dashboards=1)
     connection = connect(account)
     line = lines_of(connection)[0]
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page = client.get(reverse("sync:status"))
     assert page.status_code == 200
     assert "never" in page.content.decode()
@@ -159,7 +159,7 @@ def test_only_admins_see_sync_status(client, sandbox_server, django_assert_num_q
     account2 = seeded_account(sandbox_server, contacts=5, messages=5, dashboards=3)
     for other in lines_of(connect(account2, name="Second")):
         run_sync(other, wait=True)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page = client.get(reverse("sync:status"))
     html = page.content.decode()
     assert "Sync status" in html and "up to date" in html

@@ -68,9 +68,10 @@ def test_development_is_asked_for_with_debug(tmp_path):
 
 
 def test_the_sandbox_is_not_installed_in_production(tmp_path):
-    result = manage("sandbox", "--help", env={**PRODUCTION, "TEXTDESK_STATE_DIR": str(tmp_path)})
-    assert result.returncode != 0
-    assert "Unknown command: 'sandbox'" in result.stderr
+    for command in ("sandbox", "asms_sandbox"):
+        result = manage(command, "--help", env={**PRODUCTION, "TEXTDESK_STATE_DIR": str(tmp_path)})
+        assert result.returncode != 0
+        assert f"Unknown command: '{command}'" in result.stderr
     development = manage(
         "sandbox", "--help", env={"DEBUG": "1", "TEXTDESK_STATE_DIR": str(tmp_path)}
     )

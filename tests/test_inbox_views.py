@@ -448,6 +448,12 @@ def test_new_conversation_opens_the_thread(client, tr_agent, tr_line, sandbox_ac
     assert response.status_code == 302
     assert response["Location"] == conv_url(conversation)
     assert Message.objects.get(conversation=conversation).body == "Your order is ready"
+    page = client.get(response["Location"]).content.decode()
+    assert "You already had a conversation with this number" not in page
+    # Texting the same number again from "New" says so.
+    form["client_key"] = "7b4c1f1e-0000-4000-8000-000000000009"
+    again = client.post(reverse("conversations:new", args=[tr_line.pk]), form, follow=True)
+    assert "You already had a conversation with this number" in again.content.decode()
 
 
 def test_live_answers_204_until_something_changes(client, agent, line):

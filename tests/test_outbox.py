@@ -1,5 +1,6 @@
 """The outbox: every text reaches Text Request exactly once, or is visibly failed."""
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from textdesk.contacts.models import ConsentEvent, Contact
 from textdesk.contacts.services import record_consent
 from textdesk.conversations import outbound, services
 from textdesk.conversations.models import Conversation, Message
-from textdesk.outbox import changes
+from textdesk.outbox import changes, delivery
 from textdesk.outbox.models import Change
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -160,7 +161,7 @@ def test_read_timeout_is_settled_by_reading_the_conversation_never_resent(setup,
     assert Message.objects.filter(conversation=conversation).count() == 1
 
 
-def test_outage_then_resend_after_grace_window_sends_once(setup, staff):
+def test_outage_leaves_the_text_unconfirmed_until_the_agent_sends_it_again(setup, staff):
     account, line = setup
     conversation = new_conversation(line)
     account.control.set_faults(api_key=account.api_key, outage=True)
@@ -170,10 +171,73 @@ def test_outage_then_resend_after_grace_window_sends_once(setup, staff):
     message.refresh_from_db()
     assert message.status == Message.Status.UNKNOWN  # a 503 may have been processed
     account.control.clear_faults(account.api_key)
-    outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=5))
+    # Past the grace, nothing found: never sent again by itself; the agent is told.
+    for minutes in (5, 60):
+        message.not_before = None
+        message.save(update_fields=["not_before"])
+        outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=minutes))
+    message.refresh_from_db()
+    assert message.status == Message.Status.UNKNOWN
+    assert message.is_unconfirmed
+    assert message.failure_reason == delivery.UNCONFIRMED
+    assert delivered(account, "During the outage") == 0
+    # The agent chooses "send again": it goes out once, and a second click is refused.
+    services.retry_text(message=message, user=staff)
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
+    with pytest.raises(services.CannotText):
+        services.retry_text(message=message, user=staff)
     assert delivered(account, "During the outage") == 1
+
+
+def test_text_that_text_request_processes_late_is_never_sent_twice(setup, staff, settings):
+    """Text Request holds the request past our read timeout and the grace, then sends it."""
+    account, line = setup
+    settings.TEXTREQUEST_READ_TIMEOUT = 0.3
+    conversation = new_conversation(line)
+    account.control.set_faults(api_key=account.api_key, latency_ms=1500)
+    message = services.send_text(
+        conversation=conversation, user=staff, body="Held upstream", client_key=uuid.uuid4()
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.UNKNOWN
+    # Checked before Text Request got round to it: nothing there yet, and nothing is resent.
+    outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=2))
+    account.control.clear_faults(account.api_key)
+    account.control.wait_idle()
+    deadline = time.monotonic() + 10
+    while delivered(account, "Held upstream") == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    message.refresh_from_db()
+    assert message.status == Message.Status.UNKNOWN
+    message.not_before = None
+    message.save(update_fields=["not_before"])
+    outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=3))
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert delivered(account, "Held upstream") == 1
+    assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+def test_a_colleagues_identical_text_does_not_settle_ours(setup, staff):
+    account, line = setup
+    conversation = new_conversation(line)
+    account.control.set_faults(api_key=account.api_key, outage=True)
+    message = services.send_text(
+        conversation=conversation, user=staff, body="See you at 3", client_key=uuid.uuid4()
+    )
+    account.control.clear_faults(account.api_key)
+    # The same words, sent after our attempt by someone else from Text Request's own app.
+    client = line.connection.client()
+    client.send_message(
+        line.dashboard_id, conversation.contact.phone_number, body="See you at 3",
+        sender_name="Someone Else",
+    )  # fmt: skip
+    client.close()
+    outbound.settle_text(message.pk, now=timezone.now() + timedelta(minutes=5))
+    message.refresh_from_db()
+    assert message.status == Message.Status.UNKNOWN
+    assert message.message_id is None
 
 
 def test_sweeper_sends_a_pending_text_whose_task_was_lost(setup, staff):
@@ -202,12 +266,13 @@ def test_sweeper_sends_a_pending_text_whose_task_was_lost(setup, staff):
     message.refresh_from_db()
     stuck.refresh_from_db()
     assert message.status == Message.Status.SENT
-    # Never reached Text Request: after the grace window it is sent, once.
+    # Its worker died mid-send: it may have gone out, so it is looked for, never resent.
     outbound.sweep_texts(now=timezone.now() + timedelta(minutes=5), min_age=timedelta(0))
     stuck.refresh_from_db()
-    assert stuck.status == Message.Status.SENT
+    assert stuck.status == Message.Status.UNKNOWN
+    assert stuck.is_unconfirmed
     assert delivered(account, "Lost publish") == 1
-    assert delivered(account, "Worker died") == 1
+    assert delivered(account, "Worker died") == 0
 
 
 def test_archive_resolve_tags_and_contact_edits_go_through_the_outbox(setup, staff):

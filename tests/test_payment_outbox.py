@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.textrequest_helpers import connect, lines_of, staff_fixture  # noqa: F401
@@ -115,6 +116,31 @@ def test_timed_out_request_is_found_not_created_twice(sandbox_account, line, sta
     assert payment.status == Payment.Status.UNKNOWN
     sandbox_account.control.clear_faults(sandbox_account.api_key)
     services.settle_payment(payment.pk, now=timezone.now() + timedelta(minutes=5))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SENT
+    assert remote_payments(sandbox_account, line)["meta"]["total_items"] == 1
+
+
+def test_unconfirmed_request_waits_for_a_person_then_goes_once(
+    sandbox_account, line, staff, finance_user, client
+):
+    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, outage=True)
+    payment = request(line, staff)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.UNKNOWN
+    sandbox_account.control.clear_faults(sandbox_account.api_key)
+    services.settle_payment(payment.pk, now=timezone.now() + timedelta(minutes=5))
+    payment.refresh_from_db()
+    # Not found, and not created again by itself: the payment page says so and offers a retry.
+    assert payment.status == Payment.Status.UNKNOWN and payment.is_unconfirmed
+    assert remote_payments(sandbox_account, line)["meta"]["total_items"] == 0
+    client.force_login(finance_user)
+    page = client.get(reverse("payments:detail", args=[payment.pk])).content.decode()
+    assert "Text Request has not confirmed this request" in page
+    assert "Request again" in page
+    again = reverse("payments:action", args=[payment.pk, "again"])
+    assert client.post(again).status_code == 302
+    assert client.post(again).status_code == 302  # the second click is refused, not sent
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SENT
     assert remote_payments(sandbox_account, line)["meta"]["total_items"] == 1

@@ -3,7 +3,9 @@
 The schemas are loaded from apiDefinition.swagger.json, never retyped. Swagger 2.0 has no
 `nullable`, so strings and objects may also be null (the .NET service answers null for unset
 values); on top of the definition every documented field must be present and no other field
-may appear, so the sandbox cannot drift from the documented shape.
+may appear, so the sandbox cannot drift from the documented shape. The only additions are the
+fields CONTRACT.md's "Evidence from the real API" names: a contact's `thread_id`, the error
+body `{"status", "message", "errorCode"}` and provisioning's plain array of numbers.
 """
 
 import copy
@@ -39,15 +41,37 @@ EXTRA = {
     "CreateHook": HOOK_SCHEMA,
     "DeleteHook": None,
     "GetProvisioningNumbers": {
-        "type": "object",
-        "properties": {
-            "area_code": {"type": "string"},
-            "numbers": {"type": "array", "items": {"type": "string", "pattern": "^[2-9]\\d{9}$"}},
-        },
-        "required": ["area_code", "numbers"],
-        "additionalProperties": False,
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[2-9]\\d{9}$"},
+        "maxItems": 30,
     },
 }
+# Every error, whatever produced it (CONTRACT.md, evidence).
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer"},
+        "message": {"type": "string", "minLength": 1},
+        "errorCode": {"type": "string", "minLength": 1},
+    },
+    "required": ["status", "message", "errorCode"],
+    "additionalProperties": False,
+}
+
+
+def with_evidence(schema):
+    """Add the fields the real service answers beyond the definition: a contact's thread_id."""
+    if isinstance(schema, dict):
+        props = schema.get("properties", {})
+        if "phone_number" in props and "contact_tags" in props:
+            props["thread_id"] = {"type": "string"}
+            schema["required"] = sorted(props)
+        for value in schema.values():
+            with_evidence(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            with_evidence(value)
+    return schema
 
 
 def strict(schema):
@@ -78,7 +102,16 @@ def check(operation_id, response, status=200):
         assert response.content == b""
         return None
     body = response.json()
-    jsonschema.Draft4Validator(strict(schema)).validate(body)
+    jsonschema.Draft4Validator(with_evidence(strict(schema))).validate(body)
+    return body
+
+
+def check_error(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    jsonschema.Draft4Validator(ERROR_SCHEMA).validate(body)
+    assert body["status"] == status
     return body
 
 
@@ -119,9 +152,9 @@ def test_dashboards(demo):
     numbers = check("GetProvisioningNumbers", demo.get("/dashboards/provisioning", area_code="615"))
     created = check(
         "CreateDashboard",
-        demo.post("/dashboards", json={"name": "New", "phone": numbers["numbers"][0]}),
+        demo.post("/dashboards", json={"name": "New", "phone": numbers[0]}),
     )
-    assert created["phone"] == numbers["numbers"][0]
+    assert created["phone"] == numbers[0]
     check("DeleteDashboard", demo.delete(f"/dashboards/{created['id']}"), 204)
 
 
@@ -253,10 +286,51 @@ def test_every_field_of_seeded_data_conforms(sandbox_server):
         )
 
 
-def test_errors_are_json_messages(demo):
-    r = demo.get("/dashboards", page=0, page_size=500)
-    assert r.status_code == 400 and isinstance(r.json()["message"], str)
+def test_errors_have_the_real_services_shape(demo):
+    check_error(demo.get("/dashboards", page=0, page_size=500), 400)
     r = demo.call(
         "GET", "/dashboards", headers={"x-api-key": "wrong"}, params={"page": 0, "page_size": 5}
     )
-    assert r.status_code == 401 and r.json()["message"]
+    assert check_error(r, 401)["errorCode"] == "Unauthorized"
+    check_error(demo.get("/dashboards/999999"), 404)
+    check_error(demo.get("/nowhere"), 404)
+    check_error(demo.call("PATCH", "/dashboards"), 405)
+    check_error(demo.post(f"/dashboards/{demo.dashboard_id}/groups", json={}), 400)
+
+
+def test_contacts_carry_their_thread_id(line):
+    demo, d, phone = line
+    contact = demo.get(f"{d}/contacts/{phone}").json()
+    listed = demo.get(d + "/contacts", contact_phone_number=phone).json()["items"][0]
+    assert contact["thread_id"] and listed["thread_id"] == contact["thread_id"]
+    other = demo.get(d + "/contacts", page_size=2).json()["items"]
+    assert other[0]["thread_id"] != other[1]["thread_id"]
+
+
+# (list operation, path under the line) of every paged list of the definition
+LISTS = [
+    ("GetContacts", "/contacts"),
+    ("GetConversations", "/conversations"),
+    ("GetGroups", "/groups"),
+    ("GetTags", "/tags"),
+    ("GetPayments", "/payments"),
+]
+
+
+@pytest.mark.parametrize(("operation_id", "path"), LISTS)
+def test_paging_is_optional_on_every_list_with_the_definitions_defaults(demo, operation_id, path):
+    d = f"/dashboards/{demo.dashboard_id}"
+    params = {"include_archived": "true"} if operation_id == "GetConversations" else {}
+    bare = check(operation_id, demo.get(d + path, **params))
+    explicit = demo.get(d + path, page=0, page_size=50, **params).json()
+    assert bare == explicit
+    assert bare["meta"]["page"] == 0 and bare["meta"]["page_size"] <= 50
+    for bad in ({"page": -1}, {"page_size": 0}, {"page_size": 101}, {"page": "x"}):
+        check_error(demo.get(d + path, **params, **bad), 400)
+
+
+def test_the_dashboard_list_and_a_contacts_messages_page_by_default_too(line):
+    demo, d, phone = line
+    assert check("GetDashboards", demo.get("/dashboards"))["meta"]["page"] == 0
+    messages = check("GetMessagesByContactPhone", demo.get(f"{d}/contacts/{phone}/messages"))
+    assert messages["meta"]["page"] == 0

@@ -2,6 +2,7 @@
 filtered lists answer exactly what a scan of every contact answers, in the same order."""
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,6 +47,21 @@ def lived_in(sandbox_server):
     acct.control.inbound(acct.api_key, d, phones[6], "STOP")
     acct.control.inbound(acct.api_key, d, phones[6], "START")
     acct.control.inbound(acct.api_key, d, "4235550188", winter["name"])
+    # custom fields: set, changed (other case), removed; names changed (the search index)
+    fields = [f["id"] for f in acct.get(f"/dashboards/{d}/fields").json()]
+    assert acct.post(
+        f"/dashboards/{d}/contacts/{phones[8]}",
+        {"custom_fields": [{"id": fields[0], "value": "Gold"}], "first_name": "Zebedee"},
+    ).ok
+    assert acct.post(
+        f"/dashboards/{d}/contacts/{phones[9]}",
+        {"custom_fields": [{"id": fields[0], "value": "GOLD"}]},
+    ).ok
+    assert acct.post(
+        f"/dashboards/{d}/contacts/{phones[10]}",
+        {"custom_fields": [{"id": fields[0], "value": ""}]},
+    ).ok
+    assert acct.post(f"/dashboards/{d}/contacts/{phones[11]}", {"display_name": "Smithers Q"}).ok
     # a contact deleted, then created again (it moves to the end of the creation order)
     assert acct.delete(f"/dashboards/{d}/contacts/4235550177").ok
     assert acct.post(f"/dashboards/{d}/contacts/4235550177", {"first_name": "Back"}).ok
@@ -84,6 +100,97 @@ FLAGS = {
     "is_suppressed": lambda c: c.is_suppressed,
     "has_opted_out": lambda c: c.opted_out_at is not None,
 }
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_time_and_custom_field_filters_equal_a_scan_of_every_contact(lived_in):
+    acct, dash, tags, _ = lived_in
+    path = f"/dashboards/{acct.dashboard_id}/contacts"
+    contacts = list(dash.contacts.values())
+    stamps = sorted(c.last_contact_at for c in contacts if c.last_contact_at)
+    middle = stamps[len(stamps) // 2]
+    created = sorted(c.created_at for c in contacts)[len(contacts) // 3]
+    fields = list(dash.fields)
+    attr = {
+        "last_message_timestamp": lambda c: c.last_contact_at,
+        "contact_created": lambda c: c.created_at,
+        "last_message_sent": lambda c: c.last_sent_at,
+        "last_message_received": lambda c: c.last_received_at,
+    }
+    cases = []
+    suffixes = {
+        "last_message_timestamp": "_utc",
+        "contact_created": "",
+        "last_message_sent": "_utc",
+        "last_message_received": "_utc",
+    }
+    for prefix, suffix in suffixes.items():
+        for cmp in ("before", "after"):
+            cases.append(({f"{prefix}_{cmp}{suffix}": iso(middle)}, prefix, cmp, middle))
+    cases.append(({"contact_created_after": iso(created)}, "contact_created", "after", created))
+    exact = stamps[7]  # inclusive at the very millisecond
+    at_exact = {"last_message_timestamp_before_utc": iso(exact)}
+    cases.append((at_exact, "last_message_timestamp", "before", exact))
+    for filters, prefix, cmp, cutoff in cases:
+        get = attr[prefix]
+        expected = [
+            c.phone
+            for c in contacts
+            if get(c) is not None and (get(c) <= cutoff if cmp == "before" else get(c) >= cutoff)
+        ]
+        assert expected, filters  # a case that matches nothing proves little
+        assert all_pages(acct, path, **filters) == expected, filters
+
+    # broad ranges (membership tests, not sets), alone, together, with flags and sets
+    early = iso(stamps[0])
+    combined = [
+        {"contact_created_before": "2099-01-01", "is_archived": "false"},
+        {"contact_created_before": "2099-01-01", "last_message_timestamp_after_utc": early},
+        {
+            "contact_created_before": "2099-01-01",
+            "last_message_timestamp_after_utc": early,
+            "has_opted_out": "false",
+        },
+        {"last_message_timestamp_after_utc": early, "tags": tags[1]},
+        {"last_message_timestamp_before_utc": iso(middle), "contact_created_after": "2000-01-01"},
+    ]
+    since = {
+        "contact_created_before": lambda c: True,
+        "contact_created_after": lambda c: True,
+        "last_message_timestamp_after_utc": lambda c: c.last_contact_at is not None,
+        "last_message_timestamp_before_utc": lambda c: (
+            c.last_contact_at is not None and c.last_contact_at <= middle
+        ),
+        "is_archived": lambda c: not c.is_archived,
+        "has_opted_out": lambda c: c.opted_out_at is None,
+        "tags": lambda c: tags[1] in c.tags,
+    }
+    for filters in combined:
+        expected = [c.phone for c in contacts if all(since[k](c) for k in filters)]
+        assert expected, filters
+        assert all_pages(acct, path, **filters) == expected, filters
+
+    for value in ("gold", "Gold", "CUST-10003", "nobody has this", ""):
+        expected = [
+            c.phone
+            for c in contacts
+            if (c.custom_fields.get(fields[0]) or "").casefold() == value.casefold()
+        ]
+        filters = {"custom_field_id_1": fields[0], "custom_field_value_1": value}
+        assert all_pages(acct, path, **filters) == expected, filters
+    both = {
+        "custom_field_id_1": fields[0], "custom_field_value_1": "gold",
+        "last_message_timestamp_after_utc": iso(stamps[0]), "tags": tags[0],
+    }  # fmt: skip
+    expected = [
+        c.phone for c in contacts
+        if (c.custom_fields.get(fields[0]) or "").casefold() == "gold"
+        and c.last_contact_at is not None and tags[0] in c.tags
+    ]  # fmt: skip
+    assert all_pages(acct, path, **both) == expected
 
 
 def test_filtered_contacts_equal_a_scan_of_every_contact(lived_in):
@@ -134,7 +241,7 @@ def test_filtered_conversations_equal_a_scan_of_every_conversation(lived_in):
         (None, "true", "false"),
         (None, "true", "false"),
         (None, tags[0], f"{tags[1]},{tags[2]}"),
-        (None, "smith", "423"),
+        (None, "smith", "423", "sm", "a", "ith\nj", "zebedee", "smithers q", "0", "14235550188"),
     ):
         filters = {
             "include_archived": archived,
@@ -151,7 +258,10 @@ def test_filtered_conversations_equal_a_scan_of_every_conversation(lived_in):
             and (tag is None or set(tag.split(",")) & set(c.tags))
             and (
                 search is None
-                or (search.isdigit() and search in c.phone)
+                or (
+                    search.isdigit()
+                    and search.removeprefix("1" if len(search) == 11 else "") in c.phone
+                )
                 or (not search.isdigit() and search in names(c))
             )
         ]

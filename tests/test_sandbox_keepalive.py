@@ -94,7 +94,11 @@ def test_a_body_over_the_limit_is_refused_and_the_connection_closes(sandbox_acco
     response, body = call(conn, acct, "POST", "/dashboards", b"x" * 1_000_001)
     assert response.status == 413
     assert response.getheader("Connection") == "close"
-    assert json.loads(body) == {"message": "Request body too large"}
+    assert json.loads(body) == {
+        "status": 413,
+        "message": "Request body too large",
+        "errorCode": "PayloadTooLarge",
+    }
 
 
 def raw_exchange(acct, request: bytes) -> bytes:

@@ -31,6 +31,10 @@ app.conf.task_routes = {
     "textdesk.payments.tasks.settle_payment": INTERACTIVE,
     "textdesk.outbox.tasks.apply_change": INTERACTIVE,
     "textdesk.webhooks.tasks.process_event": INTERACTIVE,
+    "textdesk.cases.tasks.create_case": INTERACTIVE,
+    "textdesk.cases.tasks.settle_case": INTERACTIVE,
+    "textdesk.cases.tasks.attach_transcript": INTERACTIVE,
+    "textdesk.cases.tasks.send_note": INTERACTIVE,
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
@@ -56,4 +60,6 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "textdesk.outbox.tasks.sweep_outbox", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
+    # ASMS cases: open cases' progress, within a budget of calls per minute.
+    "refresh-cases": {"task": "textdesk.cases.tasks.refresh_cases", "schedule": 60.0},
 }

@@ -67,12 +67,14 @@ INSTALLED_APPS = [
     "textdesk.contacts",
     "textdesk.payments",
     "textdesk.conversations",
-    "textdesk.sync",
+    "textdesk.cases",
     "textdesk.webhooks",
+    "textdesk.sync",
 ]
 if DEBUG:
-    # The stand-in Text Request (`manage.py sandbox serve`): development and tests only.
-    INSTALLED_APPS.append("textdesk.sandbox")
+    # The stand-ins for Text Request and ASMS (`manage.py sandbox serve`, `asms_sandbox`):
+    # development and tests only.
+    INSTALLED_APPS += ["textdesk.sandbox", "textdesk.asms_sandbox"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -239,7 +241,15 @@ TEXTDESK_ADMIN_TIMEOUT = float(os.environ.get("TEXTDESK_ADMIN_TIMEOUT", "4"))
 # outcome is unknown waits for proof (status callback or the contact's messages) before the
 # outbox concludes it never reached Text Request and sends it again.
 TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
+# A text or payment request whose outcome is unknown is never sent again by itself: after the
+# grace a person is offered "send again"; proof (callback, webhook, read-back) is looked for
+# until the horizon.
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
+TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
+
+# ASMS (the service desk): seconds on every call, inside the Celery soft limit.
+ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))
+ASMS_READ_TIMEOUT = float(os.environ.get("ASMS_READ_TIMEOUT", "15"))
 
 # Celery: Redis when configured, otherwise kombu's filesystem transport, which needs no server
 # and is shared by every process on this machine.

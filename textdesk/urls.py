@@ -14,6 +14,7 @@ urlpatterns = [
     path("contacts/", include("textdesk.contacts.urls")),
     path("payments/", include("textdesk.payments.urls")),
     path("lines/sync/", include("textdesk.sync.urls")),
+    path("cases/", include("textdesk.cases.urls")),
     path("lines/", include("textdesk.dashboards.urls")),
     path("hooks/", include("textdesk.webhooks.urls")),
     path("admin/", admin.site.urls),

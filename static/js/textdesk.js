@@ -22,9 +22,29 @@
     });
   }
 
+  // A live "n of max characters" count after fields that carry data-maxcount (case notes).
+  function countCharacters(root) {
+    root.querySelectorAll("[data-maxcount]").forEach(function (field) {
+      if (field.dataset.counted) { return; }
+      field.dataset.counted = "1";
+      var out = document.createElement("span");
+      out.className = "char-count muted small";
+      out.setAttribute("aria-live", "polite");
+      field.insertAdjacentElement("afterend", out);
+      var update = function () {
+        var n = field.value.length, max = Number(field.dataset.maxcount);
+        out.textContent = n + " of " + max + " characters";
+        out.classList.toggle("text-danger", n > max);
+      };
+      field.addEventListener("input", update);
+      update();
+    });
+  }
+
   function enhance(root) {
     paintColours(root);
     settleFlashes(root);
+    countCharacters(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });

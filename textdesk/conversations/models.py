@@ -3,6 +3,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.delivery import is_unconfirmed
 
 
 class ConversationQuerySet(models.QuerySet):
@@ -162,6 +163,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.body[:40]}"
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """Text Request has not confirmed the text for a while: the agent may send it again."""
+        return is_unconfirmed(self)
 
     def mark_failed(self, reason: str) -> None:
         self.status = self.Status.FAILED

@@ -149,14 +149,22 @@ def settle_text(message_pk: int, *, now=None) -> None:
         connection=dashboard.connection,
         read=read,
         adopt=lambda row, items: any(matches(row, i) and attach(row, i) for i in items),
-        send=enqueue_send,
         now=now,
     )
 
 
 def matches(row: Message, item: tr.Message) -> bool:
-    """Is ``item`` (read from Text Request) the text our row sent, and no other row's?"""
+    """Is ``item`` (read from Text Request) the text our row sent, and no other row's?
+
+    The same words sent by a colleague from Text Request's own app are not ours: a message
+    that names its sender must name ours, and one that does not (a ``msg_sent`` webhook) can
+    only be the echo of a request still in flight."""
     if not item.is_sent or (item.body or "").strip() != row.body.strip():
+        return False
+    if item.response_by_username is None:
+        if row.status != Message.Status.SENDING:
+            return False
+    elif row.sender_name and item.response_by_username.strip() != row.sender_name.strip():
         return False
     if (
         Message.objects.filter(message_id=item.message_id, client_key__isnull=False)

@@ -18,6 +18,7 @@ from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import enqueue_send
 from textdesk.conversations.tasks import fill_history
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox import delivery
 from textdesk.outbox.changes import queue_change
 from textdesk.outbox.models import Change
 from textdesk.phones import InvalidPhoneNumber
@@ -98,25 +99,23 @@ def send_text(*, conversation: Conversation, user, body: str, client_key) -> Mes
 
 
 def retry_text(*, message: Message, user) -> Message:
-    """Send a failed text again, exactly once (a second click finds it already queued).
+    """Send again, because the agent chose to, a text that failed or that Text Request has not
+    confirmed (it may still arrive: the agent was told). Exactly once per click: a second click
+    finds it already queued.
 
-    Raises ``CannotText`` if the text did not fail or the contact may not be texted now."""
+    Raises ``CannotText`` if the text is neither or the contact may not be texted now."""
     contact = message.conversation.contact
     if contact.cannot_text_reason:
         raise CannotText(contact.cannot_text_reason)
+    if message.direction != Message.Direction.SENT:
+        raise CannotText("Only a text that failed can be sent again.")
     with transaction.atomic():
-        changed = Message.objects.filter(
-            pk=message.pk, status=Message.Status.FAILED, direction=Message.Direction.SENT
-        ).update(
-            status=Message.Status.PENDING,
-            failure_reason="",
-            not_before=None,
-            attempts=0,
+        if not delivery.reopen_for_resend(message):
+            raise CannotText("Only a text that failed can be sent again.")
+        Message.objects.filter(pk=message.pk).update(
             sent_at=timezone.now(),
             sent_by=user if getattr(user, "pk", None) else message.sent_by_id,
         )
-        if changed != 1:
-            raise CannotText("Only a text that failed can be sent again.")
         enqueue_send(message.pk)
     message.refresh_from_db()
     return message

@@ -18,6 +18,11 @@ urlpatterns = [
     path("<int:line_pk>/c/<int:pk>/tags/", views.tags, name="tags"),
     path("<int:line_pk>/c/<int:pk>/contact/", views.edit_contact, name="contact"),
     path("<int:line_pk>/c/<int:pk>/draft/", views.save_draft, name="draft"),
+    path(
+        "<int:line_pk>/c/<int:pk>/changes/<int:change_pk>/<slug:action>/",
+        views.change,
+        name="change",
+    ),
     path("<int:line_pk>/c/<int:pk>/payments/", views.request_payment, name="request_payment"),
     path(
         "<int:line_pk>/c/<int:pk>/payments/<int:payment_pk>/remind/",

@@ -10,9 +10,10 @@ handler its domain registered for the kind:
 - nothing sent (connection refused, 429, our limiter busy) → back to ``pending`` with a
   ``not_before``; Text Request refused it (4xx) → ``failed`` with its message, unless the
   handler finds the write had already happened;
-- the outcome is unknown (read timeout, reset, 5xx): every change sets state, and a repeated
-  payment action is refused with a 400 that its handler checks against the payment, so the
-  change goes back to ``pending`` and is written again;
+- the outcome is unknown (read timeout, reset, 5xx): a change whose handler is idempotent (it
+  sets state, or a repeat is refused with a 400 the handler checks) goes back to ``pending`` and
+  is written again; any other becomes ``unknown`` and is never written again by itself: the
+  person who made it sees that and decides (try again or dismiss);
 - a newer change of the same subject supersedes one still queued or failed.
 """
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 # After this many attempts that never reached Text Request, give up visibly.
 MAX_ATTEMPTS = 12
+MAYBE_APPLIED = "Text Request may have applied this; check there before trying again."
 
 
 def queue_change(
@@ -157,6 +159,11 @@ def _fail(change: Change, handler: registry.Handler, reason: str) -> None:
 
 
 def _retry_later(change: Change, handler: registry.Handler, exc: errors.TextRequestError) -> None:
+    if exc.maybe_processed and not handler.idempotent:
+        Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
+            status=Change.Status.UNKNOWN, failure_reason=MAYBE_APPLIED, not_before=None
+        )
+        return
     attempts = change.attempts + 1
     if attempts >= MAX_ATTEMPTS and not exc.maybe_processed:
         _fail(change, handler, f"Text Request could not be reached ({exc.message}); not applied")
@@ -176,21 +183,43 @@ def _retry_later(change: Change, handler: registry.Handler, exc: errors.TextRequ
 
 
 def dismiss_change(*, change: Change, user) -> None:
-    """Hide a failed change from where it was shown (it stays in the record)."""
-    Change.objects.filter(pk=change.pk, status=Change.Status.FAILED).update(
-        dismissed_at=timezone.now()
-    )
+    """Hide a failed or unconfirmed change from where it was shown (it stays on record)."""
+    Change.objects.filter(
+        pk=change.pk, status__in=[Change.Status.FAILED, Change.Status.UNKNOWN]
+    ).update(dismissed_at=timezone.now())
+
+
+def apply_again(*, change: Change, user) -> bool:
+    """The person chose to write an unconfirmed change again. Answers False if it was not
+    unconfirmed (already done, or another click got there first)."""
+    with transaction.atomic():
+        if not Change.objects.filter(pk=change.pk, status=Change.Status.UNKNOWN).update(
+            status=Change.Status.PENDING, failure_reason="", not_before=None, attempts=0
+        ):
+            return False
+        enqueue_change(change.pk)
+    return True
 
 
 def sweep_changes(*, min_age: timedelta = timedelta(seconds=5)) -> int:
     """Re-enqueue changes left pending (a lost broker message) or stuck sending (a lost
     worker: every change is safe to write again). Answers how many were re-enqueued."""
     now = timezone.now()
-    stuck = Change.objects.filter(
-        status=Change.Status.SENDING, claimed_at__lt=now - STALE_SENDING
-    ).update(status=Change.Status.PENDING)
-    if stuck:
-        logger.warning("outbox: %d change(s) lost their worker; queued again", stuck)
+    stuck = Change.objects.filter(status=Change.Status.SENDING, claimed_at__lt=now - STALE_SENDING)
+    kinds = set(stuck.values_list("kind", flat=True).distinct())
+    repeatable = [kind for kind in kinds if registry.handler(kind).idempotent]
+    # A lost worker may have written it: only what is safe to write twice goes again.
+    again = stuck.filter(kind__in=repeatable).update(status=Change.Status.PENDING)
+    unknown = stuck.exclude(kind__in=repeatable).update(
+        status=Change.Status.UNKNOWN, failure_reason=MAYBE_APPLIED
+    )
+    if again or unknown:
+        logger.warning(
+            "outbox: %d change(s) lost their worker; %d queued again, %d left for a person",
+            again + unknown,
+            again,
+            unknown,
+        )
     due = list(
         Change.objects.filter(status=Change.Status.PENDING)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))

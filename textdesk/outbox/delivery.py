@@ -7,8 +7,11 @@ Rows move ``pending → sending → sent | failed | unknown``, and ``unknown`` i
   then makes one call (``claim``);
 - nothing was sent (connection refused, 429, our limiter busy) → ``pending`` again with a
   ``not_before``; refused (4xx) → ``failed`` with Text Request's reason (``send_failed``);
-- a read timeout, a reset or a 5xx → ``unknown``: never resent blindly. ``settle_unknown`` looks
-  for the row's effect at Text Request;
+- a read timeout, a reset or a 5xx → ``unknown``: it may have reached Text Request, which can
+  process a held request minutes later, so it is **never sent again automatically**.
+  ``settle_unknown`` keeps looking for its effect (backing off, for ``TEXTDESK_UNKNOWN_HORIZON``);
+  after ``TEXTDESK_UNKNOWN_GRACE`` the row says Text Request has not confirmed it, and a person
+  may choose to send it again (``reopen_for_resend``);
 - beat's sweeper re-enqueues rows whose task was lost and turns rows whose worker died into
   ``unknown`` (``sweep_rows``).
 
@@ -42,6 +45,10 @@ STALE_SENDING = timedelta(seconds=200)
 FIRST_CHECK = timedelta(seconds=2)
 # How far before our attempt a matching record may be stamped (clock skew between services).
 MATCH_SKEW = timedelta(minutes=2)
+# Read-backs of an unknown row back off with its age, between these bounds.
+CHECK_EVERY_MIN = timedelta(seconds=5)
+CHECK_EVERY_MAX = timedelta(minutes=30)
+UNCONFIRMED = "Text Request has not confirmed this yet; it may still arrive."
 
 Enqueue = Callable[..., None]
 
@@ -101,21 +108,36 @@ def send_failed(row, exc: errors.TextRequestError, *, send: Enqueue, settle: Enq
     )
 
 
+def horizon() -> timedelta:
+    return timedelta(seconds=settings.TEXTDESK_UNKNOWN_HORIZON)
+
+
+def is_unconfirmed(row, now=None) -> bool:
+    """An ``unknown`` row past the grace: a person may now choose to send it again."""
+    if row.status != row.Status.UNKNOWN:
+        return False
+    age = (now or timezone.now()) - (row.claimed_at or row.created_at)
+    return age >= timedelta(seconds=settings.TEXTDESK_UNKNOWN_GRACE)
+
+
 def settle_unknown(
     row,
     *,
     connection,
     read: Callable[[object], Iterable],
     adopt: Callable[[object, Iterable], bool],
-    send: Enqueue,
     now,
 ) -> None:
-    """Decide an ``unknown`` row: ``read(client)`` fetches what Text Request has (one
-    interactive call) and ``adopt(row, items)`` attaches the row to the record it made, if one
-    is there. A failed read is tried again later."""
+    """Look once for the effect of an ``unknown`` row: ``read(client)`` fetches what Text
+    Request has (one interactive call) and ``adopt(row, items)`` attaches the row to the record
+    it made, if one is there. Nothing found: look again later, less often as the row ages,
+    until the horizon; never send it again (a person decides)."""
     model = type(row)
     status = model.Status
     unknown = model.objects.filter(pk=row.pk, status=status.UNKNOWN)
+    age = now - (row.claimed_at or row.created_at)
+    if age >= horizon():
+        return
     client = connection.client("interactive")
     try:
         items = read(client)
@@ -127,18 +149,29 @@ def settle_unknown(
         client.close()
     if adopt(row, items):
         return
-    grace = timedelta(seconds=settings.TEXTDESK_UNKNOWN_GRACE)
-    if row.claimed_at and now - row.claimed_at >= grace:
-        logger.warning(
-            "%s %s: not found at Text Request after %s; sending again",
-            model.__name__,
-            row.pk,
-            grace,
+    updates = {"not_before": now + min(CHECK_EVERY_MAX, max(CHECK_EVERY_MIN, age / 10))}
+    if is_unconfirmed(row, now) and row.failure_reason != UNCONFIRMED:
+        # Said once, when the grace runs out: the thread redraws and offers "send again".
+        logger.warning("%s %s: not confirmed by Text Request after %s", model.__name__, row.pk, age)
+        updates["failure_reason"] = UNCONFIRMED
+    unknown.update(**updates)
+
+
+def reopen_for_resend(row) -> bool:
+    """A person chose to send a failed or unconfirmed row again: ``pending`` once more, as a
+    new attempt (answers False if another click already did). The caller enqueues the send."""
+    model = type(row)
+    status = model.Status
+    return (
+        model.objects.filter(pk=row.pk, status__in=[status.FAILED, status.UNKNOWN]).update(
+            status=status.PENDING,
+            failure_reason="",
+            not_before=None,
+            attempts=0,
+            claimed_at=None,
         )
-        if unknown.update(status=status.PENDING, not_before=None):
-            send(row.pk)
-        return
-    unknown.update(not_before=now + timedelta(seconds=5))
+        == 1
+    )
 
 
 def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuck_reason: str):
@@ -161,7 +194,12 @@ def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuc
             "pk", flat=True
         )[:limit]
     )
-    unknown = list(rows.filter(status=status.UNKNOWN).values_list("pk", flat=True)[:limit])
+    # Past the horizon an unknown row is no longer looked for: it waits for a person.
+    unknown = list(
+        rows.filter(status=status.UNKNOWN, claimed_at__gte=now - horizon()).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
     with transaction.atomic():
         for pk in pending:
             send(pk)

@@ -17,13 +17,19 @@ class Handler:
     ``apply(change, client)`` makes the one call. When Text Request refuses it (4xx),
     ``already_done(change, client, exc)`` may answer that the write had in fact happened (a
     repeated action, a group already gone). ``on_done`` / ``on_failed`` update the domain's
-    rows once the outcome is known."""
+    rows once the outcome is known.
+
+    ``idempotent``: writing the change twice has the effect of writing it once (it sets state,
+    or Text Request refuses the repeat), so an unknown outcome is simply written again. A
+    change that is not (it creates something) becomes ``unknown`` instead and waits for a
+    person, like a text."""
 
     label: str
     apply: Callable
     already_done: Callable | None = None
     on_done: Callable | None = None
     on_failed: Callable | None = None
+    idempotent: bool = True
 
 
 _handlers: dict[str, Handler] = {}

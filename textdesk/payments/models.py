@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.delivery import is_unconfirmed
 from textdesk.phones import format_phone
 
 
@@ -99,6 +100,11 @@ class Payment(models.Model):
     # Open: not paid or canceled in Text Request, and not failed on its way there.
     OPEN_STATUSES = ("", "Sent")
     OPEN = Q(textrequest_payment_status__in=OPEN_STATUSES) & ~Q(status="failed")
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """Text Request has not confirmed the request for a while: a person may send it again."""
+        return is_unconfirmed(self)
 
     @property
     def is_open(self) -> bool:

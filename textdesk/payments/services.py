@@ -38,6 +38,7 @@ __all__ = [
     "deliver_payment",
     "mark_paid",
     "payment_changes",
+    "request_again",
     "request_payment",
     "send_reminder",
     "settle_payment",
@@ -138,6 +139,23 @@ def send_reminder(*, payment: Payment, user) -> Change:
         raise PaymentActionRefused(
             "A reminder was already sent; Text Request allows only one."
         ) from None
+
+
+def request_again(*, payment: Payment, user) -> Payment:
+    """Send a request that failed, or that Text Request has not confirmed, again: the person
+    chose to (an unconfirmed one may still arrive, and the customer would get two links).
+    Raises ``PaymentActionRefused`` for any other request or a contact who may not be texted."""
+    if payment.contact_id and payment.contact.cannot_text_reason:
+        raise PaymentActionRefused(payment.contact.cannot_text_reason)
+    with transaction.atomic():
+        if not delivery.reopen_for_resend(payment):
+            raise PaymentActionRefused(
+                "Only a request that failed or that Text Request has not confirmed can be sent "
+                "again."
+            )
+        _enqueue_create(payment.pk)
+    payment.refresh_from_db()
+    return payment
 
 
 def cancel_payment(*, payment: Payment, user) -> Change:
@@ -262,7 +280,6 @@ def settle_payment(payment_pk: int, *, now=None) -> None:
         connection=dashboard.connection,
         read=read,
         adopt=_adopt,
-        send=_enqueue_create,
         now=now,
     )
 

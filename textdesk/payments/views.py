@@ -20,13 +20,14 @@ STATES = {
     "past_due": OPEN & Q(is_past_due=True),
     "paid": Q(textrequest_payment_status="Paid"),
     "canceled": Q(textrequest_payment_status="Canceled"),
-    "failed": Q(status="failed"),
+    "failed": Q(status="failed") | Q(textrequest_payment_status="Failed"),
 }
 ACTIONS = {
     # action → (service, permission, what the flash says)
     "remind": (services.send_reminder, "request_payments", "Reminder queued."),
     "cancel": (services.cancel_payment, "request_payments", "Cancellation queued."),
     "mark_paid": (services.mark_paid, "manage_payments", "Marked paid; syncing to Text Request."),
+    "again": (services.request_again, "request_payments", "Sending the request again."),
 }
 
 

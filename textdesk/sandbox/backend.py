@@ -97,6 +97,11 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
             self._initial_config["webhook_retry_delays"] = [float(x) for x in webhook_retry_delays]
         self.lock = threading.RLock()
         self.dispatcher = Dispatcher()
+        # the customer simulators' generators by API key: part of the state (state.py), so a
+        # restarted sandbox's customers carry on instead of repeating themselves
+        self.simulator_rngs: dict[str, random.Random] = {}
+        # bumped by every change (and every API call); state.py saves only when it moved
+        self.changes = 0
         self._reset_state()
 
     # -- state, ids, clock --------------------------------------------------------------------
@@ -105,6 +110,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
         from . import seeding
 
         with self.lock:
+            self.changes += 1
             self.dispatcher.clear()
             self.config = dict(self._initial_config)
             self.config["webhook_retry_delays"] = list(self.config["webhook_retry_delays"])
@@ -341,7 +347,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
         with self.lock:
             return self._dash(key, dashboard_id).as_json()
 
-    def provisioning(self, key: str, q: dict) -> dict:
+    def provisioning(self, key: str, q: dict) -> list[str]:
         with self.lock:
             self.account(key)
             area = (q.get("area_code") or "").strip()
@@ -354,9 +360,9 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
                 number = f"{area}555{line:04d}"
                 if number not in self.phones_in_use:
                     free.append(number)
-                if len(free) == 10:
+                if len(free) == 30:
                     break
-            return {"area_code": area, "numbers": free}
+            return free
 
     def create_dashboard(self, key: str, body: object) -> dict:
         body = as_object(body)
@@ -432,6 +438,36 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
                 self._start["seed_value"] if seed_value is None else seed_value,
             )
             return {"api_key": acct.key, "dashboards": list(acct.dashboards)}
+
+    def set_payment_status(self, key: str, dashboard_id: int, payment_id: int, status) -> dict:
+        """Control API: give a payment any status word, e.g. the real service's ``PastDue``,
+        ``MarkedAsPaid`` or ``Cancelled`` (CONTRACT.md, evidence), which the sandbox itself
+        never produces, so a client can be tested against them."""
+        if not isinstance(status, str) or not status.strip():
+            raise bad("textrequest_payment_status is required")
+        with self.lock:
+            dash = self._dash(key, dashboard_id)
+            payment = self._payment(dash, payment_id)
+            payment.status = status.strip()
+            return self._payment_json(dash, payment)
+
+    def set_delivery_status(self, key: str, message_id: object, status, error=None) -> dict:
+        """Control API: give a sent text any delivery status word, e.g. the real service's
+        ``undelivered`` or ``unclaimed`` (CONTRACT.md, evidence)."""
+        if not isinstance(status, str) or not status.strip():
+            raise bad("delivery_status is required")
+        if error is not None and not isinstance(error, str):
+            raise bad("delivery_error must be a string")
+        with self.lock:
+            acct = self.account(key)
+            for dash in acct.dashboards.values():
+                for contact in dash.conv_order.values():
+                    for msg in contact.messages:
+                        if msg.id == message_id:
+                            msg.status, msg.error = status.strip(), error
+                            dash.list_cache.clear()
+                            return msg.as_json()
+            raise SandboxError(404, f"No message {message_id!r} in this account")
 
     def counters(self, key: str) -> dict:
         with self.lock:

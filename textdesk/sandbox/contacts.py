@@ -8,10 +8,9 @@ per-line indexes (``indexes.py``) stay true and a filtered GetContacts is set ar
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .indexes import LazyList, cache_key, remember
+from .indexes import LazyList, TimeRange, cache_key, remember
 from .phones import BadPhone, normalise_phone
 from .records import UTC, Contact, Dashboard, Group, parse_ts
 from .validation import (
@@ -213,18 +212,27 @@ class ContactsMixin:
     def _filter_contacts(self, dash: Dashboard, q: dict) -> list[Contact] | LazyList:
         """The contacts matching every filter of ``q``, in creation order.
 
-        Phone, flag, tag and group filters are set operations on the line's indexes; the
-        time and custom-field filters then test the (usually much fewer) survivors. Without
-        those, the count is known from the sets and the list is built only as far as pages
-        are read (a :class:`LazyList`).
+        Every filter is a set from the line's indexes (phone, flags, tags, groups, custom
+        field values) or a range of its sorted timestamps (a set, or a membership test when
+        it covers most of the line, so that set is never built). The count is
+        known from them, and the list is built only as far as pages are read (a
+        :class:`LazyList`) unless the matches are few enough to sort by creation rank.
         """
         index = dash.index
+        contacts = dash.contacts
         wanted: list[set[str]] = []  # a contact must be in each of these
         unwanted: list[set[str]] = []  # ... and in none of these
         if q.get("contact_phone_number"):
             phone = parse_phone(q["contact_phone_number"], "contact_phone_number")
-            wanted.append({phone} if phone in dash.contacts else set())
-        tests = self._time_tests(dash, q)
+            wanted.append({phone} if phone in contacts else set())
+        ranges: list[TimeRange] = []  # ... and in each of these (large ranges)
+        for time_range in self._time_ranges(dash, q):
+            # most of the line: a walk in creation order meets a match at nearly every step
+            # (at most a quarter are skipped), cheaper than building the set
+            if len(time_range) * 4 <= len(contacts) * 3:
+                wanted.append(time_range.phones())
+            else:
+                ranges.append(time_range)
         for name in FLAG_FILTERS:
             flag = query_bool(q, name)
             if flag is not None:
@@ -234,27 +242,38 @@ class ContactsMixin:
             wanted.append(index.tagged(tag_ids))
         if q.get("groups"):
             wanted.append(self._group_members(dash, q["groups"]))
-        tests += self._field_tests(dash, q)
-        contacts = dash.contacts
+        for phones, include in self._field_sets(dash, q):
+            (wanted if include else unwanted).append(phones)
         if wanted:
             wanted.sort(key=len)
             phones = wanted[0].intersection(*wanted[1:])
             phones.difference_update(*unwanted)
-            if tests or len(phones) * 16 < len(contacts):  # few: sort them by creation rank
-                matches = index.in_order(phones, contacts)
+            if ranges:
+                phones = {p for p in phones if all(p in r for r in ranges)}
+            if len(phones) * 16 < len(contacts):  # few: sort them by creation rank
+                return index.in_order(phones, contacts)
+            return LazyList((c for p, c in contacts.items() if p in phones), len(phones))
+        excluded = set().union(*unwanted)  # index sets hold only this line's contacts
+        if ranges:
+            ranges.sort(key=len)
+            first, rest = ranges[0], ranges[1:]
+            if rest:  # rare: two broad time filters; count along the smallest
+                candidates = first.times.phones[first.start : first.end]
+                total = sum(
+                    1 for p in candidates if p not in excluded and all(p in r for r in rest)
+                )
             else:
-                return LazyList((c for p, c in contacts.items() if p in phones), len(phones))
-        elif unwanted:
-            excluded = set().union(*unwanted)  # index sets hold only this line's contacts
-            if not tests:
-                shown = (c for p, c in contacts.items() if p not in excluded)
-                return LazyList(shown, len(contacts) - len(excluded))
-            matches = [c for p, c in contacts.items() if p not in excluded]
-        else:
-            matches = list(contacts.values())
-        for test in tests:
-            matches = [c for c in matches if test(c)]
-        return matches
+                total = len(first) - sum(1 for p in excluded if p in first)
+            shown = (
+                c
+                for p, c in contacts.items()
+                if p in first and p not in excluded and all(p in r for r in rest)
+            )
+            return LazyList(shown, total)
+        if excluded:
+            shown = (c for p, c in contacts.items() if p not in excluded)
+            return LazyList(shown, len(contacts) - len(excluded))
+        return LazyList(iter(contacts.values()), len(contacts))
 
     @staticmethod
     def _group_members(dash: Dashboard, raw: str) -> set[str]:
@@ -272,9 +291,9 @@ class ContactsMixin:
         return members
 
     @staticmethod
-    def _time_tests(dash: Dashboard, q: dict) -> list[Callable[[Contact], bool]]:
-        """Tests for the timestamp filters (not indexed)."""
-        tests: list[Callable[[Contact], bool]] = []
+    def _time_ranges(dash: Dashboard, q: dict) -> list[TimeRange]:
+        """The timestamp filters as ranges of the line's sorted times."""
+        ranges: list[TimeRange] = []
         zones = {"utc": UTC, "local": _tz(dash.account.timezone)}
         for param, attr, zone, cmp in TIME_FILTERS:
             raw = q.get(param)
@@ -284,17 +303,16 @@ class ContactsMixin:
                 cutoff = parse_ts(raw, zones[zone])
             except (ValueError, OverflowError):
                 raise bad(f"{param} must be an ISO 8601 date-time, got {raw!r}") from None
-            getter = _last_contact_at if attr == "last_contact_at" else _attr_getter(attr)
-            if cmp == "le":
-                tests.append(lambda c, g=getter, t=cutoff: (v := g(c)) is not None and v <= t)
-            else:
-                tests.append(lambda c, g=getter, t=cutoff: (v := g(c)) is not None and v >= t)
-        return tests
+            times = dash.index.times[attr]
+            ranges.append(
+                TimeRange(times, None, cutoff) if cmp == "le" else TimeRange(times, cutoff, None)
+            )
+        return ranges
 
     @staticmethod
-    def _field_tests(dash: Dashboard, q: dict) -> list[Callable[[Contact], bool]]:
-        """Tests for the custom field filters (not indexed)."""
-        tests: list[Callable[[Contact], bool]] = []
+    def _field_sets(dash: Dashboard, q: dict) -> list[tuple[set[str], bool]]:
+        """For each custom field filter: (phones, True) to keep, or (phones, False) to drop."""
+        sets: list[tuple[set[str], bool]] = []
         for i in (1, 2, 3):
             field_id = q.get(f"custom_field_id_{i}")
             value = q.get(f"custom_field_value_{i}")
@@ -306,11 +324,8 @@ class ContactsMixin:
                 raise bad(f"Unknown custom field id {field_id!r} in custom_field_id_{i}")
             if value is None:
                 raise bad(f"custom_field_id_{i} needs custom_field_value_{i}")
-            wanted_value = value.casefold()
-            tests.append(
-                lambda c, f=field_id, v=wanted_value: (c.custom_fields.get(f) or "").casefold() == v
-            )
-        return tests
+            sets.append(dash.index.field_equals(field_id, value))
+        return sets
 
     @staticmethod
     def _tag_list(dash: Dashboard, raw: str | None) -> set[str]:
@@ -412,11 +427,3 @@ def _tz(name: str):
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
-
-
-def _attr_getter(attr: str) -> Callable[[Contact], int | None]:
-    return lambda c: getattr(c, attr)
-
-
-def _last_contact_at(c: Contact) -> int | None:
-    return c.messages[-1].at if c.messages else None

@@ -40,7 +40,7 @@ class ConversationsMixin:
     def get_conversations(self, key: str, dashboard_id: int, q: dict) -> dict | None:
         with self.lock:
             dash = self._dash(key, dashboard_id)
-            page, size = paging(q, required=False)
+            page, size = paging(q)
             tag_ids = self._tag_list(dash, q.get("tags"))
             unresolved_only = query_bool(q, "show_unresolved_only", False)
             include_archived = query_bool(q, "include_archived", False)
@@ -70,8 +70,10 @@ class ConversationsMixin:
     ) -> list[Contact] | LazyList:
         """The matching conversations, last message newest first.
 
-        Without ``search`` the count comes from the line's indexes and the list is built only
-        as far as pages are read (the first page of 40,000 conversations reads ~100).
+        The count comes from the line's indexes (flags, tags, and for ``search`` the trigram
+        indexes of names and numbers); few matches are sorted by their place in the
+        conversation order, many are read from it only as far as pages are read (the first
+        page of 40,000 conversations reads ~100).
         """
         index = dash.index
         hidden: set[str] = set()
@@ -79,24 +81,24 @@ class ConversationsMixin:
             hidden |= index.flagged["is_archived"]
         if unresolved_only:
             hidden |= index.flagged["is_resolved"]
-        newest_first = reversed(dash.conv_order.values())
-        with_messages = dash.conv_order.keys()
-        if not search:
-            if tag_ids:
-                shown = with_messages & (index.tagged(tag_ids) - hidden)
-                return LazyList((c for c in newest_first if c.phone in shown), len(shown))
-            total = len(with_messages) - len(with_messages & hidden)
+        conversations = dash.conv_order
+        newest_first = reversed(conversations.values())
+        if not search and not tag_ids:
+            total = len(conversations) - len(_with_messages(hidden, conversations))
             return LazyList((c for c in newest_first if c.phone not in hidden), total)
-        tagged = index.tagged(tag_ids) if tag_ids else None
-        matches = [
-            c
-            for c in newest_first
-            if c.phone not in hidden and (tagged is None or c.phone in tagged)
-        ]
-        if digits:
-            return [c for c in matches if digits in c.phone]
-        needle = search.casefold()
-        return [c for c in matches if needle in _names(c)]
+        if search:
+            found = (
+                index.numbers.search(digits) if digits else index.names.search(search.casefold())
+            )
+            shown = _with_messages(found, conversations)
+            if tag_ids:
+                shown &= index.tagged(tag_ids)
+        else:
+            shown = _with_messages(index.tagged(tag_ids), conversations)
+        shown -= hidden
+        if len(shown) * 16 < len(conversations):  # few: sort them by conversation order
+            return index.newest_first(shown, conversations)
+        return LazyList((c for c in newest_first if c.phone in shown), len(shown))
 
     def get_messages(self, key: str, dashboard_id: int, phone: str, q: dict) -> dict | None:
         phone = parse_phone(phone)
@@ -163,6 +165,7 @@ class ConversationsMixin:
         """Append a message and keep the contact's counters and the conversation order."""
         previous = contact.messages[-1] if contact.messages else None
         contact.messages.append(msg)
+        self.changes += 1
         dash.list_cache.clear()
         if contact.first_contact_at is None:
             contact.first_contact_at = msg.at
@@ -179,6 +182,7 @@ class ConversationsMixin:
         dash.index.update(contact)
         dash.conv_order.pop(contact.phone, None)
         dash.conv_order[contact.phone] = contact
+        dash.index.moved(contact.phone)
 
     def _sendable(self, contact: Contact) -> None:
         if contact.is_blocked:
@@ -237,6 +241,7 @@ class ConversationsMixin:
             return
         msg.status = "error" if error else "delivered"
         msg.error = error
+        self.changes += 1
         if msg.status_callback:
             self._status_callback(msg, acct)
 
@@ -331,8 +336,10 @@ def _opt_out_word(body: str) -> str:
     return body.strip(" \t\r\n.!?,;:'\"").upper()
 
 
-def _names(c: Contact) -> str:
-    return f"{c.display_name or ''}\n{c.first_name or ''} {c.last_name or ''}".casefold()
+def _with_messages(phones: set[str], conversations: dict[str, Contact]) -> set[str]:
+    """The phones that have a conversation (a new set), in time proportional to ``phones``
+    (``dict.keys() & set`` would first copy every key)."""
+    return {p for p in phones if p in conversations}
 
 
 def _conversation_json(c: Contact) -> dict:

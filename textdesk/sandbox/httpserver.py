@@ -1,4 +1,5 @@
-"""The sandbox's HTTP/1.1 server: stdlib ``wsgiref`` made to keep connections alive.
+"""The sandbox's HTTP/1.1 server: stdlib ``wsgiref`` made to keep connections alive and to
+answer like a real API server.
 
 wsgiref's request handler serves one request per connection and answers HTTP/1.0, so every
 call paid a TCP connect (urllib3: "Resetting dropped connection"). Here a connection serves
@@ -6,11 +7,21 @@ requests until the client closes it, sends ``Connection: close``, speaks HTTP/1.
 idle for ``IDLE_TIMEOUT`` seconds. That needs every answer framed by Content-Length, the
 request body read exactly (never into the next request) and the rest of an unread body
 skipped. ``server_close`` ends the kept-alive connections, so a stopped server stops serving.
+
+Like a real API server, every error the HTTP layer itself answers (a malformed request line,
+a URI over ``MAX_REQUEST_LINE``, too many or too long headers, an unsupported version or
+transfer coding, a body over ``MAX_BODY_BYTES``) is the same JSON as the API's errors, and a
+``Transfer-Encoding: chunked`` request body is de-chunked before the app sees it.
+
+Why not werkzeug's development server: it is not a dependency here, and it would need the same
+overrides (http.server's errors are HTML) on top of it, so it would not be less code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import socket
 import socketserver
 import sys
@@ -18,8 +29,24 @@ import threading
 import time
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from .validation import error_body
+
 MAX_BODY_BYTES = 1_000_000  # larger bodies are refused (413), not skipped: the connection closes
+MAX_REQUEST_LINE = 16_384  # method + URI + version; longer is 414 (real servers: 8-16 KB)
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may wait for its next request
+# What http.server names its own errors; the JSON message says it in a sentence.
+SERVER_ERRORS = {
+    400: "The request is not valid HTTP",
+    413: "Request body too large",
+    414: "The request URI is too long",
+    431: "The request headers are too many or too long",
+    501: "This transfer coding or method is not supported",
+    505: "This HTTP version is not supported",
+}
+
+
+class BadChunk(Exception):
+    """A chunked request body that cannot be read (the answer is 400)."""
 
 
 class RequestBody:
@@ -111,7 +138,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def handle_one_request(self):
         try:
-            self.raw_requestline = self.rfile.readline(65537)
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
         except TimeoutError:
             self.close_connection = True  # idle keep-alive connection
             return
@@ -119,20 +146,22 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             if not self.raw_requestline:
                 self.close_connection = True  # the client closed the connection
                 return
-            if len(self.raw_requestline) > 65536:
+            if len(self.raw_requestline) > MAX_REQUEST_LINE:
                 self.requestline = self.request_version = self.command = ""
                 self.send_error(414)
                 return
+            if len(self.raw_requestline.split()) == 2:
+                # HTTP/0.9 ("GET /path"): http.server would wait for headers that never come
+                # and then answer without a status line
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(400, explain="HTTP/0.9 requests are not supported")
+                return
             if not self.parse_request():  # an error was answered; the connection closes
                 return
-            chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
-            if chunked:
-                self.close_connection = True  # a chunked body is not read: close after
             environ = self.get_environ()
-            length = _content_length(environ)
-            if length is None:
-                self.close_connection = True  # the app answers 400; the framing is lost
-            body = RequestBody(self.rfile, length or 0)
+            body = self._request_body(environ)
+            if body is None:
+                return  # refused: an error was answered and the connection closes
             handler = SandboxServerHandler(
                 body, self.wfile, self.get_stderr(), environ, multithread=False
             )
@@ -142,10 +171,86 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                 self.close_connection = True  # the client went away mid-answer
             elif not self.close_connection:
                 body.drain()
-            elif body.left or chunked:
+            elif body.left:
                 self._linger()
         finally:
             self.wfile.flush()
+
+    def _request_body(self, environ) -> RequestBody | None:
+        """The body as the app reads it: framed by Content-Length, or de-chunked (RFC 9112)."""
+        coding = self.headers.get("Transfer-Encoding")
+        if coding is None:
+            length = _content_length(environ)
+            if length is None:
+                self.close_connection = True  # the app answers 400; the framing is lost
+            return RequestBody(self.rfile, length or 0)
+        codings = [c.strip().lower() for c in coding.split(",") if c.strip()]
+        if codings != ["chunked"]:
+            # RFC 9112 6.1: chunked must be last, or the length cannot be known
+            code = 400 if not codings or codings[-1] != "chunked" else 501
+            self.send_error(code, explain=f"Transfer-Encoding {coding!r} is not supported")
+            return None
+        try:
+            data = self._read_chunked()
+        except BadChunk as exc:
+            self.send_error(400, explain=f"The chunked request body is malformed: {exc}")
+            return None
+        if data is None:
+            self.send_error(413)
+            return None
+        # Content-Length would disagree with what was read (RFC 9112 6.3): what came counts
+        environ["CONTENT_LENGTH"] = str(len(data))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return RequestBody(io.BytesIO(data), len(data))
+
+    def _read_chunked(self) -> bytes | None:
+        """Read a chunked body and its trailers; None when it passes ``MAX_BODY_BYTES``."""
+        data = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            if not line.endswith(b"\n"):
+                raise BadChunk("a chunk size line is missing or too long")
+            size_text = line.split(b";", 1)[0].strip()  # chunk extensions are ignored
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise BadChunk(f"{size_text[:20]!r} is not a chunk size") from None
+            if size < 0:
+                raise BadChunk("negative chunk size")
+            if size == 0:
+                break
+            if len(data) + size > MAX_BODY_BYTES:
+                return None
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise BadChunk("a chunk is shorter than its size")
+            data += chunk
+        for _ in range(100):  # trailer fields, ignored, up to the empty line
+            line = self.rfile.readline(8192)
+            if line in (b"\r\n", b"\n"):
+                return bytes(data)
+            if not line.endswith(b"\n"):
+                break
+        raise BadChunk("the trailer section does not end")
+
+    def send_error(self, code, message=None, explain=None):
+        """Every error of the HTTP layer as the API's JSON (http.server's are HTML); the
+        connection closes after it, without losing the answer to an unread request."""
+        self.close_connection = True
+        if self.request_version in ("", "HTTP/0.9"):
+            self.request_version = "HTTP/1.1"  # always a status line and headers
+        text = explain or SERVER_ERRORS.get(code) or message or self.responses.get(code, ("",))[0]
+        data = json.dumps(error_body(int(code), text)).encode()
+        self.log_error("code %d, message %s", code, message or text)
+        short = self.responses.get(code, ("Error",))[0]
+        self.send_response(code, short)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self._linger()
 
     def _linger(self, seconds: float = 2.0, limit: int = 64 * MAX_BODY_BYTES) -> None:
         """Close without losing the answer while the client still sends a body nobody reads.
@@ -173,6 +278,8 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
     def get_environ(self):
         env = super().get_environ()
         env["sandbox.raw_path"] = self.path.split("?", 1)[0]
+        if self.headers.get("Content-Type") is None:
+            env["CONTENT_TYPE"] = ""  # wsgiref says text/plain; the app must know it is absent
         return env
 
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature

@@ -78,7 +78,7 @@ class Message:
             "response_by_username": self.username,
             "message_timestamp_utc": fmt_ts(self.at),
             "delivery_status": self.status,
-            "delivery_error": self.error if self.status == "error" else None,
+            "delivery_error": self.error if self.status != "delivered" else None,
             "mms_media": list(self.media),
         }
 
@@ -165,6 +165,8 @@ class Contact:
             "date_created_utc": fmt_ts(self.created_at),
             "last_contact_date_utc": fmt_ts(last.at if last else None),
             "last_message": last.as_json() if last else None,
+            # not in the definition; the real service answers it (CONTRACT.md, evidence)
+            "thread_id": str(self.conversation_id),
         }
 
 
@@ -278,6 +280,15 @@ class Dashboard:
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "phone": self.phone}
 
+    def __getstate__(self) -> dict:
+        # remembered lists hold generators and are rebuilt on demand: not part of the state
+        return {name: getattr(self, name) for name in self.__slots__ if name != "list_cache"}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.list_cache = {}
+
 
 class Account:
     __slots__ = (
@@ -312,3 +323,16 @@ class Account:
         self.status_callbacks = 0
         self.window: deque[float] = deque()
         self.timezone = timezone
+
+    def __getstate__(self) -> dict:
+        state = {name: getattr(self, name) for name in self.__slots__}
+        # the rate window holds monotonic times, which mean nothing to another process
+        offset = time.time() - time.monotonic()
+        state["window"] = [t + offset for t in self.window]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        offset = time.time() - time.monotonic()
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.window = deque(t - offset for t in state["window"])

@@ -434,11 +434,12 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
     contacts.sort(key=lambda c: c.created_at)
     for c in contacts:
         dash.contacts[c.phone] = c
-        dash.index.add(c)
+    dash.index.add_many(contacts)
     with_messages = [c for c in contacts if c.messages]
     with_messages.sort(key=lambda c: c.messages[-1].at)
     for c in with_messages:
         dash.conv_order[c.phone] = c
+        dash.index.moved(c.phone)
 
     payable = [c for c in with_messages if c.opted_out_at is None and not c.is_blocked]
     if not payable:
@@ -472,7 +473,8 @@ class CustomerSimulator:
         self.backend = backend
         self.api_key = api_key
         self.every = every
-        self.rng = random.Random(seed)
+        # kept in the backend's state, so a restarted sandbox's customers carry on
+        self.rng = backend.simulator_rngs.setdefault(api_key, random.Random(seed))
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="sandbox-customers", daemon=True)
 

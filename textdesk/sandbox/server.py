@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .backend import Backend, SandboxError, bad
 from .httpserver import MAX_BODY_BYTES, KeepAliveRequestHandler, SandboxHTTPServer
+from .validation import error_body
 
 API_PREFIX = "/api/v3"
 CONTROL_PREFIX = "/_sandbox"
@@ -268,6 +269,26 @@ def control_pay(b, q, body):
     )
 
 
+def control_payment_status(b, q, body):
+    body = _obj(body)
+    return 200, b.set_payment_status(
+        _key_of(body),
+        _int_of(body, "dashboard_id"),
+        _int_of(body, "payment_id"),
+        body.get("textrequest_payment_status"),
+    )
+
+
+def control_delivery_status(b, q, body):
+    body = _obj(body)
+    return 200, b.set_delivery_status(
+        _key_of(body),
+        body.get("message_id"),
+        body.get("delivery_status"),
+        body.get("delivery_error"),
+    )
+
+
 def control_set_faults(b, q, body):
     return 200, b.set_faults(_obj(body))
 
@@ -329,6 +350,8 @@ CONTROL_ROUTES = {
     ("POST", "/reset"): control_reset,
     ("POST", "/inbound"): control_inbound,
     ("POST", "/payments/pay"): control_pay,
+    ("POST", "/payments/status"): control_payment_status,
+    ("POST", "/messages/status"): control_delivery_status,
     ("PUT", "/faults"): control_set_faults,
     ("DELETE", "/faults"): control_clear_faults,
     ("PUT", "/config"): control_config,
@@ -376,7 +399,22 @@ def _read_body(environ) -> bytes:
         raise bad("Invalid Content-Length") from None
     if length > MAX_BODY_BYTES:
         raise SandboxError(413, "Request body too large")
-    return environ["wsgi.input"].read(length) if length > 0 else b""
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    content_type = environ.get("CONTENT_TYPE") or ""
+    if raw and content_type and not _is_json(content_type):
+        # a body declared as something else is refused, as API frameworks do; a body with no
+        # Content-Type at all is read as JSON (lenient: raw HTTP clients often omit it)
+        raise SandboxError(
+            415, f"Content-Type {content_type!r} is not supported: send application/json"
+        )
+    return raw
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def _json_body(raw: bytes, required: bool):
@@ -417,6 +455,7 @@ def make_app(backend: Backend):
         return [data]
 
     def app(environ, start_response):
+        backend.changes += 1  # any call may change state or counters (state.py saves then)
         raw_path = environ.get("sandbox.raw_path") or environ.get("PATH_INFO", "")
         segments = [unquote(s, errors="replace") for s in raw_path.strip("/").split("/")]
         path = "/" + "/".join(segments)
@@ -454,15 +493,15 @@ def make_app(backend: Backend):
                 status, payload = handler(backend, key, params, _query(environ), body)
                 result = (status, payload, None)
             except SandboxError as exc:
-                result = (exc.status, {"message": exc.message}, exc.headers)
+                result = (exc.status, exc.body(), exc.headers)
             if plan["timeout"]:
                 time.sleep(plan["timeout"])  # processed, but the answer comes too late
             return respond(start_response, *result)
         except SandboxError as exc:
-            return respond(start_response, exc.status, {"message": exc.message}, exc.headers)
+            return respond(start_response, exc.status, exc.body(), exc.headers)
         except Exception as exc:  # noqa: BLE001 - a bug must still answer JSON
             traceback.print_exc(file=sys.stderr)
-            return respond(start_response, 500, {"message": f"Sandbox bug: {exc!r}"})
+            return respond(start_response, 500, error_body(500, f"Sandbox bug: {exc!r}"))
 
     return app
 
@@ -475,6 +514,7 @@ _REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",

@@ -70,6 +70,20 @@ class SandboxControl:
             "outcome": outcome,
         })  # fmt: skip
 
+    def set_payment_status(self, api_key, dashboard_id, payment_id, status: str) -> dict:
+        """Give a payment any status word (e.g. the real service's ``PastDue``)."""
+        return self._call("POST", "/payments/status", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "payment_id": payment_id,
+            "textrequest_payment_status": status,
+        })  # fmt: skip
+
+    def set_delivery_status(self, api_key, message_id, status: str, error=None) -> dict:
+        """Give a sent text any delivery status word (e.g. ``undelivered``, ``unclaimed``)."""
+        return self._call("POST", "/messages/status", {
+            "api_key": api_key, "message_id": message_id, "delivery_status": status,
+            "delivery_error": error,
+        })  # fmt: skip
+
     def set_faults(self, **faults) -> dict:
         """error_rate, latency_ms, timeout_rate, timeout_seconds, outage, storm_429,
         storm_retry_after, delivery_error_rate; ``api_key=`` limits them to one account."""

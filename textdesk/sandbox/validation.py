@@ -1,6 +1,7 @@
 """Errors and input checks shared by every part of the sandbox backend.
 
-:class:`SandboxError` carries the real HTTP status and ``{"message": ...}`` of a refusal; the
+:class:`SandboxError` carries the real HTTP status and message of a refusal (answered as
+``{"status", "message", "errorCode"}``, the real service's shape); the
 helpers below read JSON bodies, query strings, phone numbers and paging the same way for
 every operation, so the same mistake gets the same 400 everywhere.
 """
@@ -17,14 +18,52 @@ URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 PHONEISH_RE = re.compile(r"^[0-9+().\-\s]+$")
 
 
-class SandboxError(Exception):
-    """An error answered to the caller: HTTP ``status`` and ``{"message": message}``."""
+# errorCode by HTTP status when the error names no code of its own
+ERROR_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    411: "LengthRequired",
+    413: "PayloadTooLarge",
+    414: "UriTooLong",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    431: "RequestHeaderFieldsTooLarge",
+    500: "InternalServerError",
+    501: "NotImplemented",
+    503: "ServiceUnavailable",
+    505: "HttpVersionNotSupported",
+}
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+
+def error_body(status: int, message: str, code: str | None = None) -> dict:
+    """The real service's error shape (CONTRACT.md, evidence): clients read only ``message``."""
+    return {
+        "status": status,
+        "message": message,
+        "errorCode": code or ERROR_CODES.get(status, "Error"),
+    }
+
+
+class SandboxError(Exception):
+    """An error answered to the caller: HTTP ``status`` and :func:`error_body`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
+
+    def body(self) -> dict:
+        return error_body(self.status, self.message, self.code)
 
 
 def bad(message: str) -> SandboxError:
@@ -108,17 +147,14 @@ def query_int(q: dict, name: str) -> int | None:
     return int(raw)
 
 
-def paging(q: dict, required: bool = True) -> tuple[int, int]:
-    """``(page, page_size)``: 0-based page, 1..100 items; required unless ``required=False``."""
+def paging(q: dict) -> tuple[int, int]:
+    """``(page, page_size)``: 0-based page, 1..100 items. Both are optional on every list, as
+    on the real service (the definition's defaults 0 and 50); present but invalid is a 400."""
     page = query_int(q, "page")
     size = query_int(q, "page_size")
     if page is None:
-        if required:
-            raise bad("page is required (0-based page number)")
         page = 0
     if size is None:
-        if required:
-            raise bad("page_size is required (1 to 100)")
         size = 50
     if page < 0:
         raise bad("page must be 0 or more")

@@ -27,6 +27,67 @@ DIRECTION_SENT = "S"
 DELIVERY_STATUSES = ("sending", "delivered", "error", "send")
 HOOK_EVENTS = ("msg_received", "msg_sent")
 
+# Delivery statuses as textdesk keeps them. The definition names sending, delivered, error and
+# send; the real service also reports the carrier's words (CONTRACT.md, evidence). Every one
+# maps to in flight (``sending``), ``delivered``, ``error`` (reason in ``delivery_error``) or
+# ``unclaimed`` (delivered, but nobody has claimed the conversation).
+DELIVERY_STATES = {
+    "accepted": "sending",
+    "queued": "sending",
+    "sending": "sending",
+    "send": "sending",
+    "sent": "sending",
+    "delivered": "delivered",
+    "error": "error",
+    "failed": "error",
+    "undelivered": "error",
+    "unclaimed": "unclaimed",
+}
+# Payment statuses as textdesk keeps them, by the value's letters in lower case (so
+# ``Cancelled``, ``Canceled`` and ``CANCELED`` agree). ``PastDue`` is an open request past its
+# due date: kept as ``Sent`` with ``is_past_due``; ``MarkedAsPaid`` is paid.
+PAYMENT_STATES = {
+    "unknown": "Unknown",
+    "sent": "Sent",
+    "pastdue": "Sent",
+    "paid": "Paid",
+    "markedaspaid": "Paid",
+    "canceled": "Canceled",
+    "cancelled": "Canceled",
+    "failed": "Failed",
+}
+# Columns that hold the mapped value are this wide; an unknown value is kept (cut to fit).
+STATUS_MAX_LENGTH = 20
+_unknown_seen: set[tuple[str, str]] = set()
+
+
+def _unknown_status(kind: str, value: str) -> str:
+    """Keep an unmapped status as it came (cut to fit), logging each new value once."""
+    if (kind, value) not in _unknown_seen:
+        _unknown_seen.add((kind, value))
+        logger.warning("Text Request: unknown %s %r; kept as it came", kind, value)
+    return value[:STATUS_MAX_LENGTH]
+
+
+def delivery_state(value: Any) -> str | None:
+    """A delivery status as textdesk keeps it (see ``DELIVERY_STATES``); None when absent."""
+    if value is None or str(value).strip() == "":
+        return None
+    raw = str(value).strip()
+    return DELIVERY_STATES.get(raw.lower()) or _unknown_status("delivery status", raw)
+
+
+def payment_state(value: Any) -> str | None:
+    """A payment status as textdesk keeps it (see ``PAYMENT_STATES``); None when absent."""
+    if value is None or str(value).strip() == "":
+        return None
+    raw = str(value).strip()
+    return PAYMENT_STATES.get(_letters(raw)) or _unknown_status("payment status", raw)
+
+
+def _letters(value: Any) -> str:
+    return "".join(ch for ch in str(value or "").lower() if ch.isalpha())
+
 
 # --- Field readers -------------------------------------------------------------------------
 
@@ -194,7 +255,7 @@ class Message:
             message_direction=_str(data, "message_direction"),
             response_by_username=_str(data, "response_by_username"),
             message_timestamp_utc=_ts(data, "message_timestamp_utc"),
-            delivery_status=_str(data, "delivery_status"),
+            delivery_status=delivery_state(data.get("delivery_status")),
             delivery_error=_str(data, "delivery_error"),
             mms_media=[str(u) for u in _list(data, "mms_media")],
             raw=dict(data),
@@ -376,9 +437,18 @@ class Payment:
     reference_number: str | None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def payment_status_raw(self) -> str | None:
+        """``textrequest_payment_status`` exactly as Text Request answered it."""
+        return _str(self.raw, "textrequest_payment_status")
+
     @classmethod
     def from_api(cls, data: Any) -> Payment:
+        """``textrequest_payment_status`` is mapped (``PAYMENT_STATES``): ``PastDue`` becomes
+        ``Sent`` with ``is_past_due``, ``MarkedAsPaid`` ``Paid``, ``Cancelled`` ``Canceled``."""
         data = _mapping(data, "payment")
+        status = payment_state(data.get("textrequest_payment_status"))
+        past_due = _letters(data.get("textrequest_payment_status")) == "pastdue"
         return cls(
             payment_id=_int(data, "payment_id"),
             request_date=_ts(data, "request_date"),
@@ -386,10 +456,10 @@ class Payment:
             description=_str(data, "description"),
             customer_phone=_str(data, "customer_phone"),
             amount_requested=_decimal(data, "amount_requested"),
-            is_past_due=_bool(data, "is_past_due"),
+            is_past_due=_bool(data, "is_past_due") or past_due,
             reminder_was_sent=_bool(data, "reminder_was_sent"),
             transaction_status=_str(data, "transaction_status"),
-            textrequest_payment_status=_str(data, "textrequest_payment_status"),
+            textrequest_payment_status=status,
             reference_number=_str(data, "reference_number"),
             raw=dict(data),
         )
@@ -553,7 +623,7 @@ class WebhookEvent:
             message_direction=direction,
             message=_optional(conv, "message", str, "conversation") or "",
             num_segments=segments,
-            status=_optional(conv, "status", str, "conversation"),
+            status=delivery_state(_optional(conv, "status", str, "conversation")),
             claimed_by=_optional(conv, "claimedBy", str, "conversation"),
             consumer_friendly_name=_optional(conv, "consumerFriendlyName", str, "conversation"),
             raw=dict(payload),
@@ -578,7 +648,7 @@ class StatusCallback:
         message_id = str(_require(payload, "message_id", (str, int), where)).strip()
         if not message_id:
             raise ValueError(f"{where}: empty 'message_id'")
-        status = _require(payload, "delivery_status", str, where).strip().lower()
+        status = delivery_state(_require(payload, "delivery_status", str, where))
         if not status:
             raise ValueError(f"{where}: empty 'delivery_status'")
         return cls(

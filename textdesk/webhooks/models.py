@@ -21,6 +21,15 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Processing attempts that failed on our side."
+    )
+    dead_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set after too many failed attempts: kept aside until an admin retries or "
+        "discards it.",
+    )
 
     class Meta:
         # The table predates this app (webhooks were part of ``dashboards``).
@@ -32,9 +41,14 @@ class WebhookEvent(models.Model):
         indexes = [
             models.Index(
                 fields=["received_at"],
-                name="event_unprocessed",
-                condition=models.Q(processed_at__isnull=True),
-            )
+                name="event_due",
+                condition=models.Q(processed_at__isnull=True, dead_at__isnull=True),
+            ),
+            models.Index(
+                fields=["-dead_at"],
+                name="event_dead",
+                condition=models.Q(processed_at__isnull=True, dead_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

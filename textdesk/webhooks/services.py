@@ -1,5 +1,9 @@
 """Webhook events: stored raw once by the receivers, processed by a task into the domain that
-owns messages (``conversations``). Never sends anything."""
+owns messages (``conversations``). Never sends anything.
+
+An event that fails on our side is tried again by the sweep; after ``MAX_ATTEMPTS`` it is dead:
+kept aside with its error (Admin → Sync status: retry or discard), never blocking the sweep
+of events that are merely late."""
 
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ from django.utils import timezone
 from textdesk.conversations.inbound import record_status, record_webhook_message
 from textdesk.dashboards.models import Connection, Dashboard
 from textdesk.dashboards.sync import sync_dashboards
+from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
 from textdesk.webhooks.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
 
 
 def store_event(connection: Connection, kind: str, key: str, payload: dict) -> bool:
@@ -38,11 +45,38 @@ def process_event(event_pk: int) -> None:
     """Apply one stored webhook event (the ``process_event`` task); idempotent."""
     event = (
         WebhookEvent.objects.select_related("connection")
-        .filter(pk=event_pk, processed_at__isnull=True)
+        .filter(pk=event_pk, processed_at__isnull=True, dead_at__isnull=True)
         .first()
     )
     if event is None:
         return
+    try:
+        error = _apply(event)
+    except errors.TextRequestError as exc:
+        # Text Request is unreachable (reading a new line): not the event's fault.
+        logger.info("webhook event %s waits for Text Request: %s", event.pk, exc)
+        return
+    except Exception as exc:
+        _failed(event, exc)
+        return
+    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error=error)
+
+
+def _failed(event: WebhookEvent, exc: Exception) -> None:
+    attempts = event.attempts + 1
+    dead = attempts >= MAX_ATTEMPTS
+    logger.exception(
+        "webhook event %s failed (attempt %d%s)", event.pk, attempts, ", now dead" if dead else ""
+    )
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        attempts=attempts,
+        error=f"{type(exc).__name__}: {exc}"[:500],
+        dead_at=timezone.now() if dead else None,
+    )
+
+
+def _apply(event: WebhookEvent) -> str:
+    """Hand the event to the domain; answers what could not be matched ("" when all was)."""
     connection = event.connection
     error = ""
     if event.kind == WebhookEvent.Kind.MESSAGE:
@@ -61,7 +95,7 @@ def process_event(event_pk: int) -> None:
         message_pk = int(event.key.split(":", 1)[0])  # the key starts with our row's id
         if record_status(connection, message_pk, parsed) is None:
             error = "no such message"
-    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error=error)
+    return error
 
 
 def _line(connection: Connection, dashboard_id) -> Dashboard | None:
@@ -76,7 +110,9 @@ def sweep_events() -> int:
 
     stale = timezone.now() - timedelta(seconds=30)
     pks = list(
-        WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=stale)
+        WebhookEvent.objects.filter(
+            processed_at__isnull=True, dead_at__isnull=True, received_at__lt=stale
+        )
         .order_by("received_at")
         .values_list("pk", flat=True)[:500]
     )
@@ -85,3 +121,21 @@ def sweep_events() -> int:
     # Keep a week of processed events for inspection.
     WebhookEvent.objects.filter(processed_at__lt=timezone.now() - timedelta(days=7)).delete()
     return len(pks)
+
+
+def retry_event(event: WebhookEvent) -> None:
+    """An admin sends a dead event through again (after fixing what it needed)."""
+    from textdesk.webhooks.tasks import process_event as task
+
+    with transaction.atomic():
+        if WebhookEvent.objects.filter(
+            pk=event.pk, processed_at__isnull=True, dead_at__isnull=False
+        ).update(dead_at=None, attempts=0, error=""):
+            transaction.on_commit(lambda: task.delay(event.pk))
+
+
+def discard_event(event: WebhookEvent, *, user) -> None:
+    """An admin gives up on a dead event: it stays on record as handled, with who said so."""
+    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), dead_at=None, error=f"Discarded by {user}"[:500]
+    )

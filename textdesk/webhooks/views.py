@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from textdesk.dashboards.models import Connection
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 from textdesk.textrequest import types as tr
 from textdesk.webhooks.models import WebhookEvent
 from textdesk.webhooks.services import store_event
@@ -24,6 +25,9 @@ from textdesk.webhooks.services import store_event
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# The columns they are stored in (Message.message_id, Message.delivery_status).
+MAX_ID = 64
+MAX_STATUS = 20
 
 
 def connection_for_token(token: str) -> Connection:
@@ -62,6 +66,21 @@ def _read_json(request) -> dict | HttpResponse:
     return payload
 
 
+def _fits(name: str, value, limit: int) -> None:
+    if value is not None and len(str(value)) > limit:
+        raise ValueError(f"'{name}' is longer than {limit} characters")
+
+
+def _storable(event: tr.WebhookEvent) -> None:
+    """What can never be processed is refused now (400 with the reason), not retried forever."""
+    try:
+        normalize_phone(event.consumer_phone_number)
+    except InvalidPhoneNumber:
+        raise ValueError("'consumerPhoneNumber' is not a US phone number") from None
+    _fits("messageUniqueIdentifier", event.message_unique_identifier, MAX_ID)
+    _fits("status", event.status, MAX_STATUS)
+
+
 @csrf_exempt
 @login_not_required
 @require_POST
@@ -73,6 +92,7 @@ def receive_message(request, token: str):
         return payload
     try:
         event = tr.WebhookEvent.from_payload(payload)
+        _storable(event)
     except ValueError as exc:
         logger.info("webhook for connection %s rejected: %s", connection.pk, exc)
         return HttpResponse(str(exc), status=400, content_type="text/plain")
@@ -93,6 +113,8 @@ def receive_status(request, token: str, message_pk: int):
         return payload
     try:
         callback = tr.StatusCallback.from_payload(payload)
+        _fits("message_id", callback.message_id, MAX_ID)
+        _fits("delivery_status", callback.delivery_status, MAX_STATUS)
     except ValueError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     key = f"{message_pk}:{callback.message_id}:{callback.delivery_status}"

@@ -146,9 +146,16 @@ def dress_messages(messages, line, conversation) -> None:
             )
         elif message.status in ("pending", "sending"):
             message.state = "sending"
+        elif message.status == "unknown" and message.is_unconfirmed:
+            message.state = "unconfirmed"
+            message.retry_url = reverse(
+                "conversations:retry", args=[line.pk, conversation.pk, message.pk]
+            )
         elif message.status == "unknown":
             message.state = "unknown"
-        elif message.delivery_status in ("delivered", "error"):
+        elif message.delivery_status in ("delivered", "error", "unclaimed"):
             message.state = message.delivery_status
+        elif message.delivery_status not in ("", "sending", "send"):
+            message.state = "other"  # a status textdesk has no word for: shown as it came
         else:
             message.state = "sent"

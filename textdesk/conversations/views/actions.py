@@ -9,7 +9,7 @@ the region it acted on and tells the page by event what else to refresh. Each ne
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
@@ -41,6 +41,8 @@ from textdesk.conversations.views.rendering import (
     render_region,
     with_oob,
 )
+from textdesk.outbox import changes as outbox
+from textdesk.outbox.models import Change
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
 
@@ -313,3 +315,25 @@ def cancel_payment(request, line_pk, pk, payment_pk):
             request, line, conversation, "payments", status=409, payment_error=exc.reason
         )
     return _after_action(request, line, conversation, "payments", "Cancel on its way.")
+
+
+@require_POST
+@permission_required("work_inbox")
+def change(request, line_pk, pk, change_pk, action):
+    """Dismiss a change Text Request refused or has not confirmed, or write an unconfirmed one
+    again (the agent's choice: it may have gone through)."""
+    line, conversation = _load_for_action(request, line_pk, pk)
+    row = get_object_or_404(Change.objects.filter(conversation=conversation), pk=change_pk)
+    if action == "dismiss":
+        outbox.dismiss_change(change=row, user=request.user)
+        notice = "Dismissed."
+    elif action == "again":
+        if not outbox.apply_again(change=row, user=request.user):
+            return _refused(
+                request, line, conversation, "conversation-status", status=409,
+                notice="That change is no longer waiting for you.",
+            )  # fmt: skip
+        notice = "Writing it again."
+    else:
+        raise Http404("No such action.")
+    return _after_action(request, line, conversation, "conversation-status", notice)

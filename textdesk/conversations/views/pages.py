@@ -177,8 +177,11 @@ def new_conversation(request, line_pk):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            existing = line_conversations(request.user, line).filter(
-                contact__phone_number=form.cleaned_data["phone_number"]
+            # Asked before the send, which creates the conversation when there was none.
+            had_conversation = (
+                line_conversations(request.user, line)
+                .filter(contact__phone_number=form.cleaned_data["phone_number"])
+                .exists()
             )
             try:
                 conversation = services.start_conversation(
@@ -194,7 +197,7 @@ def new_conversation(request, line_pk):
                 form.add_error("phone_number", str(exc))
             else:
                 url = conversation_url(line, conversation)
-                if existing.exists():
+                if had_conversation:
                     flash.info(request, "You already had a conversation with this number.")
                 if request.htmx:
                     return HttpResponseLocation(url)

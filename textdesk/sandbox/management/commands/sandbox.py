@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+
 from django.core.management.base import BaseCommand, CommandError
 
 from textdesk.sandbox.backend import DEMO2_API_KEY, DEMO_API_KEY, Backend
 from textdesk.sandbox.seeding import CustomerSimulator
 from textdesk.sandbox.server import make_server
+from textdesk.sandbox.state import StateKeeper, load
 
 
 class Command(BaseCommand):
@@ -32,6 +35,15 @@ class Command(BaseCommand):
         serve.add_argument("--rate-window", type=float, default=60.0, help="window in seconds")
         serve.add_argument("--delivery-delay", type=float, default=1.0, help="sending -> delivered")
         serve.add_argument("--verbose-http", action="store_true", help="log every request")
+        serve.add_argument(
+            "--state",
+            metavar="PATH",
+            help="keep the whole sandbox in this file: loaded at start when it exists, saved "
+            "every --state-interval seconds while it changes and at shutdown",
+        )
+        serve.add_argument(
+            "--state-interval", type=float, default=2.0, help="seconds between state saves"
+        )
 
     def handle(self, *args, **options):
         if options["action"] != "serve":
@@ -45,6 +57,13 @@ class Command(BaseCommand):
             rate_window=options["rate_window"],
             delivery_delay=options["delivery_delay"],
         )
+        restored = False
+        if options["state"]:
+            try:
+                restored = load(backend, options["state"])
+            except Exception as exc:  # noqa: BLE001 - say which file, never start half-loaded
+                path = options["state"]
+                raise CommandError(f"cannot load the sandbox state {path}: {exc}") from exc
         try:
             server = make_server(
                 backend, options["host"], options["port"], verbose=options["verbose_http"]
@@ -56,6 +75,9 @@ class Command(BaseCommand):
         host, port = server.server_address[:2]
         url = f"http://{host}:{port}"
         self.stdout.write(f"Text Request sandbox on {url}/api/v3  (control API: {url}/_sandbox/)")
+        if options["state"]:
+            how = "restored from" if restored else "new; saved to"
+            self.stdout.write(f"State: {how} {options['state']}")
         if not options["no_seed"]:
             self.stdout.write(f"Demo API key:   {DEMO_API_KEY}")
             self.stdout.write(f"Second account: {DEMO2_API_KEY}")
@@ -63,18 +85,35 @@ class Command(BaseCommand):
                 f"Try: curl -H 'x-api-key: {DEMO_API_KEY}' "
                 f"'{url}/api/v3/dashboards?page=0&page_size=50'"
             )
+        keeper = None
+        if options["state"]:
+            keeper = StateKeeper(backend, options["state"], options["state_interval"]).start()
         simulator = None
-        if options["simulate_customers"] > 0 and not options["no_seed"]:
+        if options["simulate_customers"] > 0 and DEMO_API_KEY in backend.accounts:
             simulator = CustomerSimulator(
                 backend, DEMO_API_KEY, options["simulate_customers"], options["seed_value"]
             ).start()
             self.stdout.write(f"A demo customer texts in every {options['simulate_customers']:g} s")
         self.stdout.flush()
+        # honcho and service managers stop processes with SIGTERM: leave like on Ctrl-C, so
+        # the last state is saved
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            # a second signal (honcho sends SIGTERM after the terminal's SIGINT) must not
+            # interrupt the last save
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             if simulator:
                 simulator.stop()
             server.server_close()
+            if keeper:
+                keeper.stop()
+                self.stdout.write(f"Sandbox state saved to {options['state']}")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -1,0 +1,70 @@
+"""`manage.py demo_reset` starts the demo over on both sides together: the sandbox back to its
+seed and textdesk's copy of it rebuilt, so neither shows texts the other does not have."""
+
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.textrequest_helpers import staff_fixture  # noqa: F401
+from textdesk.accounts.models import User
+from textdesk.conversations import services
+from textdesk.conversations.models import Conversation, Message
+from textdesk.dashboards.models import Connection, Dashboard
+from textdesk.sandbox.backend import DEMO_API_KEY
+from textdesk.sandbox.testing import SandboxServer
+from textdesk.sync.engine import run_sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo_sandbox(settings):
+    with SandboxServer(seed="demo", contacts=20, messages=120, delivery_delay=0) as sandbox:
+        settings.TEXTREQUEST_API_URL = sandbox.api_url
+        settings.TEXTREQUEST_API_KEY = DEMO_API_KEY
+        yield sandbox
+
+
+def test_demo_reset_resets_the_sandbox_and_textdesk_together(demo_sandbox, staff):
+    call_command("demo_setup", "--wait", "5")
+    line = Dashboard.objects.active().order_by("id").first()
+    run_sync(line, wait=True)
+    conversation = Conversation.objects.filter(dashboard=line).order_by("-last_message_at")[0]
+    ours = services.send_text(
+        conversation=conversation, user=staff, body="Gone after the reset", client_key=uuid.uuid4()
+    )
+    ours.refresh_from_db()
+    assert ours.message_id
+    upstream_before = {m["message_id"] for m in demo_sandbox.control.messages(DEMO_API_KEY)}
+
+    call_command("demo_reset", "--noinput")
+
+    upstream = demo_sandbox.control.messages(DEMO_API_KEY)
+    assert "Gone after the reset" not in {m["body"] for m in upstream}
+    # the same seed again (seeding is reproducible), without our text
+    assert {m["message_id"] for m in upstream} == upstream_before - {ours.message_id}
+    assert not Message.objects.exists()  # textdesk's copy went with it
+    assert Connection.objects.count() == 1
+    lines = Dashboard.objects.active()
+    assert sorted(lines.values_list("dashboard_id", flat=True)) == sorted(
+        d["id"] for d in demo_sandbox.backend.get_dashboards(DEMO_API_KEY, {})["items"]
+    )
+    agent = User.objects.get(username="agent")
+    assert agent.dashboards.count() == 2  # the demo users have their lines again
+    staff.refresh_from_db()  # other staff are kept
+
+
+def test_a_stopped_sandbox_loses_its_state_file(settings, tmp_path):
+    settings.TEXTREQUEST_API_URL = "http://127.0.0.1:9/api/v3"  # nothing listens there
+    state = tmp_path / "sandbox.state"
+    state.write_bytes(b"old state")
+    call_command("demo_reset", "--noinput", "--state", str(state))
+    assert not state.exists()
+
+
+def test_demo_reset_refuses_anything_but_a_local_sandbox(settings):
+    settings.TEXTREQUEST_API_URL = "https://api.textrequest.com/api/v3"
+    with pytest.raises(CommandError, match="local sandbox"):
+        call_command("demo_reset", "--noinput")

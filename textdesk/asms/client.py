@@ -1,0 +1,351 @@
+"""The ASMS (Aranda Service Management Suite) connector client: the only code in textdesk that
+speaks HTTP to ASMS.
+
+One method per operation of the connector definition (``/work/shared/asms``), typed results from
+``types.py``, exceptions from ``errors.py`` (not sent / refused / outcome unknown). The client
+never retries by itself: the caller decides. Every call sends the technician token in the
+``TokenAsms`` header; logs name the operation, never the token, a full URL or a body.
+
+The instance URL is the customer's own host (``https://acme.arandasoft.com``); the client adds
+the definition's base path ``/asmsadapter/api/asms``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import urllib3.exceptions
+
+from .errors import (
+    AsmsError,
+    BadRequest,
+    NotFound,
+    NotSent,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+)
+from .types import LOGIC_OPERATORS, Case, Catalogue, CreatedCase, Filter
+
+logger = logging.getLogger(__name__)
+
+BASE_PATH = "/asmsadapter/api/asms"
+NOTE_MAX_LENGTH = 254  # AttachNote's ``message``: 1..254 characters
+USER_AGENT = "textdesk/0.1 (python-requests)"
+FALLBACK_RETRY_AFTER = 5.0
+
+_NOT_SENT_CAUSES = (
+    urllib3.exceptions.NewConnectionError,  # refused, unreachable, DNS
+    urllib3.exceptions.ConnectTimeoutError,
+)
+
+# CreateCase / UpdateCase fields: our keyword -> the definition's name.
+CASE_FIELDS = {
+    "item_type": "itemType",
+    "project_id": "projectId",
+    "service_id": "serviceId",
+    "category_id": "categoryId",
+    "subject": "subject",
+    "description": "description",
+    "commentary": "commentary",
+    "state_id": "stateId",
+    "reason_id": "reasonId",
+    "group_id": "groupId",
+    "responsible_id": "responsibleId",
+    "applicant_id": "applicantId",
+    "customer_id": "customerId",
+    "company_id": "companyId",
+    "registry_type_id": "registryTypeId",
+    "ci_id": "ciId",
+    "urgency_id": "urgencyId",
+    "impact_id": "impactId",
+    "provider_id": "providerId",
+    "unit_id": "unitId",
+    "additional_fields": "additionalFields",
+}
+_CREATE_ONLY = {"item_type", "project_id"}
+_UPDATE_ONLY = {"commentary"}
+
+
+def instance_api_url(instance_url: str) -> str:
+    """The connector's API root for an instance URL (the base path is added once)."""
+    url = instance_url.strip().rstrip("/")
+    if url.endswith(BASE_PATH):
+        return url
+    return url + BASE_PATH
+
+
+def _case_body(fields: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    allowed = set(allowed)
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown case fields: {', '.join(sorted(unknown))}")
+    return {CASE_FIELDS[k]: v for k, v in fields.items() if v is not None}
+
+
+class AsmsClient:
+    """A client for one ASMS instance and technician token.
+
+    ``timeout`` is requests' ``(connect, read)`` pair, used on every call. A ``session`` passed
+    in is taken over: the client sets its token header."""
+
+    def __init__(
+        self,
+        instance_url: str,
+        token: str,
+        *,
+        timeout: float | tuple[float, float] = (3.05, 15.0),
+        session: requests.Session | None = None,
+    ):
+        if not instance_url or not instance_url.startswith(("http://", "https://")):
+            raise ValueError("instance_url must be an http(s) URL")
+        if not token:
+            raise ValueError("token is required")
+        self.instance_url = instance_url.strip().rstrip("/")
+        if self.instance_url.endswith(BASE_PATH):
+            self.instance_url = self.instance_url[: -len(BASE_PATH)]
+        self.api_url = self.instance_url + BASE_PATH
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {"TokenAsms": token, "Accept": "application/json", "User-Agent": USER_AGENT}
+        )
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<AsmsClient {self.instance_url!r}>"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> AsmsClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # --- Transport ---------------------------------------------------------------------------
+
+    def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        root: str | None = None,
+    ) -> Any:
+        """One call: request, error mapping. Answers the decoded JSON body, or None when the
+        body is empty."""
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                (root or self.api_url) + path,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as exc:
+            raise self._transport_error(operation, exc) from exc
+        logger.debug(
+            "ASMS %s -> %s in %.0f ms",
+            operation,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        if 200 <= response.status_code < 300:
+            if not response.content or not response.content.strip():
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise OutcomeUnknown(
+                    response.status_code, "the answer was not valid JSON", operation=operation
+                ) from None
+        raise self._http_error(operation, response)
+
+    def _transport_error(self, operation: str, exc: Exception) -> AsmsError:
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return NotSent(None, "connect timeout; nothing was sent", operation=operation)
+        if isinstance(exc, requests.exceptions.SSLError):
+            return NotSent(None, "TLS handshake failed; nothing was sent", operation=operation)
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            reason = exc.args[0] if exc.args else None
+            if isinstance(reason, urllib3.exceptions.MaxRetryError):
+                reason = reason.reason
+            if isinstance(reason, _NOT_SENT_CAUSES):
+                return NotSent(
+                    None,
+                    f"could not connect ({type(reason).__name__}); nothing was sent",
+                    operation=operation,
+                )
+            return OutcomeUnknown(
+                None,
+                "connection lost after the request went out; it may have been processed",
+                operation=operation,
+            )
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return OutcomeUnknown(
+                None, "no answer in time; the request may have been processed", operation=operation
+            )
+        return OutcomeUnknown(
+            None, f"{type(exc).__name__} during the call; outcome unknown", operation=operation
+        )
+
+    def _http_error(self, operation: str, response: requests.Response) -> AsmsError:
+        status = response.status_code
+        message = ""
+        try:
+            body = response.json()
+            if isinstance(body, Mapping):
+                message = str(body.get("message") or body.get("Message") or "")
+            elif isinstance(body, str):
+                message = body
+        except ValueError:
+            pass
+        message = message or response.reason or f"HTTP {status}"
+        if status == 429:
+            try:
+                retry_after = max(0.0, float(response.headers.get("Retry-After", "")))
+            except ValueError:
+                retry_after = FALLBACK_RETRY_AFTER
+            return RateLimited(status, message, retry_after=retry_after, operation=operation)
+        if status == 413:
+            return TooLarge(status, message, operation=operation)
+        if status in (400, 422):
+            return BadRequest(status, message, operation=operation)
+        if status in (401, 403):
+            return Unauthorized(status, message, operation=operation)
+        if status == 404:
+            return NotFound(status, message, operation=operation)
+        if status == 503:
+            return Unavailable(status, message, operation=operation)
+        if status >= 500:
+            return ServerError(status, message, operation=operation)
+        return AsmsError(status, message, operation=operation)
+
+    # --- Operations --------------------------------------------------------------------------
+
+    def test_connection(self) -> None:
+        """TestConnection: raises when the instance cannot be reached or refuses the token."""
+        self._call("TestConnection", "GET", "/connection")
+
+    def create_case(
+        self,
+        *,
+        item_type: int,
+        project_id: int,
+        service_id: int,
+        category_id: int,
+        subject: str,
+        **optional: Any,
+    ) -> CreatedCase:
+        """CreateCase. ``optional``: description, state_id, reason_id, group_id,
+        responsible_id, applicant_id, customer_id, company_id, registry_type_id, ci_id,
+        urgency_id, impact_id, provider_id, unit_id, additional_fields (None is left out).
+
+        ASMS takes no idempotency key: a caller that must create once puts a unique marker in
+        the description and settles an unknown outcome with ``search_cases``."""
+        body = _case_body(
+            {
+                "item_type": item_type,
+                "project_id": project_id,
+                "service_id": service_id,
+                "category_id": category_id,
+                "subject": subject,
+                **optional,
+            },
+            set(CASE_FIELDS) - _UPDATE_ONLY,
+        )
+        data = self._call("CreateCase", "POST", "/case", json=body)
+        if not isinstance(data, Mapping):
+            raise OutcomeUnknown(200, "CreateCase answered no case", operation="CreateCase")
+        try:
+            return CreatedCase.from_api(data)
+        except ValueError as exc:
+            raise OutcomeUnknown(200, str(exc), operation="CreateCase") from None
+
+    def get_case(self, ticket_id: str | int) -> Case:
+        """GetCase by case code (``IT-1001``) or id; ``NotFound`` when there is none."""
+        data = self._call("GetCase", "GET", f"/case/{quote(str(ticket_id), safe='')}")
+        if not isinstance(data, Mapping):
+            raise NotFound(200, f"no case {ticket_id}", operation="GetCase")
+        return Case.from_api(data)
+
+    def update_case(self, ticket_id: str | int, **fields: Any) -> bool:
+        """UpdateCase: only the fields given (not None) change. Answers ASMS's ``result``."""
+        body = _case_body(fields, set(CASE_FIELDS) - _CREATE_ONLY)
+        data = self._call("UpdateCase", "PUT", f"/case/{quote(str(ticket_id), safe='')}", json=body)
+        return bool(data.get("result")) if isinstance(data, Mapping) else False
+
+    def attach_note(self, ticket_id: str | int, message: str) -> None:
+        """AttachNote: 1 to 254 characters, checked here before any call (ValueError)."""
+        check_note(message)
+        self._call(
+            "AttachNote",
+            "POST",
+            f"/case/{quote(str(ticket_id), safe='')}/note",
+            params={"message": message},
+        )
+
+    def attach_file(self, ticket_id: str | int, *, file_name: str, content: bytes) -> None:
+        """AttachFile: the file travels base64-encoded in JSON; the case code in a header.
+        An instance's size limit answers 413 (``TooLarge``)."""
+        if not file_name:
+            raise ValueError("file_name is required")
+        body = {"file": base64.b64encode(content).decode("ascii"), "fileName": file_name}
+        self._call(
+            "AttachFile",
+            "POST",
+            "/attachment/file",
+            json=body,
+            headers={"ticketId": str(ticket_id)},
+        )
+
+    def search_cases(self, filters: Iterable[Filter], *, logic: str = "And") -> list[Case]:
+        """SearchTickets: cases matching every (``And``) or any (``Or``) filter."""
+        if logic not in LOGIC_OPERATORS:
+            raise ValueError(f"logic must be one of {LOGIC_OPERATORS}")
+        body = {"logicOperator": logic, "filters": [f.as_api() for f in filters]}
+        if not body["filters"]:
+            raise ValueError("at least one filter is required")
+        data = self._call("SearchTickets", "POST", "/case/list", json=body)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise OutcomeUnknown(200, "SearchTickets answered no list", operation="SearchTickets")
+        return [Case.from_api(item) for item in data if isinstance(item, Mapping)]
+
+    def catalogue(self) -> Catalogue | None:
+        """The sandbox's pick lists (``/_sandbox/catalogue``); None on a real instance, which
+        has no such endpoint (then the admin types ids)."""
+        try:
+            data = self._call(
+                "SandboxCatalogue", "GET", "/_sandbox/catalogue", root=self.instance_url
+            )
+        except (NotFound, BadRequest):
+            return None
+        return Catalogue.from_api(data) if isinstance(data, Mapping) else None
+
+
+def check_note(message: str) -> None:
+    """AttachNote's rule: 1 to 254 characters (ValueError otherwise)."""
+    if not isinstance(message, str) or not message.strip():
+        raise ValueError("A note needs at least one character.")
+    if len(message) > NOTE_MAX_LENGTH:
+        raise ValueError(
+            f"A note may have at most {NOTE_MAX_LENGTH} characters; this one has {len(message)}."
+        )
