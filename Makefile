@@ -42,6 +42,7 @@ bench: install
 	$(PY) bench/sandbox.py
 	$(PY) bench/sync.py
 	$(PY) bench/inbox.py
+	$(PY) bench/payments.py
 	$(PY) bench/asms.py
 
 clean:

@@ -119,8 +119,13 @@ def test_full_sync_mirrors_the_sandbox_exactly(sandbox_server):
         for op, n in calls(account).items()
         if n != calls_before.get(op, 0)
     }
-    # Nothing changed: one page of the conversation list per line, nothing else.
-    assert spent == {"GetConversations": len(lines)}
+    # Nothing changed: one page of the conversation list per line, and one page of open
+    # payments (sorted by status) per line that has any open (payments/sync.py); nothing else.
+    with_open = sum(
+        Payment.objects.filter(Payment.OPEN, dashboard=line, payment_id__isnull=False).exists()
+        for line in lines
+    )
+    assert spent == {"GetConversations": len(lines), "GetPayments": with_open}
 
 
 def test_opening_a_conversation_without_history_fills_it_at_once(sandbox_server):
@@ -155,7 +160,13 @@ def test_new_activity_is_read_incrementally(sandbox_server):
     spent = {
         op: n - before.get(op, 0) for op, n in calls(account).items() if n != before.get(op, 0)
     }
-    assert spent == {"GetConversations": 1, "GetContacts": 1, "GetMessagesByContactPhone": 2}
+    open_payments = Payment.objects.filter(Payment.OPEN, dashboard=line, payment_id__isnull=False)
+    assert spent == {
+        "GetConversations": 1,
+        "GetContacts": 1,
+        "GetMessagesByContactPhone": 2,
+        "GetPayments": int(open_payments.exists()),  # the open payments' states, every cycle
+    }
     conversation = Conversation.objects.get(contact__phone_number=phone, dashboard=line)
     assert conversation.last_message_preview == "Second new"
     assert conversation.is_unread

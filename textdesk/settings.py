@@ -246,6 +246,13 @@ TEXTDESK_SYNC_INTERVAL = float(os.environ.get("TEXTDESK_SYNC_INTERVAL", "30"))
 # until the horizon.
 TEXTDESK_UNKNOWN_GRACE = float(os.environ.get("TEXTDESK_UNKNOWN_GRACE", "60"))
 TEXTDESK_UNKNOWN_HORIZON = float(os.environ.get("TEXTDESK_UNKNOWN_HORIZON", str(24 * 3600)))
+# The follow-up queue: open requests older than this many days without their reminder, and
+# the pace of bulk reminders per account (a fifth of Text Request's 100 calls a minute).
+TEXTDESK_FOLLOW_UP_DAYS = int(os.environ.get("TEXTDESK_FOLLOW_UP_DAYS", "3"))
+TEXTDESK_BULK_REMINDERS_PER_MINUTE = int(os.environ.get("TEXTDESK_BULK_REMINDERS_PER_MINUTE", "20"))
+# Open payments' states read every sync cycle (one call per line with open payments); off:
+# every five minutes.
+TEXTDESK_PAYMENT_FRESHNESS = env_bool("TEXTDESK_PAYMENT_FRESHNESS", default=True)
 
 # ASMS (the service desk): seconds on every call, inside the Celery soft limit.
 ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))

@@ -49,11 +49,14 @@ def queue_change(
     contact=None,
     group=None,
     payment=None,
+    priority: str = "interactive",
 ) -> Change:
     """Record a write for Text Request and enqueue it once the transaction commits.
 
     Call it inside the transaction that applies the change locally. A queued or failed change
-    of the same subject (the same contact's tags, say) is superseded by this one."""
+    of the same subject (the same contact's tags, say) is superseded by this one. Bulk work
+    queues at ``priority="sync"``: its call then never takes the share the limiter keeps for
+    people, and waiting for a free slot does not count as a failed attempt."""
     registry.handler(kind)  # an unregistered kind is a bug: fail before anything is stored
     with transaction.atomic():
         same = Change.objects.filter(
@@ -77,6 +80,7 @@ def queue_change(
             contact=contact,
             group=group,
             payment=payment,
+            priority=priority,
         )
         enqueue_change(change.pk)
     return change
@@ -117,7 +121,7 @@ def apply_change(change_pk: int) -> None:
         enqueue_change(change.pk, countdown=wait.total_seconds())
         return
     handler = registry.handler(change.kind)
-    client = change.dashboard.connection.client("interactive")
+    client = change.dashboard.connection.client(change.priority)
     try:
         handler.apply(change, client)
     except (errors.BadRequest, errors.Unauthorized, errors.NotFound) as exc:
@@ -159,6 +163,16 @@ def _fail(change: Change, handler: registry.Handler, reason: str) -> None:
 
 
 def _retry_later(change: Change, handler: registry.Handler, exc: errors.TextRequestError) -> None:
+    if isinstance(exc, errors.LimiterBusy) and change.priority != "interactive":
+        # Bulk work held back by our own limiter sent nothing: wait for a slot, never give up.
+        wait = timedelta(seconds=max(1.0, exc.retry_in))
+        Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
+            status=Change.Status.PENDING,
+            not_before=timezone.now() + wait,
+            attempts=F("attempts") - 1,
+        )
+        enqueue_change(change.pk, countdown=wait.total_seconds())
+        return
     if exc.maybe_processed and not handler.idempotent:
         Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
             status=Change.Status.UNKNOWN, failure_reason=MAYBE_APPLIED, not_before=None

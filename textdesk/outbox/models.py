@@ -62,6 +62,10 @@ class Change(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
+    # The limiter priority of its call: "interactive" (a person's action, may use the whole
+    # window) or "sync" (bulk work such as the follow-up queue's reminders, which leaves the
+    # reserve to people).
+    priority = models.CharField(max_length=12, default="interactive")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

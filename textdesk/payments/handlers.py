@@ -52,9 +52,9 @@ def refresh_payment_after_action(change: Change) -> None:
     if change.kind == REMIND_PAYMENT:
         updates = {"reminder_was_sent": True, "reminder_sent_at": timezone.now()}
     elif change.kind == CANCEL_PAYMENT:
-        updates = {"textrequest_payment_status": "Canceled"}
+        updates = {"textrequest_payment_status": "Canceled", "closed_at": timezone.now()}
     elif change.kind == MARK_PAID:
-        updates = {"textrequest_payment_status": "Paid"}
+        updates = {"textrequest_payment_status": "Paid", "closed_at": timezone.now()}
     if updates:
         Payment.objects.filter(pk=change.payment_id).update(**updates)
 

@@ -113,8 +113,9 @@ def request_payment(
     return payment
 
 
-def send_reminder(*, payment: Payment, user) -> Change:
-    """Text the customer one reminder. A second attempt raises ``PaymentActionRefused``."""
+def send_reminder(*, payment: Payment, user, priority: str = "interactive") -> Change:
+    """Text the customer one reminder. A second attempt raises ``PaymentActionRefused``.
+    Bulk reminders (the follow-up queue) pass ``priority="sync"``."""
     _require_open(payment, "send a reminder")
     if (
         payment.reminder_was_sent
@@ -134,6 +135,7 @@ def send_reminder(*, payment: Payment, user) -> Change:
                 payload={},
                 user=user,
                 payment=payment,
+                priority=priority,
             )
     except IntegrityError:
         raise PaymentActionRefused(

@@ -1,12 +1,20 @@
 """Reading a line's payments from Text Request.
 
-The first sync reads every page (newest first). Afterwards a run reads newest first until it
-has passed a payment it already knew and every payment still open here (so new payments
-appear and open ones are refreshed); payments cannot be deleted upstream.
+The first sync reads every page (newest first). Afterwards every incremental cycle (30 s)
+refreshes the open payments as cheaply as the API allows: GetPayments has no "changed since"
+or status filter, but sorts by status, so ``sort_type=status&sort_direction=desc`` answers the
+open ones (``Sent``) first; reading until the first closed one costs one call per 100 open
+payments, and none on a line with nothing open. A payment open here that is missing from that
+block was paid or canceled: it is read alone (one call per payment that changed). Every five
+minutes a read newest first until a known payment catches payments made and closed elsewhere
+between two cycles. Only rows that changed are written; payments cannot be deleted upstream.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,7 +22,18 @@ from textdesk.contacts.models import Contact
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.delivery import started_at
 from textdesk.payments.models import Payment
+from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
+
+# Statuses Text Request may give a payment nobody has paid or canceled yet.
+OPEN_UPSTREAM = {"", "Sent", "PastDue", "Unknown"}
+CLOSED = (*Payment.PAID_STATUSES, *Payment.CANCELED_STATUSES)
+NEW_EVERY = timedelta(minutes=5)
+# Payments that left the open block read one by one per cycle (the rest wait a cycle).
+MAX_SINGLE_READS = 10
+# Opening a payment whose state is older than this reads it again.
+STALE_AFTER = timedelta(seconds=60)
+COMPARED = ("textrequest_payment_status", "is_past_due", "reminder_was_sent", "transaction_status")
 
 
 def payment_fields(item: tr.Payment) -> dict:
@@ -80,6 +99,8 @@ def apply_payment(dashboard: Dashboard, item: tr.Payment) -> Payment:
             ).exists()
         ):
             fields["reminder_was_sent"] = True  # our reminder is on its way
+        if fields["textrequest_payment_status"] in CLOSED and payment.closed_at is None:
+            fields["closed_at"] = timezone.now()
         Payment.objects.filter(pk=payment.pk).update(synced_at=timezone.now(), **fields)
         return payment
     phone = item.customer_phone or ""
@@ -112,35 +133,98 @@ def apply_payment(dashboard: Dashboard, item: tr.Payment) -> Payment:
 def sync_payments(run, state, *, full: bool) -> None:
     """New payments, and the state of the open ones (see the module docstring)."""
     dashboard = run.dashboard
-    walk_all = full or state.last_full_at is None
-    if walk_all:
-        cursor = state.cursor if state.cursor.get("walk") == "full" else {"walk": "full", "page": 0}
-    else:
-        cursor = {"page": 0}
-    open_ids = set(
-        Payment.objects.filter(dashboard=dashboard, payment_id__isnull=False)
-        .filter(textrequest_payment_status__in=["", "Sent"])
-        .values_list("payment_id", flat=True)
-    )
-    reached_known = False
+    now = timezone.now()
+    if not (full or state.last_full_at is None or state.cursor.get("walk") == "full"):
+        new_at = state.cursor.get("new_at")
+        due = new_at is None or now - datetime.fromisoformat(new_at) >= NEW_EVERY
+        # TEXTDESK_PAYMENT_FRESHNESS off: the open payments too only every five minutes.
+        if due or settings.TEXTDESK_PAYMENT_FRESHNESS:
+            refresh_open(run, dashboard)
+        if due:
+            for page in run.pages(run.client.get_payments, dashboard.dashboard_id):
+                if _apply_changed(dashboard, page.items):
+                    break  # reached a payment already known
+            state.cursor = {"new_at": now.isoformat()}
+        return
+    cursor = state.cursor if state.cursor.get("walk") == "full" else {"walk": "full", "page": 0}
     for page in run.pages(
         run.client.get_payments, dashboard.dashboard_id, start_page=cursor["page"]
     ):
-        ids = [item.payment_id for item in page.items]
-        already = set(
-            Payment.objects.filter(dashboard=dashboard, payment_id__in=ids).values_list(
-                "payment_id", flat=True
-            )
-        )
-        for item in page.items:
-            apply_payment(dashboard, item)
-        open_ids -= set(ids)
-        reached_known = reached_known or bool(already)
+        _apply_changed(dashboard, page.items)
         cursor["page"] = page.page + 1
-        if walk_all:
-            run.progress(state, page, cursor)
-        elif reached_known and not open_ids:
-            break
-    if walk_all:
-        state.last_full_at = timezone.now()
-    state.cursor = {}
+        run.progress(state, page, cursor)
+    state.last_full_at = timezone.now()
+    state.cursor = {"new_at": now.isoformat()}
+
+
+def refresh_open(run, dashboard: Dashboard) -> None:
+    """Bring every payment open here up to date (one call per 100 open payments upstream)."""
+    open_here = set(
+        Payment.objects.filter(dashboard=dashboard, payment_id__isnull=False)
+        .filter(Payment.OPEN)
+        .values_list("payment_id", flat=True)
+    )
+    if not open_here:
+        return
+    seen: set[int] = set()
+    for page in run.pages(
+        run.client.get_payments, dashboard.dashboard_id, sort_type="status", sort_direction="desc"
+    ):
+        _apply_changed(dashboard, page.items)
+        seen.update(item.payment_id for item in page.items)
+        if any((item.textrequest_payment_status or "") not in OPEN_UPSTREAM for item in page.items):
+            break  # past the open block
+    for payment_id in sorted(open_here - seen, reverse=True)[:MAX_SINGLE_READS]:
+        item = run.call(run.client.get_payment, dashboard.dashboard_id, payment_id)
+        if item is not None:
+            apply_payment(dashboard, item)
+
+
+def refresh_payment(payment: Payment, *, now=None) -> bool:
+    """Read one open payment again (one interactive call) when its state is older than a
+    minute; answers whether it was read. Closed payments never change upstream."""
+    now = now or timezone.now()
+    if payment.payment_id is None or not payment.is_open:
+        return False
+    if payment.synced_at is not None and now - payment.synced_at < STALE_AFTER:
+        return False
+    dashboard = payment.dashboard
+    client = dashboard.connection.client("interactive")
+    try:
+        item = client.get_payment(dashboard.dashboard_id, payment.payment_id)
+    except errors.TextRequestError:
+        return False  # shown as it was; the next cycle reads it
+    finally:
+        client.close()
+    if item is None:
+        return False
+    apply_payment(dashboard, item)
+    return True
+
+
+def _apply_changed(dashboard: Dashboard, items: list[tr.Payment]) -> bool:
+    """Store the payments that are new or changed; stamp the rest as read. Answers whether
+    any of them was already known."""
+    known = {
+        row["payment_id"]: row
+        for row in Payment.objects.filter(
+            dashboard=dashboard, payment_id__in=[item.payment_id for item in items]
+        ).values("payment_id", "amount_requested", *COMPARED)
+    }
+    unchanged = []
+    for item in items:
+        row = known.get(item.payment_id)
+        fields = payment_fields(item)
+        if (
+            row is not None
+            and all(row[k] == fields[k] for k in COMPARED)
+            and (item.amount_requested is None or row["amount_requested"] == item.amount_requested)
+        ):
+            unchanged.append(item.payment_id)
+        else:
+            apply_payment(dashboard, item)
+    if unchanged:
+        Payment.objects.filter(dashboard=dashboard, payment_id__in=unchanged).update(
+            synced_at=timezone.now()
+        )
+    return bool(known)

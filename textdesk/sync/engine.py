@@ -9,7 +9,8 @@ every worker), does what is due, in this order:
 3. contacts: every page on the first sync and on a slow full pass (every 6 hours, which also
    reflects deletions); otherwise only when step 2 found activity, those with
    ``last_message_timestamp_after_utc`` since the last read;
-4. payments, every 5 minutes: new ones newest first, and the open ones refreshed;
+4. payments, every cycle: the open ones refreshed (cheaply, see payments/sync.py), new
+   ones every 5 minutes;
 5. message histories: conversations with new activity, then every history never read,
    newest conversation first, until the run's time budget is spent.
 
@@ -51,7 +52,7 @@ EVERY = {
     SyncState.Resource.TAGS: timedelta(minutes=15),
     SyncState.Resource.FIELDS: timedelta(minutes=15),
     SyncState.Resource.GROUPS: timedelta(minutes=15),
-    SyncState.Resource.PAYMENTS: timedelta(minutes=5),
+    SyncState.Resource.PAYMENTS: timedelta(0),  # every cycle; payments/sync.py reads little
 }
 CONTACTS_FULL_EVERY = timedelta(hours=6)
 DASHBOARDS_EVERY = timedelta(minutes=15)
