@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint format bench check-deploy clean
 
+# Development is asked for explicitly: without SECRET_KEY the settings refuse to start unless
+# DEBUG=1 (see textdesk/settings.py).
+run test bench: export DEBUG ?= 1
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

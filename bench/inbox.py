@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
+os.environ.setdefault("DEBUG", "1")  # a developer's run: development settings
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")  # Playwright's loop in this thread
 
 FULL_CONVERSATIONS = 100_000

@@ -30,9 +30,11 @@ def setup(window: float, reserve: float) -> None:
     state = tempfile.mkdtemp(prefix="textdesk-bench-")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="textdesk.settings",
+        DEBUG=os.environ.get("DEBUG", "1"),  # a developer's run: development settings
         TEXTDESK_STATE_DIR=state,
         CELERY_TASK_ALWAYS_EAGER="1",
-        TEXTREQUEST_INTERACTIVE_RESERVE=str(reserve),
+        # The share of each window sync leaves for people: what the limiter reads.
+        TEXTDESK_RATE_LIMIT_SYNC_RESERVE=str(reserve),
     )
     os.environ.pop("DATABASE_URL", None)
     import django
@@ -52,7 +54,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50000)
     parser.add_argument("--dashboards", type=int, default=2)
     parser.add_argument("--window", type=float, default=2.0, help="sandbox window, seconds")
-    parser.add_argument("--reserve", type=float, default=0.05, help="interactive reserve")
+    parser.add_argument(
+        "--reserve",
+        type=float,
+        default=0.10,
+        help="share of each window left for people (TEXTDESK_RATE_LIMIT_SYNC_RESERVE)",
+    )
     parser.add_argument("--sends", type=int, default=40, help="interactive sends measured")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "sync.json"))
     args = parser.parse_args()
@@ -134,7 +141,9 @@ def main() -> None:
         sampler.join()
         counters = control.counters(key)
         warm = [s for s in samples[5:-5]] or samples
-        allowance = limit - max(1, math.ceil(limit * args.reserve))
+        # What the limiter itself grants sync per window, under the reserve it was built with.
+        assert limiter.sync_reserve == args.reserve, (limiter.sync_reserve, args.reserve)
+        allowance = limiter.allowance(limit, "sync")
         results["first_sync"] = {
             "calls": counters["calls_total"],
             "calls_by_operation": counters["calls"],

@@ -135,3 +135,40 @@ def test_admin_adds_a_line_with_a_provisioned_number(client, sandbox_account):
     assert (line.name, line.phone) == ("Knoxville", numbers[0])
     with TextRequestClient(sandbox_account.api_url, sandbox_account.api_key, bucket="check") as api:
         assert numbers[0] not in api.get_provisioning_numbers("865")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_name_text_request_would_refuse_is_a_form_error(client, sandbox_server):
+    """First and last name make the display name, which Text Request caps at 100 characters:
+    the longest name the form takes reaches Text Request; one character more stays a form
+    error with what was typed kept, and queues nothing that would fail."""
+    from tests.textrequest_helpers import seeded_account
+
+    account = seeded_account(sandbox_server)
+    line = lines_of(connect(account))[0]
+    run_sync(line, full=True, wait=True)
+    contact = Contact.objects.filter(dashboard=line).order_by("id").first()
+    client.force_login(make_user("sam", "Agent", lines=[line]))
+    url = reverse("contacts:detail", args=[contact.pk])
+
+    too_long = {"first_name": "A" * 50, "last_name": "B" * 50, "note": "n" * 1001}
+    response = client.post(url, too_long)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "First and last name together must be at most 100 characters" in page
+    assert "at most 1000 characters" in page
+    assert "A" * 50 in page
+    assert not Change.objects.exists()
+
+    inbox_url = reverse("conversations:contact", args=[line.pk, contact.conversation.pk])
+    response = client.post(inbox_url, too_long, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "at most 100 characters" in response.content.decode()
+    assert not Change.objects.exists()
+
+    longest = {"first_name": "A" * 50, "last_name": "B" * 49, "note": "n" * 1000}
+    assert client.post(url, longest).status_code == 302
+    assert not Change.objects.exclude(status=Change.Status.DONE).exists()
+    with TextRequestClient(account.api_url, account.api_key, bucket="check") as api:
+        upstream = api.get_contact(line.dashboard_id, contact.phone_number)
+    assert upstream.display_name == "A" * 50 + " " + "B" * 49

@@ -19,6 +19,22 @@ from textdesk.sync.engine import run_sync
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def development(settings):
+    """The demo commands run only in development (pytest-django turns DEBUG off)."""
+    settings.DEBUG = True
+
+
+def test_demo_reset_refuses_in_production(settings):
+    from tests.conftest import make_connection
+
+    make_connection()
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("demo_reset", "--noinput")
+    assert Connection.objects.count() == 1  # nothing was deleted
+
+
 @pytest.fixture
 def demo_sandbox(settings):
     with SandboxServer(seed="demo", contacts=20, messages=120, delivery_delay=0) as sandbox:

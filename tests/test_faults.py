@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import requests
 
 from tests.test_sync import snapshot
 from tests.textrequest_helpers import connect, lines_of, seeded_account, staff_fixture  # noqa: F401
@@ -25,6 +26,31 @@ def fast_failures(settings, monkeypatch):
     monkeypatch.setattr("textdesk.dashboards.sync.RETRY_DELAYS", (0.05, 0.1, 0.2))
 
 
+@pytest.fixture
+def served(monkeypatch):
+    """What the sandbox answered each call made through `requests` (status code or the
+    exception's name): proof that the fault under test was served, not assumed. It observes
+    the real calls and changes nothing."""
+    seen: list = []
+    real = requests.Session.request
+
+    def observed(self, *args, **kwargs):
+        try:
+            response = real(self, *args, **kwargs)
+        except requests.RequestException as exc:
+            seen.append(type(exc).__name__)
+            raise
+        seen.append(response.status_code)
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", observed)
+    return seen
+
+
+# What each fault makes the sandbox answer.
+SIGNATURE = {"errors": 500, "timeouts": "ReadTimeout", "outage": 503, "429-storm": 429}
+
+
 def sync_clean(account, lines):
     """A reference: the same account synced with no faults, into a fresh comparison."""
     for line in lines:
@@ -42,13 +68,15 @@ def sync_clean(account, lines):
     ],
     ids=["errors", "timeouts", "outage", "429-storm"],
 )
-def test_sync_recovers_from_faults(sandbox_server, fast_failures, faults):
+def test_sync_recovers_from_faults(sandbox_server, fast_failures, served, faults, request):
     account = seeded_account(sandbox_server, contacts=40, messages=200, dashboards=1)
     connection = connect(account)
     line = lines_of(connection)[0]
+    served.clear()
     account.control.set_faults(api_key=account.api_key, **faults)
     run_sync(line, wait=True)  # retries a few times, then records the error and stops
     account.control.clear_faults(account.api_key)
+    assert SIGNATURE[request.node.callspec.id] in served, served
     run_sync(line, wait=True)
     run_sync(line, wait=True)
     assert not SyncState.objects.filter(dashboard=line).exclude(last_error="").exists()
@@ -71,11 +99,17 @@ def test_sync_recovers_from_faults(sandbox_server, fast_failures, faults):
     ],
     ids=["errors", "timeouts", "429-storm", "outage"],
 )
-def test_sends_during_faults_arrive_exactly_once_or_fail(
-    sandbox_account, fast_failures, staff, faults
+def test_sends_during_faults_arrive_exactly_once_or_wait_for_a_person(
+    sandbox_account, fast_failures, staff, served, faults, request
 ):
+    """Every fault here is transient, so once it clears nothing may be given up as failed.
+    A text whose first call may have been processed (a 5xx, a timeout) is settled by reading
+    Text Request: found, it is sent; not found, it is left unconfirmed for a person to send
+    again (RELIABILITY.md), never failed and never twice."""
+    fault = request.node.callspec.id
     account = sandbox_account
     line = lines_of(connect(account))[0]
+    served.clear()
     account.control.set_faults(api_key=account.api_key, **faults)
     bodies = [f"Reply number {i}" for i in range(8)]
     rows = []
@@ -98,6 +132,7 @@ def test_sends_during_faults_arrive_exactly_once_or_fail(
         reference_number="INV-7",
         client_key=uuid.uuid4(),
     )
+    assert SIGNATURE[fault] in served, served
     account.control.clear_faults(account.api_key)
     # Beat's sweeper, run until nothing is in flight; time "moves on" past every backoff.
     for _ in range(12):
@@ -111,24 +146,25 @@ def test_sends_during_faults_arrive_exactly_once_or_fail(
             break
     counters = account.control.counters(account.api_key)
     sent = {d["body"]: d["count"] for d in counters["sent"]}
+    # Nothing was refused (no 4xx) and nothing ran out of attempts: no row may be failed.
+    # A refused call (429) was never processed, and a timed-out one was processed and is
+    # found again: those rows are all sent.
+    may_wait = {Message.Status.SENT, Message.Status.UNKNOWN}
+    allowed = may_wait if fault in ("errors", "outage") else {Message.Status.SENT}
     for row in rows:
         row.refresh_from_db()
-        # Sent once; or visibly not sent; or, when Text Request may have got it, visibly
-        # unconfirmed and waiting for a person (never re-sent by itself).
-        assert row.status == Message.Status.SENT or row.failure_reason, row.status
+        assert row.status in allowed, (row.body, row.status, row.failure_reason)
         if row.status == Message.Status.SENT:
             assert sent.get(row.body) == 1, row.body
             assert row.message_id
-        elif row.status == Message.Status.UNKNOWN:
+        else:  # Text Request may have it: visibly unconfirmed, waiting for a person
             assert row.is_unconfirmed, row.body
             assert sent.get(row.body) is None, row.body
-        else:
-            assert row.status == Message.Status.FAILED, row.status
-            assert sent.get(row.body) is None, row.body
     payment.refresh_from_db()
-    assert payment.status in (Payment.Status.SENT, Payment.Status.FAILED) or (
-        payment.is_unconfirmed
-    )
+    allowed = {"sent", "unknown"} if fault in ("errors", "outage") else {"sent"}
+    assert payment.status in allowed, (payment.status, payment.failure_reason)
+    if payment.status == "unknown":
+        assert payment.is_unconfirmed
     requested = account.get(f"/dashboards/{line.dashboard_id}/payments", page=0, page_size=100)
     assert requested.json()["meta"]["total_items"] == (1 if payment.status == "sent" else 0)
     assert (

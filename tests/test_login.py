@@ -105,3 +105,54 @@ def test_preferences_switch_single_key_shortcuts_off(client, db):
     user.refresh_from_db()
     assert user.shortcuts_enabled is False
     assert 'data-shortcuts="off"' in client.get(reverse("contacts:list")).content.decode()
+
+
+def test_a_username_longer_than_any_user_is_a_form_error(client, db):
+    make_user("sam", "Agent")
+    response = sign_in(client, "u" * 256, "wrong")
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+
+
+def test_a_nul_in_the_username_is_a_form_error(client, db):
+    response = sign_in(client, "sa\x00m", "wrong")
+    assert response.status_code == 200
+    assert "Null characters are not allowed" in response.content.decode()
+
+
+def via_proxy(client_address: str, forwarded: str | None = None) -> Client:
+    """A browser at `client_address` reaching us through one proxy at 10.0.0.2."""
+    return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded or client_address)
+
+
+def test_behind_a_proxy_failures_lock_the_username_only_from_that_client(db, settings):
+    settings.TEXTDESK_PROXY_COUNT = 1
+    make_user("sam", "Agent")
+    attacker = via_proxy("203.0.113.7")
+    for _ in range(5):
+        sign_in(attacker, "sam", "wrong")
+    assert sign_in(attacker, "sam", PASSWORD).status_code == 429
+    # Forging X-Forwarded-For does not escape the lock: the proxy appends the real address.
+    forged = via_proxy("203.0.113.7", forwarded="198.51.100.1, 203.0.113.7")
+    assert sign_in(forged, "sam", PASSWORD).status_code == 429
+    # Sam, elsewhere, reaches us through the same proxy and still signs in.
+    assert sign_in(via_proxy("198.51.100.20"), "sam", PASSWORD).status_code == 302
+
+
+def test_behind_two_proxies_the_client_is_second_from_the_right(db, settings):
+    settings.TEXTDESK_PROXY_COUNT = 2
+    make_user("sam", "Agent")
+    for _ in range(5):
+        sign_in(via_proxy("x", forwarded="1.1.1.1, 203.0.113.7, 10.0.0.1"), "sam", "wrong")
+    locked = via_proxy("x", forwarded="203.0.113.7, 10.0.0.1")
+    assert sign_in(locked, "sam", PASSWORD).status_code == 429
+    other = via_proxy("x", forwarded="203.0.113.7, 198.51.100.20, 10.0.0.1")
+    assert sign_in(other, "sam", PASSWORD).status_code == 302
+
+
+def test_without_proxies_forwarded_headers_are_ignored(client, db, settings):
+    settings.TEXTDESK_PROXY_COUNT = 0
+    make_user("sam", "Agent")
+    for n in range(5):
+        sign_in(via_proxy(f"203.0.113.{n}"), "sam", "wrong")
+    assert sign_in(via_proxy("198.51.100.20"), "sam", PASSWORD).status_code == 429

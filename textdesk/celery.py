@@ -13,6 +13,7 @@ Celery's business: every call takes a slot from the shared limiter in ``textdesk
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 
@@ -37,6 +38,16 @@ app.conf.task_routes = {
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def redact_webhook_tokens(logger, **kwargs) -> None:
+    """A worker replaces the root logger's handlers (and gives the task logger its own), so
+    the filter settings.LOGGING puts on ours would be lost: put it on Celery's too."""
+    from textdesk.logs import redact_handlers
+
+    redact_handlers(logger)
 
 
 app.conf.beat_schedule = {

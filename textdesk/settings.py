@@ -1,9 +1,10 @@
 """textdesk settings: one module, configured from the environment (12-factor).
 
-With no environment at all it runs for development: SQLite in var/, the embedded filesystem
-broker, and the Text Request sandbox on 127.0.0.1:8001. Production sets SECRET_KEY (which turns
-DEBUG off unless DEBUG says otherwise), DATABASE_URL, REDIS_URL, FIELD_ENCRYPTION_KEY,
-ALLOWED_HOSTS and TEXTDESK_PUBLIC_URL.
+It fails closed: without SECRET_KEY it refuses to start, unless DEBUG=1 asks for development
+(`make run`, `make test` and pytest set it): then SQLite in var/, the embedded filesystem
+broker, development keys and the Text Request sandbox on 127.0.0.1:8001. Production sets
+SECRET_KEY, DATABASE_URL, REDIS_URL, FIELD_ENCRYPTION_KEY, ALLOWED_HOSTS and
+TEXTDESK_PUBLIC_URL; the sandbox is not installed there.
 """
 
 import os
@@ -28,12 +29,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# A deployment always sets SECRET_KEY; without one we are on a developer's machine.
-DEBUG = env_bool("DEBUG", default=not os.environ.get("SECRET_KEY"))
+# Development is asked for, never assumed: a deployment that forgot SECRET_KEY must not come
+# up with DEBUG on, a published key and demo users.
+DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set. For development on this machine set DEBUG=1 "
+            "(`make run` and `make test` do)."
+        )
     SECRET_KEY = "django-insecure-textdesk-development-only"  # noqa: S105
 
 TEXTDESK_STATE_DIR = Path(os.environ.get("TEXTDESK_STATE_DIR", BASE_DIR / "var"))
@@ -57,6 +62,7 @@ INSTALLED_APPS = [
     "axes",
     # Bottom to top (docs/architecture.md); imports only point down this list.
     "textdesk.outbox",
+    "textdesk.audit",
     "textdesk.accounts",
     "textdesk.dashboards",
     "textdesk.contacts",
@@ -66,10 +72,11 @@ INSTALLED_APPS = [
     "textdesk.webhooks",
     "textdesk.sync",
     "textdesk.reports",
-    "textdesk.audit",
-    "textdesk.sandbox",
-    "textdesk.asms_sandbox",
 ]
+if DEBUG:
+    # The stand-ins for Text Request and ASMS (`manage.py sandbox serve`, `asms_sandbox`):
+    # development and tests only.
+    INSTALLED_APPS += ["textdesk.sandbox", "textdesk.asms_sandbox"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -156,7 +163,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+# How many proxies of ours stand in front of the web process (each appends to X-Forwarded-For).
+TEXTDESK_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "textdesk.accounts.throttling.client_ip"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
@@ -228,6 +237,8 @@ TEXTDESK_RATE_LIMIT_HEADROOM = float(os.environ.get("TEXTDESK_RATE_LIMIT_HEADROO
 # Timeouts of every Text Request call (seconds). They nest inside the Celery soft time limit.
 TEXTREQUEST_CONNECT_TIMEOUT = float(os.environ.get("TEXTREQUEST_CONNECT_TIMEOUT", "3.05"))
 TEXTREQUEST_READ_TIMEOUT = float(os.environ.get("TEXTREQUEST_READ_TIMEOUT", "15"))
+# Reads an admin page waits on (free numbers for a new line) give up after this many seconds.
+TEXTDESK_ADMIN_TIMEOUT = float(os.environ.get("TEXTDESK_ADMIN_TIMEOUT", "4"))
 # How often beat runs the incremental cycle per line, and how long an outbound text whose
 # outcome is unknown waits for proof (status callback or the contact's messages) before the
 # outbox concludes it never reached Text Request and sends it again.

@@ -1,6 +1,7 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import Group
+from django.core.validators import MaxLengthValidator
 
 from textdesk.accounts.models import User
 from textdesk.accounts.roles import ROLE_PERMISSIONS
@@ -10,6 +11,17 @@ def line_choices():
     """Lines still at Text Request, reached through the relation (``dashboards`` sits above
     ``accounts`` and is not imported here)."""
     return User._meta.get_field("dashboards").related_model.objects.active()
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username longer than any user's before it reaches
+    `authenticate` (Django sets only the widget's maxlength; django-axes records failed
+    usernames in a 255-character column)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
 
 
 class StaffForm(forms.ModelForm):

@@ -7,13 +7,15 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from textdesk.accounts.decorators import permission_required
-from textdesk.accounts.forms import NewStaffForm, PreferencesForm, StaffForm
+from textdesk.accounts.forms import LoginForm, NewStaffForm, PreferencesForm, StaffForm
 from textdesk.accounts.models import User
 from textdesk.audit import services as audit
 
 login = login_not_required(
     auth_views.LoginView.as_view(
-        template_name="accounts/login.html", redirect_authenticated_user=True
+        template_name="accounts/login.html",
+        authentication_form=LoginForm,
+        redirect_authenticated_user=True,
     )
 )
 logout = auth_views.LogoutView.as_view()

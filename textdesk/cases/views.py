@@ -162,7 +162,7 @@ def _cursor(value: str):
     try:
         when, pk = value.rsplit("|", 1)
         return datetime.fromisoformat(when), int(pk)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -173,7 +173,7 @@ def case_list(request):
     if state in STATES:
         cases = cases.filter(**STATES[state][1])
     line_id = request.GET.get("line", "")
-    if line_id.isdigit():
+    if line_id.isascii() and line_id.isdigit():  # isdigit() alone takes "²", int() does not
         cases = cases.filter(dashboard_id=int(line_id))
     cursor = _cursor(request.GET.get("after", ""))
     if cursor:
@@ -301,7 +301,7 @@ def case_new(request, conversation_pk):
 
 def _refused_case(request, conversation):
     retry = request.GET.get("retry", "")
-    if not retry.isdigit():
+    if not (retry.isascii() and retry.isdigit()):
         return None
     return Case.objects.filter(
         pk=int(retry), conversation=conversation, status=Case.Status.FAILED

@@ -84,7 +84,8 @@ class ContactQuerySet(models.QuerySet):
         """Partial match on name or number; every word must match. A word of digits and
         punctuation ("(423)", "555-98") is a number and looks at numbers only."""
         match = Q()
-        for term in query.split():
+        # PostgreSQL text holds no NUL, so no stored name has one: dropping it loses no match.
+        for term in query.replace("\x00", "").split():
             digits = "".join(ch for ch in term if ch.isdigit())
             if digits and not any(ch.isalpha() for ch in term):
                 match &= Q(phone_number__contains=digits)

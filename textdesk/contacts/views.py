@@ -15,7 +15,15 @@ from textdesk.audit import services as audit
 from textdesk.contacts import services
 from textdesk.contacts.exports import csv_lines
 from textdesk.contacts.filters import ContactFilterForm, filtered_contacts
-from textdesk.contacts.forms import ContactForm, GroupForm, NewContactForm, NewGroupForm
+from textdesk.contacts.forms import (
+    ContactForm,
+    GroupFilterForm,
+    GroupForm,
+    NewContactForm,
+    NewGroupForm,
+    filter_errors,
+    parse_cursor,
+)
 from textdesk.contacts.models import Contact, Group
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.models import Change
@@ -27,9 +35,11 @@ PAGE_SIZE = 50
 def contact_list(request):
     form, contacts = filtered_contacts(request.user, request.GET)
     contacts = contacts.select_related("dashboard").prefetch_related("tags")
-    after = request.GET.get("after", "")
-    if after.isdigit():
-        contacts = contacts.filter(id__gt=int(after))
+    after = parse_cursor(request.GET.get("after", ""))
+    if after is False:
+        return HttpResponseBadRequest("Not a valid page link: 'after' must be a contact id.")
+    if after is not None:
+        contacts = contacts.filter(id__gt=after)
     page = list(contacts.order_by("id")[: PAGE_SIZE + 1])
     has_more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
@@ -110,9 +120,12 @@ def contact_detail(request, pk):
 @permission_required("manage_lines")
 def group_list(request):
     groups = Group.objects.for_user(request.user).select_related("dashboard")
-    line_id = request.GET.get("line", "")
-    if line_id.isdigit():
-        groups = groups.filter(dashboard_id=int(line_id))
+    filters = GroupFilterForm(request.GET)
+    if not filters.is_valid():
+        return HttpResponseBadRequest(filter_errors(filters))
+    line_id = filters.cleaned_data["line"]
+    if line_id is not None:
+        groups = groups.filter(dashboard_id=line_id)
     # Creations still on their way (or refused in the last hour): shown above the list.
     recent = timezone.now() - timedelta(hours=1)
     creating = Change.objects.filter(
@@ -122,7 +135,7 @@ def group_list(request):
         "creating": creating.select_related("dashboard").order_by("id")[:20],
         "groups": groups.order_by("dashboard__name", "name"),
         "lines": Dashboard.objects.for_user(request.user),
-        "line_id": line_id,
+        "line_id": "" if line_id is None else str(line_id),
     }
     return render(request, "contacts/group_list.html", context)
 

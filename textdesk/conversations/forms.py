@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 
+from textdesk.contacts.forms import NAME_MAX, NOTE_MAX, check_display_name
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 VIEWS = [
@@ -20,6 +21,26 @@ VIEWS = [
 ]
 SORTS = [("recent", "Newest activity"), ("waiting", "Longest waiting")]
 BODY_MAX = 1600
+BIGINT_MAX = 2**63 - 1
+
+
+def parse_id(raw: str) -> int | None:
+    """A row id or a stamp from a URL or a hidden field, or None when it is not one.
+
+    ASCII digits only: `str.isdigit()` also accepts digits such as "²" that `int()` refuses.
+    Nothing larger than a PostgreSQL bigint, so a lookup never overflows the column."""
+    if not raw or len(raw) > 19 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if value <= BIGINT_MAX else None
+
+
+def moment_of(stamp: int) -> datetime | None:
+    """Epoch microseconds as an aware datetime, or None outside what `datetime` can hold."""
+    try:
+        return datetime.fromtimestamp(stamp / 1_000_000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 class ListFilterForm(forms.Form):
@@ -61,10 +82,11 @@ class ListFilterForm(forms.Form):
         if not raw:
             return None
         stamp, _, pk = raw.partition(".")
-        if not (stamp.isdigit() and pk.isdigit()):
+        stamp, pk = parse_id(stamp), parse_id(pk)
+        moment = moment_of(stamp) if stamp is not None else None
+        if moment is None or pk is None:
             raise forms.ValidationError("This page link is not valid; start from the top.")
-        moment = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
-        return moment, int(pk)
+        return moment, pk
 
     def query_string(self, **override) -> str:
         from django.http import QueryDict
@@ -102,21 +124,22 @@ class SeenForm(forms.Form):
 
 def parse_seen(raw: str) -> dict:
     """`m=<newest message id>;t=<its epoch µs>;r=<0|1>;p=<payment id>:<state>,...`"""
+    out_of_date = forms.ValidationError("The page you sent this from is out of date; reload it.")
     parts = dict(item.partition("=")[::2] for item in raw.split(";") if item)
-    try:
-        message_id = int(parts.get("m", "0"))
-        stamp = int(parts.get("t", "0"))
-        if parts["r"] not in ("0", "1"):
-            raise ValueError(parts["r"])
-        resolved = parts["r"] == "1"
-        payments = {}
-        for item in filter(None, parts.get("p", "").split(",")):
-            pk, _, state = item.partition(":")
-            payments[int(pk)] = state
-    except (KeyError, ValueError) as exc:
-        raise forms.ValidationError(
-            "The page you sent this from is out of date; reload it."
-        ) from exc
+    message_id = parse_id(parts.get("m", "0"))
+    stamp = parse_id(parts.get("t", "0"))
+    # The guard reads texts since this moment, so it must be one `datetime` can hold.
+    if message_id is None or stamp is None or moment_of(stamp) is None:
+        raise out_of_date
+    if parts.get("r") not in ("0", "1"):
+        raise out_of_date
+    resolved = parts["r"] == "1"
+    payments = {}
+    for item in filter(None, parts.get("p", "").split(",")):
+        pk, _, state = item.partition(":")
+        if parse_id(pk) is None:
+            raise out_of_date
+        payments[parse_id(pk)] = state
     return {"message_id": message_id, "stamp": stamp, "resolved": resolved, "payments": payments}
 
 
@@ -178,11 +201,16 @@ class TagsForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
+    first_name = forms.CharField(max_length=NAME_MAX, required=False)
+    last_name = forms.CharField(max_length=NAME_MAX, required=False)
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        check_display_name(cleaned_data)
+        return cleaned_data
 
 
 class DraftForm(forms.Form):

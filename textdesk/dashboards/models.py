@@ -56,9 +56,17 @@ class Connection(models.Model):
     def bucket(self) -> str:
         return f"connection:{self.pk}"
 
-    def client(self, priority: str = "interactive") -> TextRequestClient:
+    def client(self, priority: str = "interactive", *, quick: bool = False) -> TextRequestClient:
         """A client through the shared limiter; a disconnected connection's client refuses
-        every call before it is made (its mirror is read-only)."""
+        every call before it is made (its mirror is read-only). `quick`: for a read an admin
+        page waits on, which fails within TEXTDESK_ADMIN_TIMEOUT (limiter, connect and read each
+        bounded by it) instead of holding the request for the full read timeout."""
+        timeout = (settings.TEXTREQUEST_CONNECT_TIMEOUT, settings.TEXTREQUEST_READ_TIMEOUT)
+        max_wait = None
+        if quick:
+            quick_timeout = settings.TEXTDESK_ADMIN_TIMEOUT
+            timeout = (min(timeout[0], quick_timeout), quick_timeout)
+            max_wait = min(1.0, quick_timeout)
         return TextRequestClient(
             self.api_url,
             self.api_key,
@@ -66,7 +74,8 @@ class Connection(models.Model):
             limit=self.rate_limit,
             window=self.rate_window,
             priority=priority,
-            timeout=(settings.TEXTREQUEST_CONNECT_TIMEOUT, settings.TEXTREQUEST_READ_TIMEOUT),
+            max_wait=max_wait,
+            timeout=timeout,
             limiter=None if self.is_active else _Disconnected(),
         )
 

@@ -74,7 +74,9 @@ class LineRefused(Exception):
 def free_numbers(*, connection: Connection, area_code: str) -> list[str]:
     """Numbers Text Request can provision in an area code (an interactive call)."""
     try:
-        return connection.client().get_provisioning_numbers(area_code)
+        return connection.client(quick=True).get_provisioning_numbers(area_code)
+    except (errors.OutcomeUnknown, errors.NotSent, errors.LimiterBusy) as exc:
+        raise LineRefused("Text Request did not answer in time; try again in a minute.") from exc
     except errors.TextRequestError as exc:
         raise LineRefused(exc.message) from exc
 

@@ -104,7 +104,11 @@ def parse_timestamp(value: Any) -> datetime | None:
         raise ValueError(f"not a timestamp: {type(value).__name__}")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-14:00 is a valid text but past the last datetime in UTC.
+        raise ValueError(f"out of range: {value!r}") from None
 
 
 def format_timestamp(value: datetime | str) -> str:
@@ -500,6 +504,38 @@ def _optional(data: Mapping, key: str, kind: type | tuple[type, ...], where: str
     return _require(data, key, kind, where)
 
 
+MAX_PAYLOAD_DEPTH = 16
+
+
+def check_storable(payload: Any, where: str) -> None:
+    """Refuse what PostgreSQL cannot store or what nobody nests: NUL and lone surrogates in any
+    key or string (neither fits `jsonb` or text), and nesting deeper than MAX_PAYLOAD_DEPTH.
+
+    Walks with a stack, not recursion, so no payload can exhaust Python's recursion limit."""
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise ValueError(f"{where}: nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+        if isinstance(value, Mapping):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and not _storable_text(value):
+            raise ValueError(f"{where}: a NUL or an unpaired surrogate character in {value!r}")
+
+
+def _storable_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _id(data: Mapping, key: str, where: str) -> int:
     """An integer id; digits in a string are accepted."""
     value = _require(data, key, (int, str), where)
@@ -546,6 +582,7 @@ class WebhookEvent:
         """Parse and check a webhook body; raise ValueError naming what is wrong."""
         where = "webhook payload"
         payload = _mapping(payload, where)
+        check_storable(payload, where)
         key = _require(payload, "messageUniqueIdentifier", (str, int), where)
         key = str(key).strip()
         if not key:
@@ -607,6 +644,7 @@ class StatusCallback:
         """Parse and check a status callback body; raise ValueError naming what is wrong."""
         where = "status callback"
         payload = _mapping(payload, where)
+        check_storable(payload, where)
         message_id = str(_require(payload, "message_id", (str, int), where)).strip()
         if not message_id:
             raise ValueError(f"{where}: empty 'message_id'")

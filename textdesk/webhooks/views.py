@@ -60,6 +60,8 @@ def _read_json(request) -> dict | HttpResponse:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return HttpResponse("invalid JSON", status=400, content_type="text/plain")
+    except RecursionError:  # 64 KB of "[" nests far deeper than the parser's stack
+        return HttpResponse("JSON nested too deeply", status=400, content_type="text/plain")
     if not isinstance(payload, dict):
         return HttpResponse("expected a JSON object", status=400, content_type="text/plain")
     return payload

@@ -50,6 +50,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, interactive: bool, state: str, **options):
+        if not settings.DEBUG:
+            # It deletes every connection, then makes the demo users: development only.
+            raise CommandError("demo_reset is for development only (DEBUG=1).")
         api_url = settings.TEXTREQUEST_API_URL
         host = urlsplit(api_url).hostname or ""
         if host not in ("127.0.0.1", "localhost", "::1"):

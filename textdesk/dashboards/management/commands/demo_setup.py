@@ -22,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=float, default=60, help="Seconds to wait for the API.")
 
     def handle(self, *args, wait, **options):
+        if not settings.DEBUG:
+            # Their passwords are printed here and in the README: never on a real deployment.
+            raise CommandError("Demo users are for development only (DEBUG=1).")
         api_url = settings.TEXTREQUEST_API_URL
         api_key = settings.TEXTREQUEST_API_KEY or DEMO_API_KEY
         self.wait_for_api(api_url, wait)

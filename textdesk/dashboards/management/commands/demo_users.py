@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from textdesk.accounts.models import User
 from textdesk.accounts.roles import ADMIN, AGENT, FINANCE
@@ -17,6 +18,9 @@ class Command(BaseCommand):
     help = "Create one demo user per role (idempotent) and print their sign-in details."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # Their passwords are printed here and in the README: never on a real deployment.
+            raise CommandError("Demo users are for development only (DEBUG=1).")
         for username, password, first, last, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"first_name": first, "last_name": last}
