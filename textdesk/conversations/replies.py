@@ -4,6 +4,7 @@ composer counts segments; the model is the line's, in dashboards)."""
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,8 +24,11 @@ def reply_list(request):
     line_id = request.GET.get("line", "")
     if line_id == "all":
         replies = replies.filter(dashboard__isnull=True)
-    elif line_id.isdigit():
+    elif line_id.isascii() and line_id.isdigit() and len(line_id) <= 18:
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
         replies = replies.filter(Q(dashboard_id=int(line_id)) | Q(dashboard__isnull=True))
+    elif line_id:
+        return HttpResponseBadRequest("Not a valid filter: line must be a line's id or 'all'.")
     context = {
         # A few hundred at most: shortcuts must be memorable, so the list stays short.
         "replies": replies.order_by("shortcut", "dashboard__name")[:500],
