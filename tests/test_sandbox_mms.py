@@ -2,10 +2,13 @@
 
 import pickle
 
+import pytest
 import requests
 
 from textdesk.sandbox.backend import Backend
 from textdesk.sandbox.pytest_fixtures import make_account
+from textdesk.textrequest import BadRequest, FileLimiter, TextRequestClient
+from textdesk.textrequest.types import MmsUpload
 
 P1 = "4235550181"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -86,3 +89,27 @@ def test_uploads_survive_the_state_file():
     answer = backend.upload_mms(key, "http://sandbox", "a.gif", b"GIF89a")
     restored = pickle.loads(pickle.dumps(backend.accounts[key]))
     assert restored.mms[answer["url"].split("/")[-2]][3] == b"GIF89a"
+
+
+# --- the client's upload_mms against the sandbox --------------------------------------------
+
+
+def test_client_uploads_and_sends_with_mms_media(sandbox_account, tmp_path):
+    client = TextRequestClient(
+        sandbox_account.api_url,
+        sandbox_account.api_key,
+        bucket="test-mms",
+        limiter=FileLimiter(tmp_path / "ratelimit"),
+    )
+    with client:
+        upload_answer = client.upload_mms("menu.pdf", b"%PDF-1.4 menu", "application/pdf")
+        assert isinstance(upload_answer, MmsUpload)
+        assert upload_answer.mime_type == "application/pdf"
+        sent = client.send_message(
+            sandbox_account.dashboard_id, P1, body="Our menu", mms_media=[upload_answer.url]
+        )
+        assert sent.mms_media == [upload_answer.url]
+        with pytest.raises(BadRequest, match="not supported"):
+            client.upload_mms("virus.exe", b"MZ", "application/octet-stream")
+    calls = sandbox_account.control.counters(sandbox_account.api_key)["calls"]
+    assert calls["UploadMms"] == 2  # each took a slot of the limiter, like every call
