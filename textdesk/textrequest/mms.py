@@ -43,9 +43,7 @@ def problem(file_name: str, size: int) -> str | None:
     limit = MAX_BYTES.get(ext, DEFAULT_MAX_BYTES)
     if size > limit:
         kind = "A PDF" if ext == "pdf" else "A file"
-        return (
-            f"“{file_name}” is {size / MB:.1f} MB: {kind} can be at most {limit // MB} MB."
-        )
+        return f"“{file_name}” is {size / MB:.1f} MB: {kind} can be at most {limit // MB} MB."
     return None
 
 
