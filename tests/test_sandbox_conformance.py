@@ -45,6 +45,16 @@ EXTRA = {
         "items": {"type": "string", "pattern": "^[2-9]\\d{9}$"},
         "maxItems": 30,
     },
+    # CONTRACT.md "Evidence": POST /mms answers the file's type and the URL mms_media takes
+    "UploadMms": {
+        "type": "object",
+        "properties": {
+            "mime_type": {"type": "string", "minLength": 1},
+            "url": {"type": "string", "pattern": "^https?://"},
+        },
+        "required": ["mime_type", "url"],
+        "additionalProperties": False,
+    },
 }
 # Every error, whatever produced it (CONTRACT.md, evidence).
 ERROR_SCHEMA = {
@@ -334,3 +344,11 @@ def test_the_dashboard_list_and_a_contacts_messages_page_by_default_too(line):
     assert check("GetDashboards", demo.get("/dashboards"))["meta"]["page"] == 0
     messages = check("GetMessagesByContactPhone", demo.get(f"{d}/contacts/{phone}/messages"))
     assert messages["meta"]["page"] == 0
+
+
+def test_mms_upload_answers_the_evidences_shape_and_errors(demo):
+    body = check(
+        "UploadMms", demo.call("POST", "/mms", files={"file": ("a.jpg", b"\xff\xd8\xff", "")})
+    )
+    assert body["mime_type"] == "image/jpeg"
+    check_error(demo.call("POST", "/mms", files={"file": ("a.docx", b"PK", "")}), 400)

@@ -208,8 +208,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        # MMS media are served by Text Request's own storage.
-        "img-src": [SELF, "data:", "https:"],
+        # MMS media are served by Text Request's own storage (and, below, the API's origin: the
+        # sandbox serves uploads over http); blob: is the composer's preview of a chosen file.
+        "img-src": [SELF, "data:", "blob:", "https:"],
         "connect-src": [SELF],
         "form-action": [SELF],
         "base-uri": [SELF],
@@ -229,6 +230,10 @@ if not FIELD_ENCRYPTION_KEYS:
 
 TEXTREQUEST_API_URL = os.environ.get("TEXTREQUEST_API_URL", "http://127.0.0.1:8001/api/v3")
 TEXTREQUEST_API_KEY = os.environ.get("TEXTREQUEST_API_KEY", "")
+if TEXTREQUEST_API_URL.startswith("http://"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        "/".join(TEXTREQUEST_API_URL.split("/", 3)[:3])  # its origin: scheme://host:port
+    )
 TEXTDESK_PUBLIC_URL = os.environ.get("TEXTDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # Share of each connection's window that background sync leaves for people, and seconds added
 # to the provider's window to absorb clock skew and latency (see textdesk/textrequest/limiter.py).

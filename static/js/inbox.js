@@ -579,8 +579,105 @@
     if (handled) { event.preventDefault(); }
   });
 
+  // --- Attachments (MMS): previews before sending, remove-before-send, type and size checks ------
+  // Mirrors textdesk/textrequest/mms.py; the server checks again (the form works without JS).
+  var MMS_TYPES = ["csv", "jpeg", "jpg", "png", "pdf", "gif", "txt", "xlsx", "mp4", "vcard", "vcf"];
+  var MMS_IMAGES = ["jpeg", "jpg", "png", "gif"];
+  var MB = 1024 * 1024;
+
+  function fileProblem(file) {
+    var ext = file.name.indexOf(".") >= 0 ? file.name.split(".").pop().toLowerCase() : "";
+    if (MMS_TYPES.indexOf(ext) < 0) {
+      return "“" + file.name + "” cannot be sent: attach a JPEG, PNG, GIF, PDF, CSV, TXT, XLSX, MP4 or vCard (VCF) file.";
+    }
+    if (file.size === 0) { return "“" + file.name + "” is empty."; }
+    var limit = ext === "pdf" ? MB : 5 * MB;
+    if (file.size > limit) {
+      return "“" + file.name + "” is " + (file.size / MB).toFixed(1) + " MB: " +
+        (ext === "pdf" ? "A PDF" : "A file") + " can be at most " + (limit / MB) + " MB.";
+    }
+    return "";
+  }
+
+  function setFiles(input, files) {
+    var transfer = new DataTransfer();
+    files.forEach(function (file) { transfer.items.add(file); });
+    input.files = transfer.files;
+  }
+
+  function drawPreviews(input) {
+    var form = input.closest("[data-composer]");
+    var list = form.querySelector("[data-attach-previews]");
+    list.querySelectorAll("img").forEach(function (img) { URL.revokeObjectURL(img.src); });
+    list.textContent = "";
+    Array.from(input.files).forEach(function (file, index) {
+      var item = document.createElement("li");
+      var ext = file.name.split(".").pop().toLowerCase();
+      if (MMS_IMAGES.indexOf(ext) >= 0) {
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(file);
+        img.alt = "";
+        item.appendChild(img);
+      }
+      var name = document.createElement("span");
+      name.className = "attach-name";
+      name.textContent = file.name;
+      item.appendChild(name);
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "btn btn-small btn-quiet";
+      remove.dataset.removeAttachment = String(index);
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", "Remove " + file.name);
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+    list.hidden = input.files.length === 0;
+  }
+
+  function showAttachError(input, message) {
+    var box = input.closest("[data-composer]").querySelector("[data-attach-error]");
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches("[data-attach]")) { return; }
+    var kept = input.keptFiles || [];
+    var problems = [];
+    Array.from(input.files).forEach(function (file) {
+      var problem = fileProblem(file);
+      if (problem) { problems.push(problem); return; }
+      if (kept.length >= Number(input.dataset.maxFiles)) {
+        problems.push("A text can carry at most " + input.dataset.maxFiles + " files; “" + file.name + "” was left out.");
+        return;
+      }
+      kept.push(file);
+    });
+    input.keptFiles = kept;
+    setFiles(input, kept);
+    showAttachError(input, problems.join(" "));
+    drawPreviews(input);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-attachment]");
+    if (!button) { return; }
+    var form = button.closest("[data-composer]");
+    var input = form.querySelector("[data-attach]");
+    var kept = Array.from(input.files);
+    kept.splice(Number(button.dataset.removeAttachment), 1);
+    input.keptFiles = kept;
+    setFiles(input, kept);
+    showAttachError(input, "");
+    drawPreviews(input);
+    form.querySelector("textarea").focus();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-composer]").forEach(updateCounter);
+    document.documentElement.classList.add("js-attach");  // previews replace the native input
     scrollThread(true);
     updateTitle();
   });

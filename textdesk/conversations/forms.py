@@ -10,6 +10,7 @@ from django import forms
 
 from textdesk.contacts.forms import NAME_MAX, NOTE_MAX, check_display_name
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
+from textdesk.textrequest import mms
 
 VIEWS = [
     ("unresolved", "Unresolved"),
@@ -143,20 +144,60 @@ def parse_seen(raw: str) -> dict:
     return {"message_id": message_id, "stamp": stamp, "resolved": resolved, "payments": payments}
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+    template_name = "django/forms/widgets/file.html"  # no "clear" checkbox: nothing is stored
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe); answers a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
 class ReplyForm(SeenForm):
     body = forms.CharField(
         max_length=BODY_MAX,
+        required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Reply",
     )
+    attachments = MultipleFileField(
+        required=False,
+        label="Attach files",
+        help_text=f"Up to {mms.MAX_ATTACHMENTS}: pictures, PDF (1 MB at most), CSV, TXT, XLSX, "
+        "MP4 or vCard (5 MB at most).",
+        widget=MultipleFileInput(attrs={"accept": mms.ACCEPT}),
+    )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        if not body.strip():
-            raise forms.ValidationError("Write something to send.")
-        return body.strip()
+        return self.cleaned_data["body"].strip()
+
+    def clean_attachments(self) -> list:
+        files = self.cleaned_data["attachments"]
+        if len(files) > mms.MAX_ATTACHMENTS:
+            raise forms.ValidationError(
+                f"A text can carry at most {mms.MAX_ATTACHMENTS} files; you chose {len(files)}."
+            )
+        problems = [p for f in files if (p := mms.problem(f.name, f.size))]
+        if problems:
+            raise forms.ValidationError(problems)
+        return files
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("body") == "" and cleaned.get("attachments") == []:
+            self.add_error("body", "Write something to send.")
+        return cleaned
 
 
 class NoteForm(forms.Form):

@@ -178,6 +178,32 @@ class Message(models.Model):
         self.save(update_fields=["status", "failure_reason", "not_before"])
 
 
+class Attachment(models.Model):
+    """A file an agent attached to an outbound text (MMS), kept with its outbox row.
+
+    The send task uploads each file that has no ``url`` yet (``POST /mms``), stores the URL the
+    moment Text Request answers and empties ``content``, then sends the text once with every
+    URL. Repeating an upload whose answer was lost only leaves an unused file at Text Request;
+    the text itself follows the outbox rule (an unknown send is never repeated by itself)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    content = models.BinaryField(blank=True)
+    url = models.CharField(max_length=1000, blank=True, help_text="Text Request's MMS URL.")
+
+    class Meta:
+        ordering = ["message", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "position"], name="one_file_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Draft(models.Model):
     """What an agent was typing in a conversation, kept across switching and reloading."""
 

@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
-from textdesk.conversations.models import Conversation, Message, has_location_request
+from textdesk.conversations.models import (
+    Attachment,
+    Conversation,
+    Message,
+    has_location_request,
+)
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox import delivery
 from textdesk.textrequest import errors
@@ -89,6 +94,14 @@ def deliver_text(message_pk: int) -> None:
     dashboard = message.conversation.dashboard
     client = dashboard.connection.client("interactive")
     try:
+        try:
+            upload_attachments(client, message)
+        except errors.TextRequestError as exc:
+            # Nothing reached the customer yet: an upload is safe to make again.
+            delivery.send_failed(
+                message, exc, send=enqueue_send, settle=enqueue_settle, repeatable=True
+            )
+            return
         result = client.send_message(
             dashboard.dashboard_id,
             message.conversation.contact.phone_number,
@@ -104,6 +117,26 @@ def deliver_text(message_pk: int) -> None:
         attach(message, result)
     finally:
         client.close()
+
+
+def upload_attachments(client, message: Message) -> list[str]:
+    """Upload the text's files that Text Request does not have yet, storing each URL the
+    moment it answers (so a retry never uploads a file twice), and put the URLs, in the order
+    the agent chose, in ``message.mms_media``."""
+    files = list(Attachment.objects.filter(message_id=message.pk).defer("content"))
+    for item in files:
+        if item.url:
+            continue
+        content = Attachment.objects.values_list("content", flat=True).get(pk=item.pk)
+        answer = client.upload_mms(item.name, bytes(content), item.content_type)
+        item.url = answer.url
+        # The bytes are no longer needed: Text Request keeps the file at its URL.
+        Attachment.objects.filter(pk=item.pk).update(url=item.url, content=b"")
+    urls = [item.url for item in files]
+    if urls and urls != message.mms_media:
+        Message.objects.filter(pk=message.pk).update(mms_media=urls)
+        message.mms_media = urls
+    return urls
 
 
 def attach(row: Message, item: tr.Message) -> bool:
@@ -172,6 +205,8 @@ def matches(row: Message, item: tr.Message) -> bool:
     only be the echo of a request still in flight."""
     if not item.is_sent or (item.body or "").strip() != row.body.strip():
         return False
+    if row.mms_media and len(item.mms_media) != len(row.mms_media):
+        return False  # our text carried files: a text with other files is not it
     if item.response_by_username is None:
         if row.status != Message.Status.SENDING:
             return False

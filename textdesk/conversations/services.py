@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
-from textdesk.conversations.models import Conversation, Message, Note
+from textdesk.conversations.models import Attachment, Conversation, Message, Note
 from textdesk.conversations.outbound import enqueue_send
 from textdesk.conversations.tasks import fill_history
 from textdesk.dashboards.models import Dashboard
@@ -25,6 +25,7 @@ from textdesk.outbox import delivery
 from textdesk.outbox.changes import queue_change
 from textdesk.outbox.models import Change
 from textdesk.phones import InvalidPhoneNumber
+from textdesk.textrequest import mms
 
 __all__ = [
     "CannotText",
@@ -61,19 +62,29 @@ class CannotText(Exception):
         super().__init__(reason)
 
 
-def send_text(*, conversation: Conversation, user, body: str, client_key) -> Message:
-    """Queue a reply: creates the outbound ``Message`` (status ``pending``) and enqueues its
-    send when the transaction commits.
+def send_text(
+    *, conversation: Conversation, user, body: str, client_key, attachments=()
+) -> Message:
+    """Queue a reply: creates the outbound ``Message`` (status ``pending``) with its
+    ``Attachment`` rows (the files, uploaded by the send task) and enqueues its send when the
+    transaction commits.
 
     ``client_key`` (a UUID from the compose form) dedupes: a double submit returns the row
-    the first one created. Raises ``CannotText`` for an empty or too long body, a contact who
-    opted out or is blocked, or a line that was removed."""
+    the first one created. ``attachments`` are uploaded files (``name``, ``size``, ``read()``).
+    Raises ``CannotText`` for an empty or too long body, a file Text Request would refuse,
+    a contact who opted out or is blocked, or a line that was removed."""
     existing = Message.objects.filter(client_key=client_key).first()
     if existing is not None:
         return existing
     body = (body or "").strip()
-    if not body:
+    attachments = list(attachments)
+    if not body and not attachments:
         raise CannotText("Write a message first.")
+    if len(attachments) > mms.MAX_ATTACHMENTS:
+        raise CannotText(f"A text can carry at most {mms.MAX_ATTACHMENTS} files.")
+    for upload in attachments:
+        if problem := mms.problem(upload.name, upload.size):
+            raise CannotText(problem)
     if len(body) > MAX_BODY_LENGTH:
         raise CannotText(
             f"A text can be at most {MAX_BODY_LENGTH} characters; this one has {len(body)}."
@@ -95,6 +106,17 @@ def send_text(*, conversation: Conversation, user, body: str, client_key) -> Mes
                 sent_at=now,
                 status=Message.Status.PENDING,
                 client_key=client_key,
+            )
+            Attachment.objects.bulk_create(
+                Attachment(
+                    message=message,
+                    position=i,
+                    name=upload.name[-200:],
+                    content_type=mms.content_type(upload.name),
+                    size=upload.size,
+                    content=upload.read(),
+                )
+                for i, upload in enumerate(attachments)
             )
             Conversation.objects.touch(conversation.pk, message, is_new=True)
             enqueue_send(message.pk)

@@ -80,12 +80,21 @@ def started_at(row):
     return (row.claimed_at or row.created_at) - MATCH_SKEW
 
 
-def send_failed(row, exc: errors.TextRequestError, *, send: Enqueue, settle: Enqueue) -> None:
-    """Record the outcome of a call that raised, for a row in ``sending``."""
+def send_failed(
+    row,
+    exc: errors.TextRequestError,
+    *,
+    send: Enqueue,
+    settle: Enqueue,
+    repeatable: bool = False,
+) -> None:
+    """Record the outcome of a call that raised, for a row in ``sending``. ``repeatable``: the
+    call that raised is harmless to make again (an MMS upload before the text itself), so an
+    unknown outcome of it is retried like a transient error."""
     model = type(row)
     status = model.Status
     still_sending = model.objects.filter(pk=row.pk, status=status.SENDING)
-    if exc.maybe_processed:
+    if exc.maybe_processed and not repeatable:
         # It may have gone out: check before ever sending again.
         logger.info("%s %s: outcome unknown (%s); settling", model.__name__, row.pk, exc)
         if still_sending.update(

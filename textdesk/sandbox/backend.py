@@ -14,6 +14,7 @@ dashboards); the operations live in mixins, one module per area:
 - ``conversations.py``: conversations, messages, sending and delivery, inbound, STOP/START
 - ``payments.py``: payment requests and the payment portal
 - ``hooks.py``: webhooks and status callbacks
+- ``mms.py``: MMS uploads (``POST /mms``) and the files served at their URLs
 - ``indexes.py``: per-line indexes and remembered lists that keep the list queries fast
 - ``validation.py``: :class:`SandboxError` and the input checks every area shares
 """
@@ -31,6 +32,7 @@ from .contacts import ContactsMixin
 from .conversations import ConversationsMixin
 from .dispatch import Dispatcher
 from .hooks import HooksMixin
+from .mms import MmsMixin
 from .payments import PaymentsMixin
 from .records import Account, Dashboard
 from .validation import SandboxError, as_object, bad, page_of, paging, parse_phone, req_str
@@ -60,7 +62,7 @@ FAULT_KEYS = {
 }
 
 
-class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
+class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsMixin):
     """All accounts and rules of the sandbox. Thread-safe through one re-entrant lock."""
 
     def __init__(
@@ -487,4 +489,5 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin):
                 "webhook_deliveries": acct.webhook_deliveries,
                 "webhook_failures": acct.webhook_failures,
                 "status_callbacks": acct.status_callbacks,
+                "mms_uploads": len(acct.mms or {}),
             }

@@ -11,6 +11,7 @@ import re
 
 from .dispatch import post_json
 from .indexes import LazyList, cache_key, remember
+from .mms import mms_hosted
 from .records import Account, Contact, Dashboard, Message, fmt_ts
 from .validation import (
     PHONEISH_RE,
@@ -260,13 +261,6 @@ class ConversationsMixin:
             media = []
         if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
             raise bad("mms_media must be an array of URL strings")
-        if len(media) > 10:
-            raise bad("mms_media takes at most 10 attachments")
-        for url in media:
-            if not url.startswith(MMS_PREFIX):
-                raise bad(
-                    f"mms_media {url!r} is not a Text Request MMS url; external links are refused"
-                )
         if not (text or "").strip() and not media:
             raise bad("body is required (the text of the message)")
         text = text or ""
@@ -277,6 +271,7 @@ class ConversationsMixin:
         location = self._location_callback(body, text)
         with self.lock:
             dash = self._dash(key, dashboard_id)
+            self.check_mms_media(self.account(key), media, MMS_PREFIX)
             contact = dash.contacts.get(phone)
             if contact is not None:
                 self._sendable(contact)
@@ -370,6 +365,7 @@ class ConversationsMixin:
                 f"{MMS_PREFIX}sandbox/{msg_id[:8]}/{i}-{u.rstrip('/').rsplit('/', 1)[-1][:60]}"
                 for i, u in enumerate(media_urls)
             )
+            mms_hosted(self.account(key)).update(media)  # mms_media may send them on
             msg = Message(msg_id, "R", body, None, self.now_ms(), "delivered", None, media,
                           phone, dash.id)  # fmt: skip
             self._add_message(dash, contact, msg)

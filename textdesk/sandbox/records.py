@@ -306,6 +306,8 @@ class Account:
         "status_callbacks",
         "window",
         "timezone",
+        "mms",
+        "mms_hosted",
     )
 
     def __init__(self, key: str, id: int, timezone: str = "America/New_York"):
@@ -323,6 +325,8 @@ class Account:
         self.status_callbacks = 0
         self.window: deque[float] = deque()
         self.timezone = timezone
+        self.mms: dict | None = {}  # MMS uploads (mms.py); None in a state saved before them
+        self.mms_hosted: set | None = set()
 
     def __getstate__(self) -> dict:
         state = {name: getattr(self, name) for name in self.__slots__}
@@ -333,6 +337,7 @@ class Account:
 
     def __setstate__(self, state: dict) -> None:
         offset = time.time() - time.monotonic()
+        self.mms = self.mms_hosted = None  # absent from states saved before MMS uploads
         for name, value in state.items():
             setattr(self, name, value)
         self.window = deque(t - offset for t in state["window"])

@@ -7,6 +7,8 @@ it speaks HTTP/1.1 with keep-alive, like the real service, so clients reuse conn
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import sys
 import threading
@@ -17,6 +19,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .backend import Backend, SandboxError, bad
 from .httpserver import MAX_BODY_BYTES, KeepAliveRequestHandler, SandboxHTTPServer
+from .mms import MAX_UPLOAD_BODY, MMS_PATH
 from .validation import error_body
 
 API_PREFIX = "/api/v3"
@@ -160,13 +163,20 @@ def DeleteHook(b, key, p, q, body):
     return 204, None
 
 
+def UploadMms(b, key, p, q, body):
+    base_url, file_name, content = body
+    return 200, b.upload_mms(key, base_url, file_name, content)
+
+
 def _or_204(result):
     return (204, None) if result is None else (200, result)
 
 
 D = "/dashboards/{dashboard_id}"
 C = D + "/contacts/{phone_number}"
-# (method, path under /api/v3, handler, takes a JSON body). Literal paths come first.
+# (method, path under /api/v3, handler, takes a JSON body (or MULTIPART)). Literal paths
+# come first.
+MULTIPART = "multipart"
 API_ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/dashboards", GetDashboards, False),
     ("POST", "/dashboards", CreateDashboard, True),
@@ -200,6 +210,7 @@ API_ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", D + "/hooks", GetHooks, False),
     ("POST", D + "/hooks", CreateHook, True),
     ("DELETE", D + "/hooks/{hook_id}", DeleteHook, False),
+    ("POST", "/mms", UploadMms, MULTIPART),
 ]
 
 
@@ -405,22 +416,67 @@ def _match(compiled, segments: list[str]):
     return found
 
 
-def _read_body(environ) -> bytes:
+def _read_body(environ, limit: int = MAX_BODY_BYTES, json: bool = True) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise bad("Invalid Content-Length") from None
-    if length > MAX_BODY_BYTES:
+    if length > limit:
         raise SandboxError(413, "Request body too large")
     raw = environ["wsgi.input"].read(length) if length > 0 else b""
     content_type = environ.get("CONTENT_TYPE") or ""
-    if raw and content_type and not _is_json(content_type):
+    if json and raw and content_type and not _is_json(content_type):
         # a body declared as something else is refused, as API frameworks do; a body with no
         # Content-Type at all is read as JSON (lenient: raw HTTP clients often omit it)
         raise SandboxError(
             415, f"Content-Type {content_type!r} is not supported: send application/json"
         )
     return raw
+
+
+def _multipart_file(environ) -> tuple[str, str, bytes]:
+    """(base URL, file name, bytes) of the ``file`` field of a multipart/form-data body."""
+    content_type = environ.get("CONTENT_TYPE") or ""
+    if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
+        raise SandboxError(
+            415, f"Content-Type {content_type!r} is not supported: send multipart/form-data"
+        )
+    raw = _read_body(environ, limit=MAX_UPLOAD_BODY, json=False)
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise bad("The multipart body cannot be read (boundary missing?)")
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") != "file":
+            continue
+        file_name = part.get_filename()
+        if not file_name:
+            raise bad("The file field needs a filename")
+        content = part.get_payload(decode=True) or b""
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        return f"{scheme}://{host}", file_name, content
+    raise bad("The multipart body has no file field")
+
+
+def _serve_mms(backend: Backend, segments: list[str], start_response):
+    """GET /mms/<token>/<name>: an uploaded file, as Text Request's storage serves it."""
+    found = backend.mms_file(segments[1]) if len(segments) == 3 else None
+    if found is None:
+        raise SandboxError(404, "No such MMS file")
+    mime, name, content = found
+    disposition = "inline" if mime.startswith(("image/", "video/")) else "attachment"
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", mime),
+            ("Content-Length", str(len(content))),
+            ("Content-Disposition", f'{disposition}; filename="{name}"'),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Cache-Control", "public, max-age=86400"),
+        ],
+    )
+    return [content]
 
 
 def _is_json(content_type: str) -> bool:
@@ -481,6 +537,8 @@ def make_app(backend: Backend):
                 body = _json_body(_read_body(environ), required=False)
                 status, payload = handler(backend, _query(environ), body)
                 return respond(start_response, status, payload)
+            if method in ("GET", "HEAD") and path.startswith(MMS_PATH):
+                return _serve_mms(backend, segments, start_response)
             if not path.startswith(API_PREFIX + "/"):
                 raise SandboxError(404, f"Not found: {path}")
             found = _match(compiled, segments[2:])
@@ -502,7 +560,10 @@ def make_app(backend: Backend):
                         if not value.isascii() or not value.isdigit() or len(value) > 9:
                             raise bad(f"{name} must be an integer, got {value!r}")
                         params[name] = int(value)
-                body = _json_body(_read_body(environ), required=has_body)
+                if has_body == MULTIPART:
+                    body = _multipart_file(environ)
+                else:
+                    body = _json_body(_read_body(environ), required=has_body)
                 status, payload = handler(backend, key, params, _query(environ), body)
                 result = (status, payload, None)
             except SandboxError as exc:

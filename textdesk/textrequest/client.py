@@ -51,6 +51,7 @@ from .types import (
     Group,
     Hook,
     Message,
+    MmsUpload,
     Page,
     Payment,
     Tag,
@@ -189,6 +190,7 @@ class TextRequestClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> Any:
         """One API call: limiter, request, error mapping. Returns the decoded JSON body, or
         None for a 204 or an empty body."""
@@ -204,6 +206,7 @@ class TextRequestClient:
                 self.api_url + path,
                 params=params,
                 json=json,
+                files=files,
                 timeout=self.timeout,
                 allow_redirects=False,
             )
@@ -418,6 +421,15 @@ class TextRequestClient:
             ),
         )
         return Message.from_api(data)
+
+    def upload_mms(self, file_name: str, content: bytes, content_type: str) -> MmsUpload:
+        """UploadMms (``POST /mms``, multipart field ``file``; CONTRACT.md "Evidence"): answers
+        the URL that ``send_message(mms_media=...)`` accepts. Nothing reaches a customer, so
+        repeating it after ``OutcomeUnknown`` costs at most an unused upload."""
+        data = self._call(
+            "UploadMms", "POST", "/mms", files={"file": (file_name, content, content_type)}
+        )
+        return MmsUpload.from_api(data)
 
     def archive_conversation(self, dashboard_id: int, phone_number: str) -> None:
         """ArchiveConversation."""

@@ -263,6 +263,23 @@ class Message:
 
 
 @dataclass(frozen=True)
+class MmsUpload:
+    """The answer of ``POST /mms``: the file's type and the URL ``mms_media`` accepts."""
+
+    mime_type: str | None
+    url: str
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Any) -> MmsUpload:
+        data = _mapping(data, "MMS upload")
+        url = _str(data, "url")
+        if not url:
+            raise ValueError("the MMS upload answer has no url")
+        return cls(mime_type=_str(data, "mime_type"), url=url, raw=dict(data))
+
+
+@dataclass(frozen=True)
 class CustomFieldValue:
     id: str
     value: str | None

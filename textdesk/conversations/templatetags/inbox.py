@@ -7,6 +7,7 @@ per tag, and a page holds thousands of them.
 """
 
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
@@ -14,6 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_AP
 from django.utils.translation import gettext
+
+from textdesk.conversations.models import Attachment
+from textdesk.textrequest import mms
 
 register = template.Library()
 
@@ -122,13 +126,42 @@ def dress_rows(rows, line, query: str = "") -> None:
             row.assignee_initial = row.assignee_name[:1].upper()
 
 
+def media_item(url: str) -> dict:
+    """How the thread shows one MMS URL: a picture (an image type, or a URL that names none,
+    as received media often do) or a link named after the file."""
+    name = unquote(url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]) or "file"
+    ext = mms.extension(name)
+    is_image = ext in mms.IMAGE_EXTENSIONS or ext not in mms.TYPES
+    return {"url": url, "name": name, "is_image": is_image}
+
+
+def _files_not_uploaded(messages) -> dict[int, list[str]]:
+    """Names of the files of outbound texts that have no MMS URLs yet (queued, sending, or
+    stopped before they went out): one query, only when such texts are on the page."""
+    waiting = [
+        m.pk
+        for m in messages
+        if m.direction == "S" and not m.mms_media and m.status not in ("sent", "received")
+    ]
+    if not waiting:
+        return {}
+    names: dict[int, list[str]] = {}
+    rows = Attachment.objects.filter(message_id__in=waiting).values_list("message_id", "name")
+    for message_id, name in rows:
+        names.setdefault(message_id, []).append(name)
+    return names
+
+
 def dress_messages(messages, line, conversation) -> None:
     """What each text of the thread shows, as plain attributes (see the thread-entries partial).
 
     `message.local_at` must be set (the thread's day headings already need it)."""
     contact_name = conversation.contact.name
+    waiting_files = _files_not_uploaded(messages)
     for message in messages:
         sent = message.direction == "S"
+        message.media = [media_item(url) for url in message.mms_media or ()]
+        message.files_waiting = waiting_files.get(message.pk, ())
         message.css = f"msg {'msg-out' if sent else 'msg-in'} msg-{message.status}"
         if sent:
             message.who = f"{message.sender_name or 'Your team'} sent"

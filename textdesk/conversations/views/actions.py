@@ -86,6 +86,7 @@ def _guard(request, line, conversation, changes: Changes, action: dict) -> HttpR
     thread = load_thread(request.user, line, conversation)
     extra = {"changes": changes, "guarded_action": action}
     if action["region"] == "composer":
+        extra["files_dropped"] = len(request.FILES.getlist("attachments"))
         form = ReplyForm(
             initial={
                 "body": request.POST.get("body", ""),
@@ -105,7 +106,7 @@ def _guard(request, line, conversation, changes: Changes, action: dict) -> HttpR
 @permission_required("work_inbox")
 def send(request, line_pk, pk):
     line, conversation = _load_for_action(request, line_pk, pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _refused(request, line, conversation, "composer", reply_form=form)
     changes = what_changed(request.user, line, conversation, form.cleaned_data["seen"])
@@ -117,6 +118,7 @@ def send(request, line_pk, pk):
             user=request.user,
             body=form.cleaned_data["body"],
             client_key=form.cleaned_data["client_key"],
+            attachments=form.cleaned_data["attachments"],
         )
     except services.CannotText as exc:
         form.add_error(None, exc.reason)
