@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-import urllib3.exceptions
+
+from textdesk.transport import transport_error
 
 from .errors import (
     AsmsError,
@@ -42,11 +43,6 @@ BASE_PATH = "/asmsadapter/api/asms"
 NOTE_MAX_LENGTH = 254  # AttachNote's ``message``: 1..254 characters
 USER_AGENT = "textdesk/0.1 (python-requests)"
 FALLBACK_RETRY_AFTER = 5.0
-
-_NOT_SENT_CAUSES = (
-    urllib3.exceptions.NewConnectionError,  # refused, unreachable, DNS
-    urllib3.exceptions.ConnectTimeoutError,
-)
 
 # CreateCase / UpdateCase fields: our keyword -> the definition's name.
 CASE_FIELDS = {
@@ -178,32 +174,7 @@ class AsmsClient:
         raise self._http_error(operation, response)
 
     def _transport_error(self, operation: str, exc: Exception) -> AsmsError:
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return NotSent(None, "connect timeout; nothing was sent", operation=operation)
-        if isinstance(exc, requests.exceptions.SSLError):
-            return NotSent(None, "TLS handshake failed; nothing was sent", operation=operation)
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            reason = exc.args[0] if exc.args else None
-            if isinstance(reason, urllib3.exceptions.MaxRetryError):
-                reason = reason.reason
-            if isinstance(reason, _NOT_SENT_CAUSES):
-                return NotSent(
-                    None,
-                    f"could not connect ({type(reason).__name__}); nothing was sent",
-                    operation=operation,
-                )
-            return OutcomeUnknown(
-                None,
-                "connection lost after the request went out; it may have been processed",
-                operation=operation,
-            )
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return OutcomeUnknown(
-                None, "no answer in time; the request may have been processed", operation=operation
-            )
-        return OutcomeUnknown(
-            None, f"{type(exc).__name__} during the call; outcome unknown", operation=operation
-        )
+        return transport_error(exc, operation, not_sent=NotSent, unknown=OutcomeUnknown)
 
     def _http_error(self, operation: str, response: requests.Response) -> AsmsError:
         status = response.status_code

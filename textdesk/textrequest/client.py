@@ -29,7 +29,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
-import urllib3.exceptions
+
+from textdesk.transport import transport_error
 
 from .errors import (
     BadRequest,
@@ -68,11 +69,6 @@ DEFAULT_MAX_WAIT = {"interactive": 5.0, "sync": 1.0}
 # Cooldown after a 429 whose Retry-After is missing or unreadable.
 FALLBACK_RETRY_AFTER = 5.0
 USER_AGENT = "textdesk/0.1 (python-requests)"
-
-_NOT_SENT_CAUSES = (
-    urllib3.exceptions.NewConnectionError,  # refused, unreachable, DNS (NameResolutionError)
-    urllib3.exceptions.ConnectTimeoutError,
-)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -228,32 +224,7 @@ class TextRequestClient:
         raise self._http_error(operation, response)
 
     def _transport_error(self, operation: str, exc: Exception) -> TextRequestError:
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return NotSent(None, "connect timeout; nothing was sent", operation=operation)
-        if isinstance(exc, requests.exceptions.SSLError):
-            return NotSent(None, "TLS handshake failed; nothing was sent", operation=operation)
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            reason = exc.args[0] if exc.args else None
-            if isinstance(reason, urllib3.exceptions.MaxRetryError):
-                reason = reason.reason
-            if isinstance(reason, _NOT_SENT_CAUSES):
-                return NotSent(
-                    None,
-                    f"could not connect ({type(reason).__name__}); nothing was sent",
-                    operation=operation,
-                )
-            return OutcomeUnknown(
-                None,
-                "connection lost after the request went out; it may have been processed",
-                operation=operation,
-            )
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return OutcomeUnknown(
-                None, "no answer in time; the request may have been processed", operation=operation
-            )
-        return OutcomeUnknown(
-            None, f"{type(exc).__name__} during the call; outcome unknown", operation=operation
-        )
+        return transport_error(exc, operation, not_sent=NotSent, unknown=OutcomeUnknown)
 
     def _http_error(self, operation: str, response: requests.Response) -> TextRequestError:
         status = response.status_code
