@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import requests
 import urllib3.exceptions
@@ -188,9 +188,9 @@ class ServiceClient:
     shared rate limiter), the error taxonomy and the redaction of the secret.
 
     A subclass sets ``service`` (its name in logs), ``error_root`` (the root of its error
-    family) and ``api_url``, and makes each operation one
-    ``self._call``. The client never retries by itself: the caller decides. A ``session``
-    passed in is taken over: the client sets its secret header."""
+    family) and ``api_url``, and makes each operation one ``self._call``. The client never
+    retries by itself: the caller decides. A ``session`` passed in is taken over: the client
+    sets its secret header."""
 
     service: ClassVar[str] = "the service"
     error_root: ClassVar[type[ServiceError]] = ServiceError
@@ -215,7 +215,7 @@ class ServiceClient:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info) -> None:

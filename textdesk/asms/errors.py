@@ -3,10 +3,10 @@ which the Text Request client shares.
 
 Each failure says what a caller (above all the case outbox) may safely do next:
 
-- **not sent** (``NotSent``, ``RateLimited``, ``Unavailable``): nothing reached ASMS, or ASMS
-  said it did not handle it (429, 503); a retry is safe (``safe_to_retry``).
-- **refused** (``BadRequest``, ``Unauthorized``, ``NotFound``, ``TooLarge``): ASMS looked and
-  said no. Permanent; record and show ASMS's message.
+- **not sent** (``NotSent``): nothing reached ASMS; a retry is safe (``safe_to_retry``).
+- **refused** (``BadRequest``, ``Unauthorized``, ``NotFound``, ``TooLarge``, ``Refused``): ASMS
+  looked and said no. Permanent; record and show ASMS's message. Except ``RateLimited`` (429)
+  and ``Unavailable`` (503): ASMS said it did not handle the request, so a retry is safe.
 - **outcome unknown** (``OutcomeUnknown``, ``ServerError``): ASMS may already have acted
   (a read timeout, a reset after the request went out, a 500, 502 or 504). A write must be checked
   (``maybe_processed``), never resent blindly.
