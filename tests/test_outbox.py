@@ -161,15 +161,40 @@ def test_read_timeout_is_settled_by_reading_the_conversation_never_resent(setup,
     assert Message.objects.filter(conversation=conversation).count() == 1
 
 
-def test_outage_leaves_the_text_unconfirmed_until_the_agent_sends_it_again(setup, staff):
+def test_a_text_answered_503_goes_back_to_pending_and_is_sent_once(setup, staff):
+    """A 503 was not handled (RFC 9110 §15.6.4): the text is retried, no person needed."""
     account, line = setup
     conversation = new_conversation(line)
     account.control.set_faults(api_key=account.api_key, outage=True)
     message = services.send_text(
+        conversation=conversation, user=staff, body="After the outage", client_key=uuid.uuid4()
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING, message.failure_reason
+    assert message.attempts == 1 and message.not_before is not None
+    assert not message.is_unconfirmed
+    assert delivered(account, "After the outage") == 0
+    account.control.clear_faults(account.api_key)
+    # Beat's sweeper, once the backoff is over, sends it; a second sweep finds nothing to do.
+    for _ in range(2):
+        Message.objects.filter(pk=message.pk).update(not_before=None)
+        outbound.sweep_texts(min_age=timedelta(0))
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.message_id
+    assert delivered(account, "After the outage") == 1
+    assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+def test_a_5xx_leaves_the_text_unconfirmed_until_the_agent_sends_it_again(setup, staff):
+    account, line = setup
+    conversation = new_conversation(line)
+    account.control.set_faults(api_key=account.api_key, error_rate=1.0)
+    message = services.send_text(
         conversation=conversation, user=staff, body="During the outage", client_key=uuid.uuid4()
     )
     message.refresh_from_db()
-    assert message.status == Message.Status.UNKNOWN  # a 503 may have been processed
+    assert message.status == Message.Status.UNKNOWN  # a 500 may have been processed
     account.control.clear_faults(account.api_key)
     # Past the grace, nothing found: never sent again by itself; the agent is told.
     for minutes in (5, 60):
@@ -222,7 +247,7 @@ def test_text_that_text_request_processes_late_is_never_sent_twice(setup, staff,
 def test_a_colleagues_identical_text_does_not_settle_ours(setup, staff):
     account, line = setup
     conversation = new_conversation(line)
-    account.control.set_faults(api_key=account.api_key, outage=True)
+    account.control.set_faults(api_key=account.api_key, error_rate=1.0)
     message = services.send_text(
         conversation=conversation, user=staff, body="See you at 3", client_key=uuid.uuid4()
     )

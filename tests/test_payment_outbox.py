@@ -121,10 +121,24 @@ def test_timed_out_request_is_found_not_created_twice(sandbox_account, line, sta
     assert remote_payments(sandbox_account, line)["meta"]["total_items"] == 1
 
 
+def test_a_request_answered_503_is_retried_and_created_once(sandbox_account, line, staff):
+    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, outage=True)
+    payment = request(line, staff)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING  # a 503 was not handled: safe to retry
+    sandbox_account.control.clear_faults(sandbox_account.api_key)
+    for _ in range(2):
+        Payment.objects.filter(pk=payment.pk).update(not_before=None)
+        services.sweep_payments(min_age=timedelta(0))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SENT
+    assert remote_payments(sandbox_account, line)["meta"]["total_items"] == 1
+
+
 def test_unconfirmed_request_waits_for_a_person_then_goes_once(
     sandbox_account, line, staff, finance_user, client
 ):
-    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, outage=True)
+    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, error_rate=1.0)
     payment = request(line, staff)
     payment.refresh_from_db()
     assert payment.status == Payment.Status.UNKNOWN

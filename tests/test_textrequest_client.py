@@ -47,7 +47,9 @@ from textdesk.textrequest import (
     StatusCallback,
     Tag,
     TextRequestClient,
+    TextRequestError,
     Unauthorized,
+    Unavailable,
     WebhookEvent,
     iter_items,
     iter_pages,
@@ -543,16 +545,24 @@ def test_retry_after_as_seconds_or_http_date():
     assert parse_retry_after(None) is None
 
 
-@pytest.mark.parametrize(
-    ("faults", "status"), [({"error_rate": 1.0}, 500), ({"outage": True}, 503)]
-)
-def test_server_errors_are_transient_but_maybe_processed(sandbox_account, limiter, faults, status):  # noqa: F811
-    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, **faults)
+def test_server_errors_are_transient_but_maybe_processed(sandbox_account, limiter):  # noqa: F811
+    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, error_rate=1.0)
     client = make_client(sandbox_account, limiter)
     with pytest.raises(ServerError) as error:
         client.get_dashboards()
-    assert error.value.status == status and error.value.message
+    assert error.value.status == 500 and error.value.message
     assert error.value.transient and error.value.maybe_processed and not error.value.safe_to_retry
+
+
+def test_a_503_was_not_handled_and_is_safe_to_retry(sandbox_account, limiter):  # noqa: F811
+    """RFC 9110 §15.6.4: a 503 says the server did not handle the request (as for ASMS)."""
+    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, outage=True)
+    client = make_client(sandbox_account, limiter)
+    with pytest.raises(Unavailable) as error:
+        client.get_dashboards()
+    assert error.value.status == 503 and error.value.message
+    assert error.value.transient and error.value.safe_to_retry and not error.value.maybe_processed
+    assert isinstance(error.value, TextRequestError) and error.value.retry_after == 0.0
 
 
 def test_a_closed_port_is_not_sent(limiter):

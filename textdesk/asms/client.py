@@ -2,8 +2,9 @@
 speaks HTTP to ASMS.
 
 One method per operation of the connector definition (``/work/shared/asms``), typed results from
-``types.py``, exceptions from ``errors.py`` (not sent / refused / outcome unknown). The client
-never retries by itself: the caller decides. Every call sends the technician token in the
+``types.py``, exceptions from ``errors.py`` (not sent / refused / outcome unknown, the taxonomy of
+``textdesk.transport``, whose ``ServiceClient`` holds the session and the error mapping). The
+client never retries by itself: the caller decides. Every call sends the technician token in the
 ``TokenAsms`` header; logs name the operation, never the token, a full URL or a body.
 
 The instance URL is the customer's own host (``https://acme.arandasoft.com``); the client adds
@@ -13,36 +14,19 @@ the definition's base path ``/asmsadapter/api/asms``.
 from __future__ import annotations
 
 import base64
-import logging
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from textdesk.transport import transport_error
+from textdesk.transport import ServiceClient
 
-from .errors import (
-    AsmsError,
-    BadRequest,
-    NotFound,
-    NotSent,
-    OutcomeUnknown,
-    RateLimited,
-    ServerError,
-    TooLarge,
-    Unauthorized,
-    Unavailable,
-)
+from .errors import AsmsError, BadRequest, NotFound, OutcomeUnknown
 from .types import LOGIC_OPERATORS, Case, Catalogue, CreatedCase, Filter
-
-logger = logging.getLogger(__name__)
 
 BASE_PATH = "/asmsadapter/api/asms"
 NOTE_MAX_LENGTH = 254  # AttachNote's ``message``: 1..254 characters
-USER_AGENT = "textdesk/0.1 (python-requests)"
-FALLBACK_RETRY_AFTER = 5.0
 
 # CreateCase / UpdateCase fields: our keyword -> the definition's name.
 CASE_FIELDS = {
@@ -88,11 +72,14 @@ def _case_body(fields: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, A
     return {CASE_FIELDS[k]: v for k, v in fields.items() if v is not None}
 
 
-class AsmsClient:
-    """A client for one ASMS instance and technician token.
+class AsmsClient(ServiceClient):
+    """A client for one ASMS instance and technician token (the ``TokenAsms`` header).
 
     ``timeout`` is requests' ``(connect, read)`` pair, used on every call. A ``session`` passed
-    in is taken over: the client sets its token header."""
+    in is taken over: the client sets its token header. ASMS has no rate limiter of ours."""
+
+    service = "ASMS"
+    error_root = AsmsError
 
     def __init__(
         self,
@@ -110,103 +97,10 @@ class AsmsClient:
         if self.instance_url.endswith(BASE_PATH):
             self.instance_url = self.instance_url[: -len(BASE_PATH)]
         self.api_url = self.instance_url + BASE_PATH
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.headers.update(
-            {"TokenAsms": token, "Accept": "application/json", "User-Agent": USER_AGENT}
-        )
+        super().__init__(secret_header="TokenAsms", secret=token, timeout=timeout, session=session)
 
     def __repr__(self) -> str:  # never show the token
         return f"<AsmsClient {self.instance_url!r}>"
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> AsmsClient:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    # --- Transport ---------------------------------------------------------------------------
-
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        root: str | None = None,
-    ) -> Any:
-        """One call: request, error mapping. Answers the decoded JSON body, or None when the
-        body is empty."""
-        started = time.monotonic()
-        try:
-            response = self.session.request(
-                method,
-                (root or self.api_url) + path,
-                params=params,
-                json=json,
-                headers=headers,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(operation, exc) from exc
-        logger.debug(
-            "ASMS %s -> %s in %.0f ms",
-            operation,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        if 200 <= response.status_code < 300:
-            if not response.content or not response.content.strip():
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise OutcomeUnknown(
-                    response.status_code, "the answer was not valid JSON", operation=operation
-                ) from None
-        raise self._http_error(operation, response)
-
-    def _transport_error(self, operation: str, exc: Exception) -> AsmsError:
-        return transport_error(exc, operation, not_sent=NotSent, unknown=OutcomeUnknown)
-
-    def _http_error(self, operation: str, response: requests.Response) -> AsmsError:
-        status = response.status_code
-        message = ""
-        try:
-            body = response.json()
-            if isinstance(body, Mapping):
-                message = str(body.get("message") or body.get("Message") or "")
-            elif isinstance(body, str):
-                message = body
-        except ValueError:
-            pass
-        message = message or response.reason or f"HTTP {status}"
-        if status == 429:
-            try:
-                retry_after = max(0.0, float(response.headers.get("Retry-After", "")))
-            except ValueError:
-                retry_after = FALLBACK_RETRY_AFTER
-            return RateLimited(status, message, retry_after=retry_after, operation=operation)
-        if status == 413:
-            return TooLarge(status, message, operation=operation)
-        if status in (400, 422):
-            return BadRequest(status, message, operation=operation)
-        if status in (401, 403):
-            return Unauthorized(status, message, operation=operation)
-        if status == 404:
-            return NotFound(status, message, operation=operation)
-        if status == 503:
-            return Unavailable(status, message, operation=operation)
-        if status >= 500:
-            return ServerError(status, message, operation=operation)
-        return AsmsError(status, message, operation=operation)
 
     # --- Operations --------------------------------------------------------------------------
 

@@ -7,13 +7,13 @@ handler its domain registered for the kind:
 
 - a task claims the row with a conditional update that must change exactly one row, commits,
   then makes one call;
-- nothing sent (connection refused, 429, our limiter busy) → back to ``pending`` with a
-  ``not_before``; Text Request refused it (4xx) → ``failed`` with its message, unless the
-  handler finds the write had already happened;
-- the outcome is unknown (read timeout, reset, 5xx): a change whose handler is idempotent (it
-  sets state, or a repeat is refused with a 400 the handler checks) goes back to ``pending`` and
-  is written again; any other becomes ``unknown`` and is never written again by itself: the
-  person who made it sees that and decides (try again or dismiss);
+- nothing sent or not handled (connection refused, 429, 503, our limiter busy) → back to
+  ``pending`` with a ``not_before``; Text Request refused it (4xx) → ``failed`` with its
+  message, unless the handler finds the write had already happened;
+- the outcome is unknown (read timeout, reset, a 500, 502 or 504): a change whose handler is
+  idempotent (it sets state, or a repeat is refused with a 400 the handler checks) goes back to
+  ``pending`` and is written again; any other becomes ``unknown`` and is never written again
+  by itself: the person who made it sees that and decides (try again or dismiss);
 - a newer change of the same subject supersedes one still queued or failed.
 """
 

@@ -5,10 +5,12 @@ Rows move ``pending → sending → sent | failed | unknown``, and ``unknown`` i
 
 - a worker claims a row with a conditional update that must change exactly one row, commits,
   then makes one call (``claim``);
-- nothing was sent (connection refused, 429, our limiter busy) → ``pending`` again with a
-  ``not_before``; refused (4xx) → ``failed`` with Text Request's reason (``send_failed``);
-- a read timeout, a reset or a 5xx → ``unknown``: it may have reached Text Request, which can
-  process a held request minutes later, so it is **never sent again automatically**.
+- nothing was sent or it was not handled (connection refused, 429, 503, our limiter busy) →
+  ``pending`` again with a ``not_before``; refused (4xx) → ``failed`` with Text Request's
+  reason (``send_failed``), by the error's flags (``textdesk.transport``);
+- a read timeout, a reset or a 500, 502 or 504 → ``unknown``: it may have reached Text
+  Request, which can process a held request minutes later, so it is **never sent again
+  automatically**.
   ``settle_unknown`` keeps looking for its effect (backing off, for ``TEXTDESK_UNKNOWN_HORIZON``);
   after ``TEXTDESK_UNKNOWN_GRACE`` the row says Text Request has not confirmed it, and a person
   may choose to send it again (``reopen_for_resend``);

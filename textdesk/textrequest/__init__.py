@@ -12,9 +12,11 @@ from .errors import (
     NotSent,
     OutcomeUnknown,
     RateLimited,
+    Refused,
     ServerError,
     TextRequestError,
     Unauthorized,
+    Unavailable,
 )
 from .limiter import FileLimiter, RedisLimiter, get_limiter
 from .types import (
@@ -52,12 +54,14 @@ __all__ = [
     "Payment",
     "RateLimited",
     "RedisLimiter",
+    "Refused",
     "ServerError",
     "StatusCallback",
     "Tag",
     "TextRequestClient",
     "TextRequestError",
     "Unauthorized",
+    "Unavailable",
     "WebhookEvent",
     "get_limiter",
     "iter_items",

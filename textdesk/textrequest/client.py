@@ -19,30 +19,19 @@ a full URL or a request body.
 
 from __future__ import annotations
 
-import email.utils
-import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
 
-from textdesk.transport import transport_error
+from textdesk.transport import FALLBACK_RETRY_AFTER as FALLBACK_RETRY_AFTER  # re-exported
+from textdesk.transport import ServiceClient
+from textdesk.transport import parse_retry_after as parse_retry_after  # re-exported
 
-from .errors import (
-    BadRequest,
-    LimiterBusy,
-    NotFound,
-    NotSent,
-    OutcomeUnknown,
-    RateLimited,
-    ServerError,
-    TextRequestError,
-    Unauthorized,
-)
+from .errors import LimiterBusy, TextRequestError
 from .limiter import PRIORITIES, Limiter, get_limiter
 from .types import (
     Contact,
@@ -59,34 +48,11 @@ from .types import (
     format_timestamp,
 )
 
-logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.textrequest.com/api/v3"
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_MAX_WAIT = {"interactive": 5.0, "sync": 1.0}
-# Cooldown after a 429 whose Retry-After is missing or unreadable.
-FALLBACK_RETRY_AFTER = 5.0
-USER_AGENT = "textdesk/0.1 (python-requests)"
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _params(**values: Any) -> dict[str, str]:
@@ -123,13 +89,16 @@ def _custom_fields(values: Any) -> Any:
     return values
 
 
-class TextRequestClient:
-    """A client for one Text Request connection (one API key).
+class TextRequestClient(ServiceClient):
+    """A client for one Text Request connection (one API key, the ``x-api-key`` header).
 
     ``bucket`` names the connection in the shared rate limiter; ``limit`` calls per ``window``
     seconds is the connection's quota. ``limiter`` defaults to ``get_limiter()`` (from
     Django settings). ``timeout`` is requests' ``(connect, read)`` pair, used on every call.
     A ``session`` passed in is taken over: the client sets its auth header."""
+
+    service = "Text Request"
+    error_root = TextRequestError
 
     def __init__(
         self,
@@ -158,109 +127,28 @@ class TextRequestClient:
         self.limiter = limiter if limiter is not None else get_limiter()
         self.priority = priority
         self.max_wait = DEFAULT_MAX_WAIT[priority] if max_wait is None else max_wait
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.headers.update(
-            {"x-api-key": api_key, "Accept": "application/json", "User-Agent": USER_AGENT}
+        super().__init__(
+            secret_header="x-api-key", secret=api_key, timeout=timeout, session=session
         )
 
     def __repr__(self) -> str:  # never show the key
         return f"<TextRequestClient bucket={self.bucket!r} priority={self.priority!r}>"
 
-    def close(self) -> None:
-        self.session.close()
+    # --- Transport (the rest is ServiceClient's) ---------------------------------------------
 
-    def __enter__(self) -> TextRequestClient:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    # --- Transport ---------------------------------------------------------------------------
-
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-        files: Mapping[str, tuple[str, bytes, str]] | None = None,
-    ) -> Any:
-        """One API call: limiter, request, error mapping. Returns the decoded JSON body, or
-        None for a 204 or an empty body."""
+    def before_call(self, operation: str) -> None:
+        """Take a slot from the shared rate limiter, or raise ``LimiterBusy`` (no call made)."""
         try:
             self.limiter.acquire(self.bucket, self.limit, self.window, self.priority, self.max_wait)
         except LimiterBusy as exc:
             exc.operation = operation
             raise
-        started = time.monotonic()
-        try:
-            response = self.session.request(
-                method,
-                self.api_url + path,
-                params=params,
-                json=json,
-                files=files,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(operation, exc) from exc
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.debug(
-            "Text Request %s -> %s in %.0f ms", operation, response.status_code, elapsed_ms
-        )
-        if 200 <= response.status_code < 300:
-            if response.status_code == 204 or not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise OutcomeUnknown(
-                    response.status_code, "the answer was not valid JSON", operation=operation
-                ) from None
-        raise self._http_error(operation, response)
 
-    def _transport_error(self, operation: str, exc: Exception) -> TextRequestError:
-        return transport_error(exc, operation, not_sent=NotSent, unknown=OutcomeUnknown)
-
-    def _http_error(self, operation: str, response: requests.Response) -> TextRequestError:
-        status = response.status_code
-        message = ""
-        try:
-            body = response.json()
-            if isinstance(body, Mapping):
-                message = str(body.get("message") or body.get("Message") or "")
-        except ValueError:
-            pass
-        if not message:
-            message = response.reason or f"HTTP {status}"
-        if status == 429:
-            header = response.headers.get("Retry-After")
-            retry_after = parse_retry_after(header)
-            if retry_after is None:
-                retry_after = FALLBACK_RETRY_AFTER
-            self.limiter.cooldown(self.bucket, max(retry_after, 0.001))
-            self.limiter.count_429(self.bucket)
-            logger.warning(
-                "Text Request answered 429 to %s (bucket %s); cooldown %.1f s, Retry-After %r",
-                operation,
-                self.bucket,
-                retry_after,
-                header,
-            )
-            return RateLimited(status, message, retry_after=retry_after, operation=operation)
-        if status in (400, 422):
-            return BadRequest(status, message, operation=operation)
-        if status in (401, 403):
-            return Unauthorized(status, message, operation=operation)
-        if status == 404:
-            return NotFound(status, message, operation=operation)
-        if status >= 500:
-            return ServerError(status, message, operation=operation)
-        return TextRequestError(status, message, operation=operation)
+    def on_rate_limited(self, operation: str, retry_after: float) -> None:
+        """A 429 sets the cooldown every process sharing the bucket respects, and is counted
+        (with a correct limiter there are none)."""
+        self.limiter.cooldown(self.bucket, max(retry_after, 0.001))
+        self.limiter.count_429(self.bucket)
 
     def _page(
         self,
