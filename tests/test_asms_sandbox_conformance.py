@@ -15,9 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-DEFINITION = (
-    Path(__file__).resolve().parents[1] / "textdesk/asms_sandbox/apiDefinition.swagger.json"
-)
+DEFINITION = Path(__file__).resolve().parents[1] / "standins/asms/apiDefinition.swagger.json"
 SHARED = Path("/work/shared/asms/apiDefinition.swagger.json")
 SPEC = json.loads(DEFINITION.read_text())
 OPERATIONS = {
@@ -86,7 +84,7 @@ def test_the_definition_has_7_operations_and_the_copy_is_current():
 
 
 def test_every_operation_is_routed_by_the_sandbox_at_the_definition_path():
-    from textdesk.asms_sandbox.server import API_PREFIX, API_ROUTES
+    from standins.asms.server import API_PREFIX, API_ROUTES
 
     assert SPEC["basePath"] == API_PREFIX
     routed = {handler.__name__: (method, path) for method, path, handler, _ in API_ROUTES}
@@ -119,7 +117,7 @@ def test_every_operation_answers_the_documented_shape(asms_tenant):
 
 
 def test_the_demo_tenant_answers_the_documented_shape(asms_server):
-    from textdesk.asms_sandbox.pytest_fixtures import make_tenant
+    from standins.asms.pytest_fixtures import make_tenant
 
     t = make_tenant(asms_server, seed="demo")
     for case in check("SearchTickets", t.call("POST", "/case/list", json={"logicOperator": "Or"})):

@@ -15,9 +15,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from textdesk.sandbox.pytest_fixtures import make_account
+from standins.textrequest.pytest_fixtures import make_account
 
-DEFINITION = Path(__file__).resolve().parents[1] / "textdesk/sandbox/apiDefinition.swagger.json"
+DEFINITION = Path(__file__).resolve().parents[1] / "standins/textrequest/apiDefinition.swagger.json"
 SHARED = Path("/work/shared/textrequest/apiDefinition.swagger.json")
 SPEC = json.loads(DEFINITION.read_text())
 OPERATIONS = {
@@ -145,7 +145,7 @@ def test_the_definition_has_28_operations_and_the_copy_is_current():
 
 
 def test_every_operation_is_routed_by_the_sandbox():
-    from textdesk.sandbox.server import API_ROUTES
+    from standins.textrequest.server import API_ROUTES
 
     routed = {handler.__name__: (method, path) for method, path, handler, _ in API_ROUTES}
     for operation_id, (method, path, _) in OPERATIONS.items():

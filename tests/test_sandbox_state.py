@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from textdesk.sandbox.backend import DEMO_API_KEY, Backend
-from textdesk.sandbox.seeding import CustomerSimulator
-from textdesk.sandbox.state import StateKeeper, load, save
+from standins.textrequest.backend import DEMO_API_KEY, Backend
+from standins.textrequest.seeding import CustomerSimulator
+from standins.textrequest.state import StateKeeper, load, save
 
 KEY = DEMO_API_KEY
 

@@ -1,6 +1,6 @@
 """pytest fixtures for tests that talk to the sandbox over HTTP.
 
-Import them into a conftest (``from textdesk.sandbox.pytest_fixtures import *  # noqa``):
+Import them into a conftest (``from standins.textrequest.pytest_fixtures import *  # noqa``):
 ``sandbox_server`` is one server for the whole session; ``sandbox_account`` is a fresh empty
 account per test (its own key, so its own rate-limit budget, counters and data).
 """

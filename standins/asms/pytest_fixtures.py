@@ -1,6 +1,6 @@
 """pytest fixtures for tests that talk to the ASMS sandbox over HTTP.
 
-Import them into a conftest (``from textdesk.asms_sandbox.pytest_fixtures import ...``):
+Import them into a conftest (``from standins.asms.pytest_fixtures import ...``):
 ``asms_server`` is one server for the whole session; ``asms_tenant`` is a fresh tenant per
 test (its own token, cases, counters and faults).
 """

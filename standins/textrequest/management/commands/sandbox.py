@@ -6,10 +6,10 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from textdesk.sandbox.backend import DEMO2_API_KEY, DEMO_API_KEY, Backend
-from textdesk.sandbox.seeding import CustomerSimulator
-from textdesk.sandbox.server import make_server
-from textdesk.sandbox.state import StateKeeper, load
+from standins.textrequest.backend import DEMO2_API_KEY, DEMO_API_KEY, Backend
+from standins.textrequest.seeding import CustomerSimulator
+from standins.textrequest.server import make_server
+from standins.textrequest.state import StateKeeper, load
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from textdesk.asms_sandbox.backend import DEMO_TOKEN, Backend
-from textdesk.asms_sandbox.server import API_PREFIX, make_server
+from standins.asms.backend import DEMO_TOKEN, Backend
+from standins.asms.server import API_PREFIX, make_server
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 ``sandbox serve --state PATH`` loads the file at start (when it exists), writes a snapshot
 every few seconds while something changed, and a last one at shutdown. A snapshot is the
-whole :class:`~textdesk.sandbox.backend.Backend` state (accounts, lines, contacts, messages,
+whole :class:`~standins.textrequest.backend.Backend` state (accounts, lines, contacts, messages,
 payments, hooks, settings, faults, counters, id counters, the clock offset and the random
 generators, the customer simulator's included), pickled under the backend's lock and written
 atomically (a temporary file beside it, fsync, rename): a crash leaves the previous snapshot.
