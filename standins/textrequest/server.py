@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import json
-import sys
-import threading
-import time
-import traceback
 from collections.abc import Callable
-from urllib.parse import parse_qsl, unquote
+
+from standins.core import app as core
+from standins.core.app import JSON, OPTIONAL, StandinApp
+from standins.core.errors import object_or_empty as _obj
 
 from .backend import Backend, SandboxError, bad
-from .httpserver import MAX_BODY_BYTES, KeepAliveRequestHandler, SandboxHTTPServer
 from .mms import MAX_UPLOAD_BODY, MMS_PATH
 from .validation import error_body
 
 API_PREFIX = "/api/v3"
-CONTROL_PREFIX = "/_sandbox"
 INT_PARAMS = ("dashboard_id", "group_id", "payment_id", "hook_id")
 
 Handler = Callable[[Backend, str, dict, dict, object], tuple[int, object]]
@@ -174,42 +170,42 @@ def _or_204(result):
 
 D = "/dashboards/{dashboard_id}"
 C = D + "/contacts/{phone_number}"
-# (method, path under /api/v3, handler, takes a JSON body (or MULTIPART)). Literal paths
-# come first.
+# (method, path under /api/v3, handler, body: JSON required, OPTIONAL or MULTIPART). Literal
+# paths come first.
 MULTIPART = "multipart"
-API_ROUTES: list[tuple[str, str, Handler, bool]] = [
-    ("GET", "/dashboards", GetDashboards, False),
-    ("POST", "/dashboards", CreateDashboard, True),
-    ("GET", "/dashboards/provisioning", GetProvisioningNumbers, False),
-    ("GET", D, GetDashboard, False),
-    ("PUT", D, UpdateDashboardsName, True),
-    ("DELETE", D, DeleteDashboard, False),
-    ("GET", D + "/contacts", GetContacts, False),
-    ("POST", D + "/contacts", BulkUpdateContacts, True),
-    ("GET", C, GetContactByPhoneNumber, False),
-    ("POST", C, CreateContact, True),
-    ("DELETE", C, DeleteContact, False),
-    ("GET", C + "/messages", GetMessagesByContactPhone, False),
-    ("POST", C + "/messages", SendMessageByPhoneNumber, True),
-    ("PUT", C + "/conversations/archive", ArchiveConversation, False),
-    ("PUT", C + "/conversations/unarchive", UnarchiveConversation, False),
-    ("GET", D + "/conversations", GetConversations, False),
-    ("GET", D + "/groups", GetGroups, False),
-    ("POST", D + "/groups", CreateGroup, True),
-    ("GET", D + "/groups/{group_id}", GetGroupById, False),
-    ("PUT", D + "/groups/{group_id}", UpdateGroup, True),
-    ("DELETE", D + "/groups/{group_id}", DeleteGroup, False),
-    ("GET", D + "/tags", GetTags, False),
-    ("GET", D + "/fields", GetCustomFields, False),
-    ("GET", D + "/payments", GetPayments, False),
-    ("POST", D + "/payments", CreatePayment, True),
-    ("GET", D + "/payments/{payment_id}", GetPayment, False),
-    ("POST", D + "/payments/{payment_id}/mark_as_paid", MarkPaymentPaid, False),
-    ("POST", D + "/payments/{payment_id}/resend", SendPaymentReminder, False),
-    ("POST", D + "/payments/{payment_id}/cancel", CancelPayment, False),
-    ("GET", D + "/hooks", GetHooks, False),
-    ("POST", D + "/hooks", CreateHook, True),
-    ("DELETE", D + "/hooks/{hook_id}", DeleteHook, False),
+API_ROUTES: list[tuple[str, str, Handler, str]] = [
+    ("GET", "/dashboards", GetDashboards, OPTIONAL),
+    ("POST", "/dashboards", CreateDashboard, JSON),
+    ("GET", "/dashboards/provisioning", GetProvisioningNumbers, OPTIONAL),
+    ("GET", D, GetDashboard, OPTIONAL),
+    ("PUT", D, UpdateDashboardsName, JSON),
+    ("DELETE", D, DeleteDashboard, OPTIONAL),
+    ("GET", D + "/contacts", GetContacts, OPTIONAL),
+    ("POST", D + "/contacts", BulkUpdateContacts, JSON),
+    ("GET", C, GetContactByPhoneNumber, OPTIONAL),
+    ("POST", C, CreateContact, JSON),
+    ("DELETE", C, DeleteContact, OPTIONAL),
+    ("GET", C + "/messages", GetMessagesByContactPhone, OPTIONAL),
+    ("POST", C + "/messages", SendMessageByPhoneNumber, JSON),
+    ("PUT", C + "/conversations/archive", ArchiveConversation, OPTIONAL),
+    ("PUT", C + "/conversations/unarchive", UnarchiveConversation, OPTIONAL),
+    ("GET", D + "/conversations", GetConversations, OPTIONAL),
+    ("GET", D + "/groups", GetGroups, OPTIONAL),
+    ("POST", D + "/groups", CreateGroup, JSON),
+    ("GET", D + "/groups/{group_id}", GetGroupById, OPTIONAL),
+    ("PUT", D + "/groups/{group_id}", UpdateGroup, JSON),
+    ("DELETE", D + "/groups/{group_id}", DeleteGroup, OPTIONAL),
+    ("GET", D + "/tags", GetTags, OPTIONAL),
+    ("GET", D + "/fields", GetCustomFields, OPTIONAL),
+    ("GET", D + "/payments", GetPayments, OPTIONAL),
+    ("POST", D + "/payments", CreatePayment, JSON),
+    ("GET", D + "/payments/{payment_id}", GetPayment, OPTIONAL),
+    ("POST", D + "/payments/{payment_id}/mark_as_paid", MarkPaymentPaid, OPTIONAL),
+    ("POST", D + "/payments/{payment_id}/resend", SendPaymentReminder, OPTIONAL),
+    ("POST", D + "/payments/{payment_id}/cancel", CancelPayment, OPTIONAL),
+    ("GET", D + "/hooks", GetHooks, OPTIONAL),
+    ("POST", D + "/hooks", CreateHook, JSON),
+    ("DELETE", D + "/hooks/{hook_id}", DeleteHook, OPTIONAL),
     ("POST", "/mms", UploadMms, MULTIPART),
 ]
 
@@ -233,14 +229,6 @@ def _int_of(body: dict, name: str, required: bool = True) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad(f"{name} must be an integer")
     return value
-
-
-def _obj(body) -> dict:
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise bad("The request body must be a JSON object")
-    return body
 
 
 def control_accounts(b, q, body):
@@ -368,80 +356,38 @@ def control_wait_idle(b, q, body):
     return 200, {"idle": b.dispatcher.wait_idle(min(timeout, 60))}
 
 
-CONTROL_ROUTES = {
-    ("POST", "/accounts"): control_accounts,
-    ("POST", "/reset"): control_reset,
-    ("POST", "/inbound"): control_inbound,
-    ("POST", "/location"): control_share_location,
-    ("POST", "/payments/pay"): control_pay,
-    ("POST", "/payments/status"): control_payment_status,
-    ("POST", "/messages/status"): control_delivery_status,
-    ("PUT", "/faults"): control_set_faults,
-    ("DELETE", "/faults"): control_clear_faults,
-    ("PUT", "/config"): control_config,
-    ("GET", "/config"): control_get_config,
-    ("GET", "/counters"): control_counters,
-    ("GET", "/messages"): control_messages,
-    ("POST", "/tags"): control_tags,
-    ("POST", "/fields"): control_fields,
-    ("POST", "/clock"): control_clock,
-    ("POST", "/wait_idle"): control_wait_idle,
-}
+CONTROL_ROUTES = [
+    ("POST", "/accounts", control_accounts),
+    ("POST", "/reset", control_reset),
+    ("POST", "/inbound", control_inbound),
+    ("POST", "/location", control_share_location),
+    ("POST", "/payments/pay", control_pay),
+    ("POST", "/payments/status", control_payment_status),
+    ("POST", "/messages/status", control_delivery_status),
+    ("PUT", "/faults", control_set_faults),
+    ("DELETE", "/faults", control_clear_faults),
+    ("PUT", "/config", control_config),
+    ("GET", "/config", control_get_config),
+    ("GET", "/counters", control_counters),
+    ("GET", "/messages", control_messages),
+    ("POST", "/tags", control_tags),
+    ("POST", "/fields", control_fields),
+    ("POST", "/clock", control_clock),
+    ("POST", "/wait_idle", control_wait_idle),
+]
 
 
-# -- WSGI plumbing ----------------------------------------------------------------------------
+# -- the app ---------------------------------------------------------------------------------
 
 
-def _compile(routes):
-    compiled = []
-    for method, path, handler, has_body in routes:
-        compiled.append((method, path.strip("/").split("/"), handler, has_body))
-    return compiled
-
-
-def _match(compiled, segments: list[str]):
-    """Answer (methods allowed for the path, {method: (handler, has_body, params)})."""
-    found: dict[str, tuple] = {}
-    for method, pattern, handler, has_body in compiled:
-        if len(pattern) != len(segments):
-            continue
-        params = {}
-        for want, got in zip(pattern, segments, strict=True):
-            if want.startswith("{"):
-                params[want[1:-1]] = got
-            elif want != got:
-                break
-        else:
-            found.setdefault(method, (handler, has_body, params))
-    return found
-
-
-def _read_body(environ, limit: int = MAX_BODY_BYTES, json: bool = True) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise bad("Invalid Content-Length") from None
-    if length > limit:
-        raise SandboxError(413, "Request body too large")
-    raw = environ["wsgi.input"].read(length) if length > 0 else b""
-    content_type = environ.get("CONTENT_TYPE") or ""
-    if json and raw and content_type and not _is_json(content_type):
-        # a body declared as something else is refused, as API frameworks do; a body with no
-        # Content-Type at all is read as JSON (lenient: raw HTTP clients often omit it)
-        raise SandboxError(
-            415, f"Content-Type {content_type!r} is not supported: send application/json"
-        )
-    return raw
-
-
-def _multipart_file(environ) -> tuple[str, str, bytes]:
+def _multipart_file(app: core.StandinApp, environ) -> tuple[str, str, bytes]:
     """(base URL, file name, bytes) of the ``file`` field of a multipart/form-data body."""
     content_type = environ.get("CONTENT_TYPE") or ""
     if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
         raise SandboxError(
             415, f"Content-Type {content_type!r} is not supported: send multipart/form-data"
         )
-    raw = _read_body(environ, limit=MAX_UPLOAD_BODY, json=False)
+    raw = app.read_raw(environ, limit=MAX_UPLOAD_BODY, json=False)
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
     if not message.is_multipart():
@@ -459,158 +405,69 @@ def _multipart_file(environ) -> tuple[str, str, bytes]:
     raise bad("The multipart body has no file field")
 
 
-def _serve_mms(backend: Backend, segments: list[str], start_response):
-    """GET /mms/<token>/<name>: an uploaded file, as Text Request's storage serves it."""
-    found = backend.mms_file(segments[1]) if len(segments) == 3 else None
-    if found is None:
-        raise SandboxError(404, "No such MMS file")
-    mime, name, content = found
-    disposition = "inline" if mime.startswith(("image/", "video/")) else "attachment"
-    start_response(
-        "200 OK",
-        [
-            ("Content-Type", mime),
-            ("Content-Length", str(len(content))),
-            ("Content-Disposition", f'{disposition}; filename="{name}"'),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Cache-Control", "public, max-age=86400"),
-        ],
-    )
-    return [content]
+class TextRequestApp(StandinApp):
+    """The Text Request v3 API and its control API over one :class:`Backend`."""
+
+    api_prefix = API_PREFIX
+    credential_header = "HTTP_X_API_KEY"
+    api_routes = API_ROUTES
+    control_routes = CONTROL_ROUTES
+    json_media_only = True
+
+    def error_body(self, status: int, message: str, code: str | None = None) -> dict:
+        return error_body(status, message, code)
+
+    def call_api(self, handler, credential, params, q, body, environ):
+        return handler(self.backend, credential, params, q, body)
+
+    def call_control(self, handler, q, body, params, environ):
+        return handler(self.backend, q, body)
+
+    def check_params(self, params: dict) -> None:
+        for name in INT_PARAMS:
+            if name in params:
+                value = params[name]
+                if not value.isascii() or not value.isdigit() or len(value) > 9:
+                    raise bad(f"{name} must be an integer, got {value!r}")
+                params[name] = int(value)
+
+    def read_body(self, kind, environ):
+        if kind == MULTIPART:
+            return _multipart_file(self, environ)
+        return super().read_body(kind, environ)
+
+    def serve_other(self, method, path, segments, environ, start_response):
+        """GET /mms/<token>/<name>: an uploaded file, as Text Request's storage serves it."""
+        if method not in ("GET", "HEAD") or not path.startswith(MMS_PATH):
+            return None
+        found = self.backend.mms_file(segments[1]) if len(segments) == 3 else None
+        if found is None:
+            raise SandboxError(404, "No such MMS file")
+        mime, name, content = found
+        disposition = "inline" if mime.startswith(("image/", "video/")) else "attachment"
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", mime),
+                ("Content-Length", str(len(content))),
+                ("Content-Disposition", f'{disposition}; filename="{name}"'),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Cache-Control", "public, max-age=86400"),
+            ],
+        )
+        return [content]
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
-def _json_body(raw: bytes, required: bool):
-    if not raw.strip():
-        if required:
-            raise bad("A JSON body is required")
-        return None
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise bad("The request body must be UTF-8 encoded JSON") from None
-    except (ValueError, RecursionError) as exc:
-        raise bad(f"The request body is not valid JSON: {exc}") from None
-
-
-def _query(environ) -> dict:
-    raw = environ.get("QUERY_STRING", "")
-    raw = raw.encode("latin-1", "replace").decode("utf-8", "replace")
-    return dict(parse_qsl(raw, keep_blank_values=True))
-
-
-def make_app(backend: Backend):
+def make_app(backend: Backend) -> TextRequestApp:
     """The WSGI application serving ``backend``."""
-    compiled = _compile(API_ROUTES)
-
-    def respond(start_response, status: int, payload=None, headers=None):
-        reason = _REASONS.get(status, "OK")
-        hdrs = list((headers or {}).items())
-        if status == 204:
-            start_response(f"204 {reason}", hdrs)
-            return [b""]
-        data = json.dumps(payload).encode()
-        hdrs += [
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("Content-Length", str(len(data))),
-        ]
-        start_response(f"{status} {reason}", hdrs)
-        return [data]
-
-    def app(environ, start_response):
-        backend.changes += 1  # any call may change state or counters (state.py saves then)
-        raw_path = environ.get("sandbox.raw_path") or environ.get("PATH_INFO", "")
-        segments = [unquote(s, errors="replace") for s in raw_path.strip("/").split("/")]
-        path = "/" + "/".join(segments)
-        method = environ.get("REQUEST_METHOD", "GET").upper()
-        try:
-            if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
-                handler = CONTROL_ROUTES.get((method, path[len(CONTROL_PREFIX) :]))
-                if handler is None:
-                    raise SandboxError(404, f"No sandbox control route {method} {path}")
-                body = _json_body(_read_body(environ), required=False)
-                status, payload = handler(backend, _query(environ), body)
-                return respond(start_response, status, payload)
-            if method in ("GET", "HEAD") and path.startswith(MMS_PATH):
-                return _serve_mms(backend, segments, start_response)
-            if not path.startswith(API_PREFIX + "/"):
-                raise SandboxError(404, f"Not found: {path}")
-            found = _match(compiled, segments[2:])
-            if not found:
-                raise SandboxError(404, f"No such endpoint: {path}")
-            if method not in found:
-                raise SandboxError(
-                    405, f"Method {method} not allowed on {path}", {"Allow": ", ".join(found)}
-                )
-            handler, has_body, params = found[method]
-            key = environ.get("HTTP_X_API_KEY")
-            plan = backend.admit(key, handler.__name__)
-            if plan["latency"]:
-                time.sleep(plan["latency"])
-            try:
-                for name in INT_PARAMS:
-                    if name in params:
-                        value = params[name]
-                        if not value.isascii() or not value.isdigit() or len(value) > 9:
-                            raise bad(f"{name} must be an integer, got {value!r}")
-                        params[name] = int(value)
-                if has_body == MULTIPART:
-                    body = _multipart_file(environ)
-                else:
-                    body = _json_body(_read_body(environ), required=has_body)
-                status, payload = handler(backend, key, params, _query(environ), body)
-                result = (status, payload, None)
-            except SandboxError as exc:
-                result = (exc.status, exc.body(), exc.headers)
-            if plan["timeout"]:
-                time.sleep(plan["timeout"])  # processed, but the answer comes too late
-            return respond(start_response, *result)
-        except SandboxError as exc:
-            return respond(start_response, exc.status, exc.body(), exc.headers)
-        except Exception as exc:  # noqa: BLE001 - a bug must still answer JSON
-            traceback.print_exc(file=sys.stderr)
-            return respond(start_response, 500, error_body(500, f"Sandbox bug: {exc!r}"))
-
-    return app
-
-
-_REASONS = {
-    200: "OK",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+    return TextRequestApp(backend)
 
 
 def make_server(backend: Backend, host: str = "127.0.0.1", port: int = 8001, verbose=False):
     """A ready-to-serve threaded HTTP server for ``backend`` (port 0 picks a free port)."""
-    handler = type("Handler", (KeepAliveRequestHandler,), {"verbose": verbose})
-    server = SandboxHTTPServer((host, port), handler)
-    server.set_app(make_app(backend))
-    return server
+    return core.make_server(TextRequestApp(backend), host, port, verbose)
 
 
 def serve_in_thread(backend: Backend, host: str = "127.0.0.1", port: int = 0):
     """Start a server on a daemon thread; answer (server, thread)."""
-    server = make_server(backend, host, port)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="sandbox-http",
-        daemon=True,
-    )
-    thread.start()
-    return server, thread
+    return core.serve_in_thread(TextRequestApp(backend), host, port)
