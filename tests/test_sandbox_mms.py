@@ -1,4 +1,4 @@
-"""The sandbox's MMS upload (``POST /mms``, CONTRACT.md "Evidence") and ``mms_media``."""
+"""The sandbox's MMS upload (``POST /mms``, docs/textrequest-api.md) and ``mms_media``."""
 
 import pickle
 
