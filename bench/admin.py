@@ -94,13 +94,13 @@ def seconds_at_limit(calls: int, limit: int = REAL_LIMIT, window: int = REAL_WIN
 def bench_import(rows: int) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from standins.textrequest.testing import SandboxServer
     from textdesk.celery import app
     from textdesk.contacts import imports
     from textdesk.contacts.models import ContactImport
     from textdesk.dashboards.models import Connection
     from textdesk.dashboards.sync import sync_dashboards
     from textdesk.outbox.models import Change
-    from textdesk.sandbox.testing import SandboxServer
 
     app.conf.task_always_eager = True
     user = admin_user()

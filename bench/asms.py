@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from standins.asms.testing import AsmsSandboxServer  # noqa: E402
 from textdesk.asms import AsmsClient, Filter  # noqa: E402
-from textdesk.asms_sandbox.testing import AsmsSandboxServer  # noqa: E402
 
 NEW_CASE = {"itemType": 1, "projectId": 1, "serviceId": 11, "categoryId": 111}
 

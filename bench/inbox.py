@@ -318,12 +318,12 @@ def live_timings(samples: int, idle_seconds: int) -> dict:
     from django.test.testcases import LiveServerThread
     from playwright.sync_api import sync_playwright
 
+    from standins.textrequest.testing import SandboxServer
     from tests.conftest import make_user
     from textdesk.celery import app
     from textdesk.conversations.models import Conversation
     from textdesk.dashboards.models import Connection
     from textdesk.dashboards.services import connect
-    from textdesk.sandbox.testing import SandboxServer
     from textdesk.sync.tasks import sync_dashboard
 
     app.conf.task_always_eager = True
@@ -437,6 +437,7 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
     from django.test import Client
     from django.urls import reverse
 
+    from standins.textrequest.testing import SandboxServer
     from tests.conftest import make_user
     from textdesk.celery import app
     from textdesk.contacts.models import Contact
@@ -445,7 +446,6 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
     from textdesk.dashboards.models import Connection
     from textdesk.dashboards.services import connect
     from textdesk.outbox.models import Change
-    from textdesk.sandbox.testing import SandboxServer
 
     app.conf.task_always_eager = False
     Connection.objects.filter(name__startswith="Bulk bench").delete()

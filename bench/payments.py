@@ -244,10 +244,10 @@ def sync_calls(contacts: int) -> dict:
     from django.conf import settings
     from django.utils import timezone
 
+    from standins.textrequest.testing import SandboxServer
     from textdesk.dashboards.models import Connection, Dashboard, SyncState
     from textdesk.dashboards.sync import sync_dashboards
     from textdesk.payments.models import Payment
-    from textdesk.sandbox.testing import SandboxServer
     from textdesk.sync.engine import run_sync
 
     Connection.objects.filter(name="bench-sync").delete()  # a previous run's

@@ -79,7 +79,8 @@ def generate(conversations: int, messages: int) -> None:
     from tests.conftest import make_user
     from textdesk.contacts.models import ConsentEvent, Contact
     from textdesk.conversations.models import Conversation, Message
-    from textdesk.dashboards.models import Change, Connection, Dashboard
+    from textdesk.dashboards.models import Connection, Dashboard
+    from textdesk.outbox.models import Change
     from textdesk.payments.models import Payment
 
     rng = random.Random(11)

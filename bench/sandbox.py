@@ -24,8 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from textdesk.sandbox.backend import Backend  # noqa: E402
-from textdesk.sandbox.server import serve_in_thread  # noqa: E402
+from standins.textrequest.backend import Backend  # noqa: E402
+from standins.textrequest.server import serve_in_thread  # noqa: E402
 
 TARGET_MEDIAN_MS = 20.0
 
@@ -60,8 +60,8 @@ def compare_with_a_scan(backend, dash, queries: dict, n: int) -> dict:
     """Baseline and change in the same run, in process, without HTTP: the filter and the
     first page by a test of every contact (how these filters worked before the indexes)
     against the indexes (the list cache dropped every time)."""
-    from textdesk.sandbox.indexes import contact_names
-    from textdesk.sandbox.records import parse_ts
+    from standins.textrequest.indexes import contact_names
+    from standins.textrequest.records import parse_ts
 
     def scan(kind: str, q: dict) -> list:
         if kind == "contacts":

@@ -65,12 +65,12 @@ def main() -> None:
     args = parser.parse_args()
     setup(args.window, args.reserve)
 
+    from standins.textrequest.testing import SandboxServer
     from textdesk.conversations import services
     from textdesk.conversations.models import Conversation, Message
     from textdesk.dashboards.models import Connection, Dashboard
     from textdesk.dashboards.sync import sync_dashboards
     from textdesk.payments.models import Payment
-    from textdesk.sandbox.testing import SandboxServer
     from textdesk.sync.engine import FIRST_PASS, run_sync
     from textdesk.textrequest.limiter import get_limiter
 

@@ -6,16 +6,15 @@ import uuid
 import pytest
 from django.contrib.auth.models import Group
 
-from textdesk.accounts.models import User
-
 # The ASMS sandbox, started once per test session; a fresh tenant per test.
-from textdesk.asms_sandbox.pytest_fixtures import asms_server, asms_tenant  # noqa: F401
+from standins.asms.pytest_fixtures import asms_server, asms_tenant  # noqa: F401
+
+# The Text Request sandbox, started once per test session on a free port.
+from standins.textrequest.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
+from textdesk.accounts.models import User
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation
 from textdesk.dashboards.models import Connection, Dashboard
-
-# The Text Request sandbox, started once per test session on a free port.
-from textdesk.sandbox.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
 
 REQUIRE_SERVICES = os.environ.get("TEXTDESK_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"

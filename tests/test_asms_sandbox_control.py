@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from textdesk.asms_sandbox.backend import DEMO_TOKEN, Backend
-from textdesk.asms_sandbox.testing import AsmsSandboxControlError
+from standins.asms.backend import DEMO_TOKEN, Backend
+from standins.asms.testing import AsmsSandboxControlError
 
 NEW_CASE = {"itemType": 1, "projectId": 1, "serviceId": 11, "categoryId": 111, "subject": "S"}
 
@@ -34,7 +34,7 @@ def test_a_technician_solves_a_case_with_a_solution(asms_tenant):
 
 
 def test_tenants_are_isolated_and_counters_count_calls_per_operation(asms_server, asms_tenant):
-    from textdesk.asms_sandbox.pytest_fixtures import make_tenant
+    from standins.asms.pytest_fixtures import make_tenant
 
     other = make_tenant(asms_server)
     code = create(asms_tenant)

@@ -7,13 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from standins.textrequest.backend import DEMO_API_KEY
+from standins.textrequest.testing import SandboxServer
 from tests.textrequest_helpers import staff_fixture  # noqa: F401
 from textdesk.accounts.models import User
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Connection, Dashboard
-from textdesk.sandbox.backend import DEMO_API_KEY
-from textdesk.sandbox.testing import SandboxServer
 from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,12 +7,12 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from standins.textrequest.testing import SandboxControlError
 from tests.conftest import make_user
 from tests.textrequest_helpers import connect, lines_of, wait_until
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import location_callback_url
-from textdesk.sandbox.testing import SandboxControlError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

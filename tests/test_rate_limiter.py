@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 
-from textdesk.sandbox.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
+from standins.textrequest.pytest_fixtures import sandbox_account, sandbox_server  # noqa: F401
 from textdesk.textrequest import (
     FileLimiter,
     LimiterBusy,

@@ -8,7 +8,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from textdesk.sandbox.pytest_fixtures import make_account
+from standins.textrequest.pytest_fixtures import make_account
 
 
 @pytest.fixture(scope="module")

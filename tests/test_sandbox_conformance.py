@@ -4,28 +4,37 @@ The schemas are loaded from apiDefinition.swagger.json, never retyped. Swagger 2
 `nullable`, so strings and objects may also be null (the .NET service answers null for unset
 values); on top of the definition every documented field must be present and no other field
 may appear, so the sandbox cannot drift from the documented shape. The only additions are the
-fields CONTRACT.md's "Evidence from the real API" names: a contact's `thread_id`, the error
-body `{"status", "message", "errorCode"}` and provisioning's plain array of numbers.
+fields docs/textrequest-api.md's evidence from the real API names: a contact's `thread_id`, the
+error body `{"status", "message", "errorCode"}` and provisioning's plain array of numbers.
 """
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from textdesk.sandbox.pytest_fixtures import make_account
+from standins.textrequest.pytest_fixtures import make_account
 
-DEFINITION = Path(__file__).resolve().parents[1] / "textdesk/sandbox/apiDefinition.swagger.json"
-SHARED = Path("/work/shared/textrequest/apiDefinition.swagger.json")
+STANDIN = Path(__file__).resolve().parents[1] / "standins/textrequest"
+DEFINITION = STANDIN / "apiDefinition.swagger.json"
 SPEC = json.loads(DEFINITION.read_text())
+
+
+def assert_vendored_copy_is_unchanged():
+    """The definition is vendored unchanged: its SHA-256 is the one COVERAGE.md records."""
+    digest = hashlib.sha256(DEFINITION.read_bytes()).hexdigest()
+    assert f"SHA-256 `{digest}`" in (STANDIN / "COVERAGE.md").read_text()
+
+
 OPERATIONS = {
     op["operationId"]: (method.upper(), path, op)
     for path, ops in SPEC["paths"].items()
     for method, op in ops.items()
 }
-# Not in the definition: the trigger's hooks (CONTRACT.md) and provisioning.
+# Not in the definition: the trigger's hooks (docs/textrequest-api.md) and provisioning.
 HOOK_SCHEMA = {
     "type": "object",
     "properties": {
@@ -45,7 +54,8 @@ EXTRA = {
         "items": {"type": "string", "pattern": "^[2-9]\\d{9}$"},
         "maxItems": 30,
     },
-    # CONTRACT.md "Evidence": POST /mms answers the file's type and the URL mms_media takes
+    # docs/textrequest-api.md (evidence): POST /mms answers the file's type and the URL that
+    # mms_media takes
     "UploadMms": {
         "type": "object",
         "properties": {
@@ -56,7 +66,7 @@ EXTRA = {
         "additionalProperties": False,
     },
 }
-# Every error, whatever produced it (CONTRACT.md, evidence).
+# Every error, whatever produced it (docs/textrequest-api.md, evidence).
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {
@@ -140,12 +150,11 @@ def line(demo):
 
 def test_the_definition_has_28_operations_and_the_copy_is_current():
     assert len(OPERATIONS) == 28
-    if SHARED.exists():
-        assert json.loads(SHARED.read_text()) == SPEC
+    assert_vendored_copy_is_unchanged()
 
 
 def test_every_operation_is_routed_by_the_sandbox():
-    from textdesk.sandbox.server import API_ROUTES
+    from standins.textrequest.server import API_ROUTES
 
     routed = {handler.__name__: (method, path) for method, path, handler, _ in API_ROUTES}
     for operation_id, (method, path, _) in OPERATIONS.items():

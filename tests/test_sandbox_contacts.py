@@ -221,7 +221,7 @@ def test_bulk_update_is_all_or_nothing(world):
 
 
 def test_accounts_are_isolated(world, sandbox_server):
-    from textdesk.sandbox.pytest_fixtures import make_account
+    from standins.textrequest.pytest_fixtures import make_account
 
     acct, d, *_ = world
     other = make_account(sandbox_server)

@@ -5,10 +5,10 @@ import time
 import pytest
 import requests
 
-from textdesk.sandbox.backend import DEMO2_API_KEY, DEMO_API_KEY, Backend
-from textdesk.sandbox.pytest_fixtures import make_account
-from textdesk.sandbox.seeding import CustomerSimulator
-from textdesk.sandbox.testing import SandboxControlError, SandboxServer
+from standins.textrequest.backend import DEMO2_API_KEY, DEMO_API_KEY, Backend
+from standins.textrequest.pytest_fixtures import make_account
+from standins.textrequest.seeding import CustomerSimulator
+from standins.textrequest.testing import SandboxControlError, SandboxServer
 
 
 def tags(acct):

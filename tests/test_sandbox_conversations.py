@@ -170,7 +170,7 @@ def test_sending_to_a_new_number_creates_the_contact(line):
 
 
 def test_keyword_texts_join_the_keyword_group(sandbox_server):
-    from textdesk.sandbox.pytest_fixtures import make_account
+    from standins.textrequest.pytest_fixtures import make_account
 
     acct = make_account(sandbox_server, seed="demo", contacts=5, messages=10, dashboards=1)
     d = f"/dashboards/{acct.dashboard_id}"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from textdesk.sandbox.indexes import check_index
-from textdesk.sandbox.pytest_fixtures import make_account
+from standins.textrequest.indexes import check_index
+from standins.textrequest.pytest_fixtures import make_account
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from textdesk.sandbox.testing import SandboxServer
+from standins.textrequest.testing import SandboxServer
 
 
 def connect(acct) -> http.client.HTTPConnection:

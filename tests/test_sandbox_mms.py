@@ -1,12 +1,12 @@
-"""The sandbox's MMS upload (``POST /mms``, CONTRACT.md "Evidence") and ``mms_media``."""
+"""The sandbox's MMS upload (``POST /mms``, docs/textrequest-api.md) and ``mms_media``."""
 
 import pickle
 
 import pytest
 import requests
 
-from textdesk.sandbox.backend import Backend
-from textdesk.sandbox.pytest_fixtures import make_account
+from standins.textrequest.backend import Backend
+from standins.textrequest.pytest_fixtures import make_account
 from textdesk.textrequest import BadRequest, FileLimiter, TextRequestClient
 from textdesk.textrequest.types import MmsUpload
 

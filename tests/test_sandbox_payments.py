@@ -90,7 +90,7 @@ def test_the_customer_pays_through_the_portal(line):
 
 
 def test_past_due_after_seven_days_while_unpaid(sandbox_server):
-    from textdesk.sandbox.testing import SandboxServer
+    from standins.textrequest.testing import SandboxServer
 
     with SandboxServer(delivery_delay=0) as server:  # its own clock
         key, [dash] = server.control.new_account()

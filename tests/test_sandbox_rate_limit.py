@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from textdesk.sandbox.pytest_fixtures import make_account
+from standins.textrequest.pytest_fixtures import make_account
 
 WINDOW = 2.0
 
@@ -99,7 +99,7 @@ def test_unknown_keys_are_401_and_not_counted(limited):
 
 
 def test_a_standalone_server_takes_limit_options():
-    from textdesk.sandbox.testing import SandboxServer
+    from standins.textrequest.testing import SandboxServer
 
     with SandboxServer(rate_limit=3, rate_window=30) as server:
         key, dashboards = server.control.new_account()

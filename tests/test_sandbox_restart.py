@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from standins.textrequest.backend import DEMO_API_KEY
+from standins.textrequest.pytest_fixtures import SandboxAccount
+from standins.textrequest.testing import SandboxControl
 from tests.textrequest_helpers import connect, lines_of, staff_fixture  # noqa: F401
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
-from textdesk.sandbox.backend import DEMO_API_KEY
-from textdesk.sandbox.pytest_fixtures import SandboxAccount
-from textdesk.sandbox.testing import SandboxControl
 from textdesk.sync.engine import run_sync
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,13 +1,14 @@
 """The sandbox's state file (state.py): a sandbox loaded from it answers exactly what the saved
 one answered, and carries on: ids, clock, rate window, pending deliveries, simulated customers."""
 
+import pickle
 import time
 
 import pytest
 
-from textdesk.sandbox.backend import DEMO_API_KEY, Backend
-from textdesk.sandbox.seeding import CustomerSimulator
-from textdesk.sandbox.state import StateKeeper, load, save
+from standins.core.state import StateKeeper, load, save
+from standins.textrequest.backend import DEMO_API_KEY, Backend
+from standins.textrequest.seeding import CustomerSimulator
 
 KEY = DEMO_API_KEY
 
@@ -133,3 +134,19 @@ def test_without_a_file_nothing_is_loaded(tmp_path):
     before = answers(b)
     assert load(b, tmp_path / "missing") is False
     assert answers(b) == before
+
+
+def test_a_state_file_from_before_the_move_to_standins_still_loads(tmp_path):
+    # `make run` keeps var/sandbox.state across updates: a snapshot pickled when the sandbox
+    # was the package textdesk.sandbox must load into standins.textrequest
+    before = demo_backend(delivery_delay=0)
+    state = {name: getattr(before, name) for name in before.STATE_ATTRS}
+    state["version"] = 1
+    old = pickle.dumps(state, protocol=2)  # protocol 2 names classes as plain "module\nname"
+    old = old.replace(b"standins.textrequest.", b"textdesk.sandbox.")
+    assert b"standins" not in old and b"textdesk.sandbox.records" in old
+    (tmp_path / "state").write_bytes(old)
+
+    after = demo_backend(delivery_delay=0, seed_value=99)
+    assert load(after, tmp_path / "state") is True
+    assert answers(after) == answers(before)

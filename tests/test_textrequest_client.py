@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from textdesk.sandbox.pytest_fixtures import (  # noqa: F401
+from standins.textrequest.pytest_fixtures import (  # noqa: F401
     SandboxAccount,
     sandbox_account,
     sandbox_server,

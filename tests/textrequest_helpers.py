@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from standins.textrequest.pytest_fixtures import make_account
 from textdesk.dashboards.models import Connection, Dashboard
 from textdesk.dashboards.sync import sync_dashboards
-from textdesk.sandbox.pytest_fixtures import make_account
 from textdesk.textrequest.limiter import FileLimiter, RedisLimiter, get_limiter
 
 

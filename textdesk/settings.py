@@ -76,7 +76,7 @@ INSTALLED_APPS = [
 if DEBUG:
     # The stand-ins for Text Request and ASMS (`manage.py sandbox serve`, `asms_sandbox`):
     # development and tests only.
-    INSTALLED_APPS += ["textdesk.sandbox", "textdesk.asms_sandbox"]
+    INSTALLED_APPS += ["standins.textrequest", "standins.asms"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from textdesk.dashboards.models import Connection
 
-# The sandbox's fixed demo account (see textdesk/sandbox/backend.py).
+# The sandbox's fixed demo account (see standins/textrequest/backend.py).
 DEMO_API_KEY = "tr_demo_4f1c2a9e7b3d"
 
 

@@ -289,7 +289,7 @@ class ConversationsMixin:
 
     def _location_callback(self, body: dict, text: str) -> str | None:
         """``location_callback`` is accepted only with the location tag in the body (either
-        spelling, CONTRACT.md); the sandbox leaves the tag in the text (the real service
+        spelling, docs/textrequest-api.md); the sandbox leaves the tag in the text (the real service
         replaces it with a link)."""
         location = opt_url(body, "location_callback")
         if location and not LOCATION_TAG.search(text):

@@ -1,7 +1,7 @@
 """Errors and input checks shared by every part of the sandbox backend.
 
-:class:`SandboxError` carries the real HTTP status and message of a refusal (answered as
-``{"status", "message", "errorCode"}``, the real service's shape); the
+:class:`SandboxError` (the stand-ins' ``StandinError``) carries the real HTTP status and
+message of a refusal, answered in the real service's shape (:func:`error_body`); the
 helpers below read JSON bodies, query strings, phone numbers and paging the same way for
 every operation, so the same mistake gets the same 400 everywhere.
 """
@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from standins.core.errors import StandinError as SandboxError
+from standins.core.errors import as_object, bad
+
 from .phones import BadPhone, normalise_phone
+
+__all__ = ["SandboxError", "as_object", "bad"]  # shared by every part of the backend
 
 INT_RE = re.compile(r"^-?\d{1,12}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -38,7 +43,7 @@ ERROR_CODES = {
 
 
 def error_body(status: int, message: str, code: str | None = None) -> dict:
-    """The real service's error shape (CONTRACT.md, evidence): clients read only ``message``."""
+    """The real service's error shape (docs/textrequest-api.md): clients read only ``message``."""
     return {
         "status": status,
         "message": message,
@@ -46,37 +51,7 @@ def error_body(status: int, message: str, code: str | None = None) -> dict:
     }
 
 
-class SandboxError(Exception):
-    """An error answered to the caller: HTTP ``status`` and :func:`error_body`."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        headers: dict[str, str] | None = None,
-        code: str | None = None,
-    ):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-        self.code = code
-
-    def body(self) -> dict:
-        return error_body(self.status, self.message, self.code)
-
-
-def bad(message: str) -> SandboxError:
-    return SandboxError(400, message)
-
-
 # -- JSON bodies ------------------------------------------------------------------------------
-
-
-def as_object(body: object) -> dict:
-    if not isinstance(body, dict):
-        raise bad("The request body must be a JSON object")
-    return body
 
 
 def opt_str(body: dict, name: str, max_len: int = 255) -> str | None:

@@ -7,48 +7,22 @@ with AsmsSandboxServer() as sandbox:
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
+
+from standins.core.control import ControlClient, ControlError, StandinServer
 
 from .backend import Backend
-from .server import API_PREFIX, serve_in_thread
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from .server import AsmsApp
 
 
-class AsmsSandboxControlError(RuntimeError):
-    def __init__(self, status: int, body: object):
-        super().__init__(f"ASMS sandbox control answered {status}: {body}")
-        self.status = status
-        self.body = body
+class AsmsSandboxControlError(ControlError):
+    label = "ASMS sandbox"
 
 
-class AsmsSandboxControl:
+class AsmsSandboxControl(ControlClient):
     """Small client of the ``/_sandbox/`` control API (no token header needed)."""
 
-    def __init__(self, url: str):
-        self.url = url.rstrip("/")
-
-    def _call(self, method: str, path: str, body: dict | None = None, query: dict | None = None):
-        url = f"{self.url}/_sandbox{path}"
-        if query:
-            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-        req.add_header("Content-Type", "application/json")
-        try:
-            with _OPENER.open(req, timeout=30) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                payload = json.loads(raw)
-            except ValueError:
-                payload = raw.decode("utf-8", "replace")
-            raise AsmsSandboxControlError(exc.code, payload) from None
-        return json.loads(raw) if raw else None
+    error = AsmsSandboxControlError
 
     def new_tenant(self, seed: str = "empty") -> str:
         """A fresh isolated tenant (its own cases, counters, faults); answers its token."""
@@ -93,36 +67,17 @@ class AsmsSandboxControl:
         self._call("POST", "/reset", {})
 
 
-class AsmsSandboxServer:
+class AsmsSandboxServer(StandinServer):
     """An ASMS sandbox on a free port of 127.0.0.1, served from a daemon thread.
 
     Attributes once started: ``url`` (the instance URL), ``api_url`` (with the base path),
     ``control`` (:class:`AsmsSandboxControl`), ``backend`` (the in-process :class:`Backend`).
     """
 
+    app_class = AsmsApp
+    control_class = AsmsSandboxControl
+    control: AsmsSandboxControl
+    thread_name = "asms-sandbox-http"
+
     def __init__(self, seed: str = "none", *, host: str = "127.0.0.1", port: int = 0):
-        self.backend = Backend(seed=seed)
-        self._host, self._port = host, port
-        self._server = None
-        self.url = self.api_url = ""
-        self.control: AsmsSandboxControl | None = None
-
-    def start(self) -> AsmsSandboxServer:
-        self._server, _ = serve_in_thread(self.backend, self._host, self._port)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-        self.api_url = self.url + API_PREFIX
-        self.control = AsmsSandboxControl(self.url)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> AsmsSandboxServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().__init__(Backend(seed=seed), host, port)

@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class SandboxConfig(AppConfig):
-    name = "textdesk.sandbox"
+    name = "standins.textrequest"
     label = "sandbox"
     verbose_name = "Text Request sandbox"

@@ -165,7 +165,7 @@ class Contact:
             "date_created_utc": fmt_ts(self.created_at),
             "last_contact_date_utc": fmt_ts(last.at if last else None),
             "last_message": last.as_json() if last else None,
-            # not in the definition; the real service answers it (CONTRACT.md, evidence)
+            # not in the definition; the real service answers it (docs/textrequest-api.md, evidence)
             "thread_id": str(self.conversation_id),
         }
 

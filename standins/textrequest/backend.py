@@ -2,10 +2,11 @@
 
 Shaped like a moto backend: one :class:`Backend` object holds every account in memory
 (API key -> dashboards -> contacts, groups, tags, custom fields, conversations, messages,
-payments, hooks), enforces the rules of CONTRACT.md and answers plain Python data that the
-WSGI layer (``server.py``) turns into HTTP. Errors are :class:`SandboxError` with the real
-status and message. One re-entrant lock guards everything; ids and seeded data come from
-``random.Random(seed_value)`` so runs are reproducible. No Django, no other textdesk app.
+payments, hooks), enforces the rules of docs/textrequest-api.md and answers plain Python
+data that the WSGI layer (``server.py``) turns into HTTP. Errors are :class:`SandboxError`
+with the real status and message. One re-entrant lock guards everything; ids and seeded
+data come from ``random.Random(seed_value)`` so runs are reproducible.
+No Django, nothing of textdesk.
 
 This module is the core (accounts, auth, rate limit, faults, settings, clock, ids, counters,
 dashboards); the operations live in mixins, one module per area:
@@ -28,8 +29,10 @@ import threading
 import time
 import uuid
 
+from standins.core.faults import FaultsMixin, over_rate_limit
+
 from .contacts import ContactsMixin
-from .conversations import ConversationsMixin
+from .conversations import LANDLINE_ERROR, ConversationsMixin
 from .dispatch import Dispatcher
 from .hooks import HooksMixin
 from .mms import MmsMixin
@@ -62,8 +65,26 @@ FAULT_KEYS = {
 }
 
 
-class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsMixin):
+class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsMixin, FaultsMixin):
     """All accounts and rules of the sandbox. Thread-safe through one re-entrant lock."""
+
+    FAULT_KEYS = FAULT_KEYS
+    CREDENTIAL = "api_key"
+    # what a state file holds (standins/core/state.py); snapshots from before the move to
+    # standins/ name the old package
+    STATE_ATTRS = (
+        "config",
+        "faults",
+        "accounts",
+        "dashboards",
+        "phones_in_use",
+        "clock_offset_ms",
+        "_ids",
+        "rng",
+        "fault_rng",
+        "simulator_rngs",
+    )
+    STATE_RENAMES = {"textdesk.sandbox": "standins.textrequest"}
 
     def __init__(
         self,
@@ -207,6 +228,12 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
             raise SandboxError(401, "Unknown API key")
         return acct
 
+    def caller(self, key: str | None) -> Account:
+        return self.account(key)
+
+    def callers(self):
+        return self.accounts.values()
+
     def admit(self, key: str | None, operation: str) -> dict:
         """Check auth, faults and the rate limit for one API call; answer the delay plan.
 
@@ -216,9 +243,8 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
         with self.lock:
             acct = self.account(key)
             acct.calls[operation] += 1
-            faults = acct.faults if acct.faults is not None else self.faults
-            if faults.get("outage"):
-                raise SandboxError(503, "Service unavailable (sandbox outage)")
+            faults = self.faults_for(acct, operation)
+            self.refuse_if_outage(faults)
             if faults.get("storm_429"):
                 acct.rate_limited += 1
                 headers = {}
@@ -229,64 +255,11 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
                 raise SandboxError(429, "Too many requests (sandbox 429 storm)", headers)
             limit = int(self.cfg(acct, "rate_limit"))
             window = float(self.cfg(acct, "rate_window"))
-            now = time.monotonic()
-            calls = acct.window
-            while calls and calls[0] <= now - window:
-                calls.popleft()
-            if len(calls) >= limit:
+            refused = over_rate_limit(acct.window, limit, window)
+            if refused is not None:
                 acct.rate_limited += 1
-                oldest = calls[len(calls) - limit] if len(calls) >= limit else calls[0]
-                retry_after = max(1, math.ceil(oldest + window - now))
-                raise SandboxError(
-                    429,
-                    f"Rate limit exceeded: {limit} calls per {window:g} seconds",
-                    {"Retry-After": str(retry_after)},
-                )
-            calls.append(now)
-            if faults.get("error_rate") and self.fault_rng.random() < faults["error_rate"]:
-                raise SandboxError(500, "Internal server error (sandbox fault)")
-            plan = {"latency": faults.get("latency_ms", 0) / 1000.0, "timeout": 0.0}
-            if faults.get("timeout_rate") and self.fault_rng.random() < faults["timeout_rate"]:
-                plan["timeout"] = float(faults.get("timeout_seconds", 30.0))
-            return plan
-
-    def set_faults(self, body: object) -> dict:
-        body = as_object(body)
-        faults = {}
-        for name, value in body.items():
-            if name == "api_key":
-                continue
-            kind = FAULT_KEYS.get(name)
-            if kind is None:
-                raise bad(f"Unknown fault {name!r}; known: {', '.join(sorted(FAULT_KEYS))}")
-            if kind is bool and not isinstance(value, bool):
-                raise bad(f"{name} must be true or false")
-            if kind in (int, float) and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise bad(f"{name} must be a number")
-            if name.endswith("_rate") and not 0 <= value <= 1:
-                raise bad(f"{name} must be between 0 and 1")
-            faults[name] = value
-        with self.lock:
-            key = body.get("api_key")
-            if key:
-                self.account(key).faults = faults
-            else:
-                self.faults = faults
-                for acct in self.accounts.values():
-                    acct.faults = None
-        return {"faults": faults, "api_key": key or None}
-
-    def clear_faults(self, key: str | None = None) -> dict:
-        with self.lock:
-            if key:
-                self.account(key).faults = None
-            else:
-                self.faults = {}
-                for acct in self.accounts.values():
-                    acct.faults = None
-        return {"faults": {}}
+                raise refused
+            return self.fault_plan(faults)
 
     def configure(self, body: object) -> dict:
         body = as_object(body)
@@ -327,6 +300,24 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
     def reset(self) -> None:
         """Everything back to the startup state (seed, config, faults, counters)."""
         self._reset_state()
+
+    def restored(self) -> None:
+        """After a state file was loaded (under the lock): texts that were still ``sending``
+        settle when their delivery delay ends (at once if it ended while the sandbox was
+        stopped); webhook retries that were pending are dropped."""
+        self.dispatcher.clear()
+        for acct in self.accounts.values():
+            for dash in acct.dashboards.values():
+                for contact in dash.conv_order.values():
+                    for msg in reversed(contact.messages):
+                        if msg.status != "sending":
+                            continue
+                        error = LANDLINE_ERROR if msg.phone.endswith("0000") else None
+                        due_ms = msg.at + float(self.cfg(acct, "delivery_delay")) * 1000
+                        delay = max(0.0, (due_ms - self.now_ms()) / 1000)
+                        self.dispatcher.schedule(
+                            delay, lambda m=msg, a=acct, e=error: self._settle_locked(m, a, e)
+                        )
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -443,7 +434,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
 
     def set_payment_status(self, key: str, dashboard_id: int, payment_id: int, status) -> dict:
         """Control API: give a payment any status word, e.g. the real service's ``PastDue``,
-        ``MarkedAsPaid`` or ``Cancelled`` (CONTRACT.md, evidence), which the sandbox itself
+        ``MarkedAsPaid`` or ``Cancelled`` (docs/textrequest-api.md), which the sandbox itself
         never produces, so a client can be tested against them."""
         if not isinstance(status, str) or not status.strip():
             raise bad("textrequest_payment_status is required")
@@ -455,7 +446,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
 
     def set_delivery_status(self, key: str, message_id: object, status, error=None) -> dict:
         """Control API: give a sent text any delivery status word, e.g. the real service's
-        ``undelivered`` or ``unclaimed`` (CONTRACT.md, evidence)."""
+        ``undelivered`` or ``unclaimed`` (docs/textrequest-api.md)."""
         if not isinstance(status, str) or not status.strip():
             raise bad("delivery_status is required")
         if error is not None and not isinstance(error, str):

@@ -1,18 +1,19 @@
-"""The sandbox's state in a file, so a restarted sandbox carries on where it stopped.
+"""A stand-in's state in a file, so a restarted stand-in carries on where it stopped.
 
-``sandbox serve --state PATH`` loads the file at start (when it exists), writes a snapshot
-every few seconds while something changed, and a last one at shutdown. A snapshot is the
-whole :class:`~textdesk.sandbox.backend.Backend` state (accounts, lines, contacts, messages,
-payments, hooks, settings, faults, counters, id counters, the clock offset and the random
-generators, the customer simulator's included), pickled under the backend's lock and written
-atomically (a temporary file beside it, fsync, rename): a crash leaves the previous snapshot.
+``serve --state PATH`` loads the file at start (when it exists), writes a snapshot every few
+seconds while something changed, and a last one at shutdown. A snapshot is the backend's
+attributes named by its ``STATE_ATTRS`` (for the Text Request stand-in: accounts, lines,
+contacts, messages, payments, hooks, settings, faults, counters, id counters, the clock
+offset and the random generators), pickled under the backend's lock and written atomically
+(a temporary file beside it, fsync, rename): a crash leaves the previous snapshot.
 
-What a snapshot does not hold: work that was only scheduled (a delivery-status change, a
-webhook retry, a status callback). On load, texts still ``sending`` settle when their
-delivery delay ends; pending webhook retries are dropped (receivers read the same messages
-through the API). Runs without ``--state`` never touch any of this.
+What a snapshot does not hold: work that was only scheduled. After a load the backend's
+``restored()`` puts back what must run again (the Text Request stand-in settles texts still
+``sending``). ``STATE_RENAMES`` maps the module paths older snapshots were pickled under
+(``textdesk.sandbox`` before the stand-ins moved to ``standins/``) to today's. Runs without
+``--state`` never touch any of this.
 
-The file is the sandbox's own and trusted like its code (pickle): keep it where only the
+The file is the stand-in's own and trusted like its code (pickle): keep it where only the
 developer writes, as ``make run`` does under ``var/``.
 """
 
@@ -25,30 +26,15 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .conversations import LANDLINE_ERROR
-
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
-# attributes of Backend that make up its state (config and faults included)
-STATE_ATTRS = (
-    "config",
-    "faults",
-    "accounts",
-    "dashboards",
-    "phones_in_use",
-    "clock_offset_ms",
-    "_ids",
-    "rng",
-    "fault_rng",
-    "simulator_rngs",
-)
 
 
 def snapshot(backend) -> bytes:
     """The backend's whole state as bytes (taken under its lock, so it is consistent)."""
     with backend.lock:
-        state = {name: getattr(backend, name) for name in STATE_ATTRS}
+        state = {name: getattr(backend, name) for name in backend.STATE_ATTRS}
         state["version"] = STATE_VERSION
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -73,36 +59,39 @@ def save(backend, path: str | os.PathLike) -> int:
     return changes
 
 
+class _Unpickler(pickle.Unpickler):
+    """Finds the classes of snapshots pickled under a module path that has since moved."""
+
+    def __init__(self, file, renames: dict[str, str]):
+        super().__init__(file)
+        self.renames = renames
+
+    def find_class(self, module: str, name: str):
+        for old, new in self.renames.items():
+            if module == old or module.startswith(old + "."):
+                module = new + module[len(old) :]
+                break
+        return super().find_class(module, name)
+
+
 def load(backend, path: str | os.PathLike) -> bool:
     """Replace the backend's state by the snapshot at ``path``; False when there is none.
 
-    Texts that were still ``sending`` settle when their delivery delay ends (at once if it
-    ended while the sandbox was stopped).
+    The backend's ``restored()`` then runs under its lock (what was scheduled runs again).
     """
     path = Path(path)
     if not path.exists():
         return False
-    state = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, see the docstring
+    renames = getattr(backend, "STATE_RENAMES", {})
+    with path.open("rb") as file:
+        state = _Unpickler(file, renames).load()  # our own file, see the docstring
     if state.get("version") != STATE_VERSION:
         raise ValueError(f"{path}: sandbox state version {state.get('version')!r} not supported")
     with backend.lock:
-        backend.dispatcher.clear()
-        for name in STATE_ATTRS:
+        for name in backend.STATE_ATTRS:
             if name in state:
                 setattr(backend, name, state[name])
-        for acct in backend.accounts.values():
-            for dash in acct.dashboards.values():
-                for contact in dash.conv_order.values():
-                    for msg in reversed(contact.messages):
-                        if msg.status != "sending":
-                            continue
-                        error = LANDLINE_ERROR if msg.phone.endswith("0000") else None
-                        due_ms = msg.at + float(backend.cfg(acct, "delivery_delay")) * 1000
-                        delay = max(0.0, (due_ms - backend.now_ms()) / 1000)
-                        backend.dispatcher.schedule(
-                            delay,
-                            lambda m=msg, a=acct, e=error: backend._settle_locked(m, a, e),
-                        )
+        backend.restored()
         backend.changes = 0
     return True
 

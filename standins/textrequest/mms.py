@@ -1,6 +1,7 @@
 """MMS uploads (a mixin of :class:`Backend`): Text Request's ``POST /mms``.
 
-CONTRACT.md ("Evidence"): a multipart upload (field ``file``) answers ``{"mime_type", "url"}``;
+docs/textrequest-api.md (evidence): a multipart upload (field ``file``) answers
+``{"mime_type", "url"}``;
 the types are csv, jpeg, png, pdf, gif, txt, xlsx, mp4, vcard and vcf; a PDF may be at most
 1 MB and anything else 5 MB; a text carries at most 3 attachments, and SendMessage's
 ``mms_media`` takes only URLs the service issued. The sandbox keeps the bytes in the account

@@ -1,6 +1,6 @@
 """pytest fixtures for tests that talk to the sandbox over HTTP.
 
-Import them into a conftest (``from textdesk.sandbox.pytest_fixtures import *  # noqa``):
+Import them into a conftest (``from standins.textrequest.pytest_fixtures import *  # noqa``):
 ``sandbox_server`` is one server for the whole session; ``sandbox_account`` is a fresh empty
 account per test (its own key, so its own rate-limit budget, counters and data).
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-import requests
+
+from standins.core.fixtures import ApiCaller
 
 from .testing import SandboxControl, SandboxServer
 
@@ -18,7 +19,7 @@ __all__ = ["SandboxAccount", "make_account", "sandbox_account", "sandbox_server"
 
 
 @dataclass
-class SandboxAccount:
+class SandboxAccount(ApiCaller):
     api_key: str
     api_url: str
     url: str
@@ -32,25 +33,6 @@ class SandboxAccount:
     @property
     def headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key}
-
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Call the Text Request API as this account: ``path`` is under ``/api/v3``."""
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        timeout = kwargs.pop("timeout", 10)
-        url = self.api_url + path
-        return requests.request(method, url, headers=headers, timeout=timeout, **kwargs)
-
-    def get(self, path: str, **params) -> requests.Response:
-        return self.call("GET", path, params=params)
-
-    def post(self, path: str, json=None) -> requests.Response:
-        return self.call("POST", path, json=json)
-
-    def put(self, path: str, json=None) -> requests.Response:
-        return self.call("PUT", path, json=json)
-
-    def delete(self, path: str) -> requests.Response:
-        return self.call("DELETE", path)
 
 
 # The session server's settings; every new sandbox_account puts them back, so a test that

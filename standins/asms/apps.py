@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class AsmsSandboxConfig(AppConfig):
-    name = "textdesk.asms_sandbox"
+    name = "standins.asms"
     label = "asms_sandbox"
     verbose_name = "ASMS sandbox"

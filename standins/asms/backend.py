@@ -2,8 +2,9 @@
 
 Shaped like a moto backend: one :class:`Backend` holds every tenant in memory (technician
 token -> cases with their notes and attachments, counters, faults), enforces the rules of
-``/work/shared/asms/CONTRACT.md`` and answers plain Python data that ``server.py`` turns into
-HTTP. Errors are :class:`SandboxError` with the real status and ``{"message"}``. One re-entrant
+``docs/asms-api.md`` and answers plain Python data that ``server.py`` turns into HTTP.
+Errors are :class:`SandboxError` (the stand-ins' ``StandinError``) with the real status,
+answered as ``{"message"}``. One re-entrant
 lock guards everything; ids are sequential per tenant, so runs are reproducible. No Django.
 """
 
@@ -17,7 +18,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from standins.core.errors import StandinError as SandboxError
+from standins.core.errors import bad
+from standins.core.faults import FaultsMixin
+
 from . import catalogue as cat
+
+__all__ = ["DEMO_TOKEN", "Backend", "SandboxError", "bad"]
 
 DEMO_TOKEN = "asms_demo_7c2e9b4f1a3d"
 SUBJECT_MAX = 250
@@ -223,20 +230,6 @@ FREE_IDS = [
 ]
 
 
-class SandboxError(Exception):
-    """An answer other than success: ``status`` and ASMS's ``{"message"}``."""
-
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(status, message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-
-
-def bad(message: str) -> SandboxError:
-    return SandboxError(400, message)
-
-
 def iso(when: datetime | None) -> str | None:
     return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -279,8 +272,11 @@ class Tenant:
     faults: dict | None = None  # None: the global faults apply
 
 
-class Backend:
+class Backend(FaultsMixin):
     """Every tenant and rule of the ASMS sandbox. Thread-safe through one re-entrant lock."""
+
+    FAULT_KEYS = FAULT_KEYS
+    CREDENTIAL = "token"
 
     def __init__(self, *, seed: str = "demo", seed_value: int = 0):
         if seed not in ("demo", "empty", "none"):
@@ -288,6 +284,7 @@ class Backend:
         self._seed = seed
         self._seed_value = seed_value
         self.lock = threading.RLock()
+        self.changes = 0  # bumped by every call (standins/core/app.py)
         self._reset_state()
 
     # -- state ---------------------------------------------------------------------------------
@@ -353,69 +350,20 @@ class Backend:
 
     # -- faults and admission ------------------------------------------------------------------
 
+    def caller(self, token: str | None) -> Tenant:
+        return self.tenant(token)
+
+    def callers(self):
+        return self.tenants.values()
+
     def admit(self, token: str | None, operation: str) -> dict:
         """Check the token and the faults for one call; answer the delay plan."""
         with self.lock:
             tenant = self.tenant(token)
             tenant.calls[operation] += 1
-            faults = tenant.faults if tenant.faults is not None else self.faults
-            ops = faults.get("operations")
-            if ops and operation not in ops:
-                faults = {}
-            if faults.get("outage"):
-                raise SandboxError(503, "Service unavailable (sandbox outage)")
-            plan = {"latency": faults.get("latency_ms", 0) / 1000.0, "timeout": 0.0, "error": 0}
-            if faults.get("error_rate") and self.fault_rng.random() < faults["error_rate"]:
-                status = int(faults.get("error_status", 500))
-                if not faults.get("error_after_processing"):
-                    raise SandboxError(status, "Internal server error (sandbox fault)")
-                plan["error"] = status  # the call is processed, then answered with the error
-            if faults.get("timeout_rate") and self.fault_rng.random() < faults["timeout_rate"]:
-                plan["timeout"] = float(faults.get("timeout_seconds", 30.0))
-            return plan
-
-    def set_faults(self, body: dict) -> dict:
-        faults = {}
-        for name, value in body.items():
-            if name == "token":
-                continue
-            kind = FAULT_KEYS.get(name)
-            if kind is None:
-                raise bad(f"Unknown fault {name!r}; known: {', '.join(sorted(FAULT_KEYS))}")
-            if kind is bool and not isinstance(value, bool):
-                raise bad(f"{name} must be true or false")
-            if kind in (int, float) and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise bad(f"{name} must be a number")
-            if kind is list and not (
-                isinstance(value, list) and all(isinstance(v, str) for v in value)
-            ):
-                raise bad(f"{name} must be a list of operationIds")
-            if name.endswith("_rate") and not 0 <= value <= 1:
-                raise bad(f"{name} must be between 0 and 1")
-            if name == "error_status" and not 500 <= value <= 599:
-                raise bad("error_status must be a 5xx status")
-            faults[name] = value
-        with self.lock:
-            token = body.get("token")
-            if token:
-                self.tenant(token).faults = faults
-            else:
-                self.faults = faults
-                for tenant in self.tenants.values():
-                    tenant.faults = None
-        return {"faults": faults, "token": token or None}
-
-    def clear_faults(self, token: str | None = None) -> dict:
-        with self.lock:
-            if token:
-                self.tenant(token).faults = None
-            else:
-                self.faults = {}
-                for tenant in self.tenants.values():
-                    tenant.faults = None
-        return {"faults": {}}
+            faults = self.faults_for(tenant, operation)
+            self.refuse_if_outage(faults)
+            return self.fault_plan(faults)
 
     def configure(self, body: dict) -> dict:
         for name, value in body.items():

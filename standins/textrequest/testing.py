@@ -8,48 +8,20 @@ with SandboxServer(delivery_delay=0) as sandbox:
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from urllib.parse import urlencode
+from standins.core.control import ControlClient, ControlError, StandinServer
 
 from .backend import Backend
-from .server import serve_in_thread
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from .server import TextRequestApp
 
 
-class SandboxControlError(RuntimeError):
-    def __init__(self, status: int, body: object):
-        super().__init__(f"sandbox control answered {status}: {body}")
-        self.status = status
-        self.body = body
+class SandboxControlError(ControlError):
+    label = "sandbox"
 
 
-class SandboxControl:
+class SandboxControl(ControlClient):
     """Small client of the ``/_sandbox/`` control API (never rate-limited, no key needed)."""
 
-    def __init__(self, url: str):
-        self.url = url.rstrip("/")
-
-    def _call(self, method: str, path: str, body: dict | None = None, query: dict | None = None):
-        url = f"{self.url}/_sandbox{path}"
-        if query:
-            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-        req.add_header("Content-Type", "application/json")
-        try:
-            with _OPENER.open(req, timeout=30) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                payload = json.loads(raw)
-            except ValueError:
-                payload = raw.decode("utf-8", "replace")
-            raise SandboxControlError(exc.code, payload) from None
-        return json.loads(raw) if raw else None
+    error = SandboxControlError
 
     def new_account(self, seed: str = "empty", **sizes) -> tuple[str, list[int]]:
         """A fresh isolated account; ``sizes``: contacts, messages, dashboards, seed_value."""
@@ -136,12 +108,16 @@ class SandboxControl:
         self._call("POST", "/reset", {})
 
 
-class SandboxServer:
+class SandboxServer(StandinServer):
     """A sandbox on a free port of 127.0.0.1, served from a daemon thread.
 
     Attributes once started: ``url`` (root), ``api_url`` (root + ``/api/v3``), ``control``
     (:class:`SandboxControl`), ``backend`` (the in-process :class:`Backend`).
     """
+
+    app_class = TextRequestApp
+    control_class = SandboxControl
+    control: SandboxControl
 
     def __init__(
         self,
@@ -158,7 +134,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ):
-        self.backend = Backend(
+        backend = Backend(
             seed="none" if seed == "empty" else seed,
             contacts=contacts,
             messages=messages,
@@ -169,28 +145,8 @@ class SandboxServer:
             webhook_retry_delays=webhook_retry_delays,
             webhook_timeout=webhook_timeout,
         )
-        self._host, self._port = host, port
-        self._server = None
-        self.url = self.api_url = ""
-        self.control: SandboxControl | None = None
-
-    def start(self) -> SandboxServer:
-        self._server, _ = serve_in_thread(self.backend, self._host, self._port)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-        self.api_url = self.url + "/api/v3"
-        self.control = SandboxControl(self.url)
-        return self
+        super().__init__(backend, host, port)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
         self.backend.dispatcher.clear()
-
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

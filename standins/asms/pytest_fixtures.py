@@ -1,6 +1,6 @@
 """pytest fixtures for tests that talk to the ASMS sandbox over HTTP.
 
-Import them into a conftest (``from textdesk.asms_sandbox.pytest_fixtures import ...``):
+Import them into a conftest (``from standins.asms.pytest_fixtures import ...``):
 ``asms_server`` is one server for the whole session; ``asms_tenant`` is a fresh tenant per
 test (its own token, cases, counters and faults).
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-import requests
+
+from standins.core.fixtures import ApiCaller
 
 from .testing import AsmsSandboxControl, AsmsSandboxServer
 
@@ -18,7 +19,7 @@ __all__ = ["AsmsTenant", "asms_server", "asms_tenant", "make_tenant"]
 
 
 @dataclass
-class AsmsTenant:
+class AsmsTenant(ApiCaller):
     token: str
     url: str  # the instance URL, as an admin types it
     api_url: str
@@ -27,14 +28,6 @@ class AsmsTenant:
     @property
     def headers(self) -> dict[str, str]:
         return {"TokenAsms": self.token}
-
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Call the connector API as this tenant: ``path`` is under the base path."""
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(
-            method, self.api_url + path, headers=headers, timeout=kwargs.pop("timeout", 10),
-            **kwargs,
-        )  # fmt: skip
 
     def counters(self) -> dict:
         return self.control.counters(self.token)

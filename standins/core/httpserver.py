@@ -1,4 +1,4 @@
-"""The sandbox's HTTP/1.1 server: stdlib ``wsgiref`` made to keep connections alive and to
+"""The stand-ins' HTTP/1.1 server: stdlib ``wsgiref`` made to keep connections alive and to
 answer like a real API server.
 
 wsgiref's request handler serves one request per connection and answers HTTP/1.0, so every
@@ -10,8 +10,9 @@ skipped. ``server_close`` ends the kept-alive connections, so a stopped server s
 
 Like a real API server, every error the HTTP layer itself answers (a malformed request line,
 a URI over ``MAX_REQUEST_LINE``, too many or too long headers, an unsupported version or
-transfer coding, a body over ``MAX_BODY_BYTES``) is the same JSON as the API's errors, and a
-``Transfer-Encoding: chunked`` request body is de-chunked before the app sees it.
+transfer coding, a body over ``max_body_bytes``) is the same JSON as the API's errors (the
+handler's ``error_body``, which the app sets), and a ``Transfer-Encoding: chunked`` request
+body is de-chunked before the app sees it.
 
 Why not werkzeug's development server: it is not a dependency here, and it would need the same
 overrides (http.server's errors are HTML) on top of it, so it would not be less code.
@@ -29,9 +30,8 @@ import threading
 import time
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from .validation import error_body
-
-MAX_BODY_BYTES = 1_000_000  # larger bodies are refused (413), not skipped: the connection closes
+# larger bodies are refused (413), not skipped: the connection closes (``max_body_bytes``)
+MAX_BODY_BYTES = 1_000_000
 MAX_REQUEST_LINE = 16_384  # method + URI + version; longer is 414 (real servers: 8-16 KB)
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may wait for its next request
 # What http.server names its own errors; the JSON message says it in a sentence.
@@ -98,7 +98,7 @@ class SandboxServerHandler(ServerHandler):
             del self.headers["Content-Length"]  # never has a body; RFC 9110 forbids the header
         elif "Content-Length" not in self.headers:
             conn.close_connection = True  # unframed: the close marks the end of the body
-        if self.environ["wsgi.input"].left > MAX_BODY_BYTES:
+        if self.environ["wsgi.input"].left > conn.max_body_bytes:
             conn.close_connection = True  # too much unread body (413) to skip
         if conn.close_connection:
             self.headers["Connection"] = "close"
@@ -116,6 +116,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
+    max_body_bytes = MAX_BODY_BYTES
     disable_nagle_algorithm = True  # small answers leave at once
     wbufsize = -1  # status line, headers and body leave in one write, not one per line
     verbose = False
@@ -204,7 +205,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         return RequestBody(io.BytesIO(data), len(data))
 
     def _read_chunked(self) -> bytes | None:
-        """Read a chunked body and its trailers; None when it passes ``MAX_BODY_BYTES``."""
+        """Read a chunked body and its trailers; None when it passes ``max_body_bytes``."""
         data = bytearray()
         while True:
             line = self.rfile.readline(1024)
@@ -219,7 +220,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                 raise BadChunk("negative chunk size")
             if size == 0:
                 break
-            if len(data) + size > MAX_BODY_BYTES:
+            if len(data) + size > self.max_body_bytes:
                 return None
             chunk = self.rfile.read(size)
             if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
@@ -240,7 +241,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if self.request_version in ("", "HTTP/0.9"):
             self.request_version = "HTTP/1.1"  # always a status line and headers
         text = explain or SERVER_ERRORS.get(code) or message or self.responses.get(code, ("",))[0]
-        data = json.dumps(error_body(int(code), text)).encode()
+        data = json.dumps(self.error_body(int(code), text)).encode()
         self.log_error("code %d, message %s", code, message or text)
         short = self.responses.get(code, ("Error",))[0]
         self.send_response(code, short)
@@ -252,7 +253,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             self.wfile.write(data)
         self._linger()
 
-    def _linger(self, seconds: float = 2.0, limit: int = 64 * MAX_BODY_BYTES) -> None:
+    def _linger(self, seconds: float = 2.0, limit: int | None = None) -> None:
         """Close without losing the answer while the client still sends a body nobody reads.
 
         Closing with unread data makes the kernel reset the connection, and a client still
@@ -260,6 +261,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         stop writing, then discard what arrives until the client closes (bounded).
         """
         self.wfile.flush()
+        limit = 64 * self.max_body_bytes if limit is None else limit
         deadline = time.monotonic() + seconds
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_WR)
@@ -281,6 +283,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if self.headers.get("Content-Type") is None:
             env["CONTENT_TYPE"] = ""  # wsgiref says text/plain; the app must know it is absent
         return env
+
+    @staticmethod
+    def error_body(status: int, message: str) -> dict:
+        return {"message": message}
 
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature
         if self.verbose:
