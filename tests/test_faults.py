@@ -106,7 +106,7 @@ def test_sends_during_faults_arrive_exactly_once_or_wait_for_a_person(
     A text refused with a 429 or a 503 was not handled, so it is retried and sent.
     A text whose first call may have been processed (a 500, a timeout) is settled by reading
     Text Request: found, it is sent; not found, it is left unconfirmed for a person to send
-    again (RELIABILITY.md), never failed and never twice."""
+    again (docs/reliability.md), never failed and never twice."""
     fault = request.node.callspec.id
     account = sandbox_account
     line = lines_of(connect(account))[0]

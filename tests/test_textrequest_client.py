@@ -482,7 +482,7 @@ def test_payment_lifecycle(tr, sandbox_account):  # noqa: F811
     assert reminded.reminder_was_sent
     with pytest.raises(BadRequest):
         tr.send_payment_reminder(dash, payment.payment_id)  # only one reminder per payment
-    # The real service may spell it either way (CONTRACT.md, "Payment status").
+    # The real service may spell it either way (docs/textrequest-api.md, payment status words).
     canceled = tr.cancel_payment(dash, payment.payment_id)
     assert canceled.textrequest_payment_status in ("Canceled", "Cancelled")
     assert tr.get_payment(dash, payment.payment_id).textrequest_payment_status in (

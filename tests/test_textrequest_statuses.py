@@ -1,4 +1,4 @@
-"""The real service's wider status words (CONTRACT.md, evidence) are mapped by the client; an
+"""The real service's wider status words (docs/textrequest-api.md) are mapped by the client; an
 unknown word is kept as it came, shown, logged once, and never stops a sync.
 
 The sandbox never produces these words itself; its control API sets them on real records, so

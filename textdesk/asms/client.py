@@ -1,7 +1,7 @@
 """The ASMS (Aranda Service Management Suite) connector client: the only code in textdesk that
 speaks HTTP to ASMS.
 
-One method per operation of the connector definition (``/work/shared/asms``), typed results from
+One method per operation of the connector definition (``docs/asms-api.md``), typed results from
 ``types.py``, exceptions from ``errors.py`` (not sent / refused / outcome unknown, the taxonomy of
 ``textdesk.transport``, whose ``ServiceClient`` holds the session and the error mapping). The
 client never retries by itself: the caller decides. Every call sends the technician token in the

@@ -282,8 +282,8 @@ class TextRequestClient(ServiceClient):
         return Message.from_api(data)
 
     def upload_mms(self, file_name: str, content: bytes, content_type: str) -> MmsUpload:
-        """UploadMms (``POST /mms``, multipart field ``file``; CONTRACT.md "Evidence"): answers
-        the URL that ``send_message(mms_media=...)`` accepts. Nothing reaches a customer, so
+        """UploadMms (``POST /mms``, multipart field ``file``; docs/textrequest-api.md):
+        answers the URL that ``send_message(mms_media=...)`` accepts. Nothing reaches a customer, so
         repeating it after ``OutcomeUnknown`` costs at most an unused upload."""
         data = self._call(
             "UploadMms", "POST", "/mms", files={"file": (file_name, content, content_type)}

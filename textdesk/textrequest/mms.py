@@ -1,4 +1,4 @@
-"""What Text Request accepts as MMS attachments (CONTRACT.md, "Evidence": ``POST /mms``).
+"""What Text Request accepts as MMS attachments (docs/textrequest-api.md: ``POST /mms``).
 
 The compose form checks a file here before anything is stored or sent, so an agent learns of
 a wrong type or size at once, with the text they typed kept.

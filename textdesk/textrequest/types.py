@@ -28,7 +28,7 @@ DELIVERY_STATUSES = ("sending", "delivered", "error", "send")
 HOOK_EVENTS = ("msg_received", "msg_sent")
 
 # Delivery statuses as textdesk keeps them. The definition names sending, delivered, error and
-# send; the real service also reports the carrier's words (CONTRACT.md, evidence). Every one
+# send; the real service also reports the carrier's words (docs/textrequest-api.md). Every one
 # maps to in flight (``sending``), ``delivered``, ``error`` (reason in ``delivery_error``) or
 # ``unclaimed`` (delivered, but nobody has claimed the conversation).
 DELIVERY_STATES = {
@@ -564,7 +564,7 @@ def _id(data: Mapping, key: str, where: str) -> int:
 
 @dataclass(frozen=True)
 class WebhookEvent:
-    """The body Text Request POSTs when a text is sent or received (see CONTRACT.md).
+    """The body Text Request POSTs when a text is sent or received (docs/textrequest-api.md).
 
     ``message_unique_identifier`` is the idempotency key; ``dashboard_id`` is
     ``yourPhoneNumber.id``."""
@@ -679,8 +679,8 @@ class StatusCallback:
 @dataclass(frozen=True)
 class LocationShare:
     """The body POSTed to a message's ``location_callback`` when the customer shares where they
-    are. Text Request does not document it (CONTRACT.md); read defensively: coordinates are
-    required and checked, the rest optional."""
+    are. Text Request does not document it (docs/textrequest-api.md); read defensively:
+    coordinates are required and checked, the rest optional."""
 
     latitude: float
     longitude: float
