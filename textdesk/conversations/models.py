@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.delivery import is_unconfirmed
+from textdesk.outbox.models import Change
 
 
 class ConversationQuerySet(models.QuerySet):
@@ -104,6 +105,14 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} on {self.dashboard}"
+
+    @property
+    def changes(self):
+        """Its outbox changes: those of its contact (archive, resolve and tags are fields of
+        the contact in Text Request; one conversation per contact)."""
+        return Change.objects.of_model(self._meta.get_field("contact").related_model).filter(
+            target_id=self.contact_id
+        )
 
 
 class Message(models.Model):
