@@ -152,8 +152,9 @@ def generate(conversations: int, messages: int) -> None:
         made += len(rows)
         Message.objects.bulk_create(rows, batch_size=5_000)
         created = Change.objects.bulk_create(
-            Change(dashboard_id=c.dashboard_id, conversation=c, contact_id=c.contact_id,
-                   kind="resolve", subject="resolved", status="done", created_by=p)
+            Change(dashboard_id=c.dashboard_id, target_model="contacts.contact",
+                   target_id=c.contact_id, kind="resolve", subject="resolved", status="done",
+                   created_by=p)
             for c, p, _ in changes
         )  # fmt: skip
         for change, (_, _, moment) in zip(created, changes, strict=True):

@@ -322,7 +322,7 @@ def test_archive_resolve_tags_and_contact_edits_go_through_the_outbox(setup, sta
         note="Gate code 12",
     )
     assert not services.pending_changes(conversation).exists()
-    assert Change.objects.filter(conversation=conversation, status="done").count() == 4
+    assert conversation.changes.filter(status="done").count() == 4
     remote = account.get(f"/dashboards/{line.dashboard_id}/contacts/6155550150").json()
     assert remote["is_archived"] is True
     assert remote["is_resolved"] is True

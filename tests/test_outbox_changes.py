@@ -92,7 +92,7 @@ def test_a_create_with_an_unknown_outcome_waits_for_a_person(
     )
     change = changes.queue_change(
         dashboard=line, kind=CREATE, subject="group:new", payload={"name": "Night shift"},
-        user=agent, conversation=conversation,
+        user=agent, target=conversation.contact,
     )  # fmt: skip
     change.refresh_from_db()
     sandbox_account.control.clear_faults(sandbox_account.api_key)
@@ -125,8 +125,7 @@ def test_a_lost_worker_requeues_only_what_is_safe_to_write_twice(
     common = {"dashboard": line, "status": Change.Status.SENDING, "claimed_at": long_ago}
     create = Change.objects.create(kind=CREATE, subject="g", payload={"name": "X"}, **common)
     archive = Change.objects.create(
-        kind=services.ARCHIVE, subject="archived", conversation=conversation,
-        contact=conversation.contact, **common,
+        kind=services.ARCHIVE, subject="archived", target=conversation.contact, **common,
     )  # fmt: skip
     changes.sweep_changes(min_age=timedelta(days=1))  # requeue only; nothing is due to send
     create.refresh_from_db()

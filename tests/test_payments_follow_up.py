@@ -123,7 +123,7 @@ def test_reminders_are_paced_and_an_agent_is_not_held_up(world):
     )  # fmt: skip
     Payment.objects.filter(pk=later.pk).update(requested_at=now - timedelta(days=9))
     followup.send_reminders(followup.queue(Payment.objects.all()), user=fran, now=now)
-    last = Change.objects.get(payment=later)
+    last = later.changes.get()
     assert (last.not_before - due[-1]).total_seconds() == 3.0
 
 
@@ -136,7 +136,7 @@ def test_a_worker_dying_mid_batch_sends_no_reminder_twice(client, world):
     assert Change.objects.filter(kind="remind_payment").count() == 3
     # A Celery worker died after its call reached Text Request (second payment) and another
     # before making the call (third): both rows are left "sending".
-    second, third = (Change.objects.get(payment=p) for p in old[1:])
+    second, third = (p.changes.get() for p in old[1:])
     account.post(f"/dashboards/{line.dashboard_id}/payments/{old[1].payment_id}/resend")
     long_ago = timezone.now() - STALE_SENDING - timedelta(seconds=1)
     Change.objects.filter(pk__in=[second.pk, third.pk]).update(
@@ -174,7 +174,7 @@ def test_a_bulk_reminder_held_by_the_limiter_waits_without_failing(world, monkey
     followup.send_reminders(followup.queue(Payment.objects.filter(pk=old[0].pk)), user=fran)
     for _ in range(20):  # far more than the outbox's attempts for a person's action
         run_due(rounds=1)
-    change = Change.objects.get(payment=old[0])
+    change = old[0].changes.get()
     assert change.status == Change.Status.PENDING
     assert change.attempts == 0
     monkeypatch.undo()

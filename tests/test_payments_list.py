@@ -247,9 +247,9 @@ def test_timeline_tells_who_did_what_and_when(client, lines, fran):
     payment = pay(a, contact=contact, created_by=fran, message="Your invoice")
     boss = make_user("avery", "Admin")
     when = timezone.now()
-    Change.objects.create(dashboard=a, payment=payment, kind="remind_payment", subject="remind",
+    Change.objects.create(dashboard=a, target=payment, kind="remind_payment", subject="remind",
                           status="done", created_by=fran, done_at=when)  # fmt: skip
-    Change.objects.create(dashboard=a, payment=payment, kind="mark_paid", subject="mark_paid",
+    Change.objects.create(dashboard=a, target=payment, kind="mark_paid", subject="mark_paid",
                           status="done", created_by=boss, done_at=when)  # fmt: skip
     Payment.objects.filter(pk=payment.pk).update(
         textrequest_payment_status="Paid", closed_at=when, synced_at=when

@@ -58,7 +58,7 @@ def busy_week(transactional_db):
             if rng.random() < 0.5:
                 change = Change.objects.create(
                     dashboard=line,
-                    conversation=c,
+                    target=c.contact,
                     kind="resolve",
                     subject="resolved",
                     status="done",

@@ -56,7 +56,7 @@ def text(conversation, when, direction="R", *, by=None, name="", status=None):
 def resolve(conversation, when, by, status=Change.Status.DONE, kind="resolve"):
     change = Change.objects.create(
         dashboard=conversation.dashboard,
-        conversation=conversation,
+        target=conversation.contact,
         kind=kind,
         subject="resolved",
         status=status,

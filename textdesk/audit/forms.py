@@ -1,8 +1,7 @@
 from django import forms
-from django.apps import apps
 from django.contrib.auth import get_user_model
 
-from textdesk.audit.models import kind_choices
+from textdesk.audit.models import Entry, kind_choices
 
 
 class EntryFilterForm(forms.Form):
@@ -19,11 +18,10 @@ class EntryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = get_user_model().objects.order_by("first_name", "username")
-        # Every line, deleted ones too: their history stays. By name: the audit log sits
-        # below the domains.
-        self.fields["line"].queryset = apps.get_model("dashboards", "Dashboard").objects.order_by(
-            "name"
-        )
+        # Every line, deleted ones too: their history stays. Through the entry's own key: the
+        # audit log sits below the domains and names none of them.
+        lines = Entry._meta.get_field("dashboard").related_model
+        self.fields["line"].queryset = lines.objects.order_by("name")
         self.fields["kind"].choices = [("", "Anything"), *kind_choices()]
 
     def clean(self):

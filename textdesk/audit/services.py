@@ -1,9 +1,9 @@
 """Record, describe and prune audit entries.
 
-``record`` is for what people do outside the outbox (views call it); ``record_change``,
-``record_text`` and ``record_payment_request`` link an outbox row, whose state is the entry's
-outcome (see ``Entry``). Recording never breaks the action it records: it runs in the same
-transaction, so an action rolled back leaves no entry either.
+``record`` is for what people do outside the outbox (views call it); ``record_change`` and
+``record_row`` (for the rows the domains ``registry.track``) link an outbox row, whose state
+is the entry's outcome (see ``Entry``). Recording never breaks the action it records: it runs
+in the same transaction, so an action rolled back leaves no entry either.
 """
 
 from __future__ import annotations
@@ -64,70 +64,58 @@ def record(
     )
 
 
-def _who(contact) -> str:
-    return f" for {contact.name}" if contact is not None else ""
+def _who(name: str | None) -> str:
+    return f" for {name}" if name else ""
 
 
-def describe_change(change) -> str:
-    """A sentence for an outbox change, from its kind and payload."""
+def describe_change(change, name: str | None = None) -> str:
+    """A sentence for an outbox change, from its kind and payload (``name``: its target's, as
+    the target's domain places it)."""
     payload = change.payload or {}
     label = change.label
-    contact = change.contact if change.contact_id else None
     if change.kind == "rename_dashboard":
         return f"Renamed the line to “{payload.get('name', '')}”"
     if change.kind in {"edit_group", "delete_group", "create_group"}:
         return f"{label} “{payload.get('name', '')}”"
     if change.kind == "edit_contact" and "custom_fields" in payload:
-        return f"Changed custom fields{_who(contact)}"
+        return f"Changed custom fields{_who(name)}"
     if payload.get("count"):
         count = f"{payload['count']} contact{'s' if payload['count'] != 1 else ''}"
         return f"{payload.get('label') or label}: {count}"
-    return f"{label}{_who(contact)}"
+    return f"{label}{_who(name)}"
 
 
-def record_change(change) -> Entry:
+def record_change(change, place: dict | None = None) -> Entry:
+    """The entry of an outbox change a person made; ``place`` (``contact_id``,
+    ``conversation_id``, ``name``) is where its target's domain says it happened."""
+    place = place or {}
     return Entry.objects.create(
         at=change.created_at or timezone.now(),
         actor_id=change.created_by_id,
         actor_name=_name(change.created_by),
         kind=change.kind,
-        summary=describe_change(change)[:300],
+        summary=describe_change(change, place.get("name"))[:300],
         status=Entry.Status.PENDING,
         dashboard_id=change.dashboard_id,
-        contact_id=change.contact_id,
-        conversation_id=change.conversation_id,
+        contact_id=place.get("contact_id"),
+        conversation_id=place.get("conversation_id"),
         change=change,
     )
 
 
-def record_text(message) -> Entry:
-    conversation = message.conversation
-    preview = message.body if len(message.body) <= 60 else message.body[:59] + "…"
+def record_row(*, actor, kind: str, summary: str, at=None, **where) -> Entry:
+    """The entry of a domain's row with its own outcome (a text, a payment request), from the
+    fields the domain's ``registry.track`` callback answered: ``where`` holds the place
+    (``dashboard_id``, ``contact_id``, ``conversation_id``) and the row's link (``message`` or
+    ``payment``)."""
     return Entry.objects.create(
-        at=message.created_at or timezone.now(),
-        actor_id=message.sent_by_id,
-        actor_name=_name(message.sent_by),
-        kind="text",
-        summary=f"Texted {conversation.contact.name}: “{preview}”"[:300],
+        at=at or timezone.now(),
+        actor=actor,
+        actor_name=_name(actor),
+        kind=kind,
+        summary=summary[:300],
         status=Entry.Status.PENDING,
-        dashboard_id=conversation.dashboard_id,
-        contact_id=conversation.contact_id,
-        conversation=conversation,
-        message=message,
-    )
-
-
-def record_payment_request(payment) -> Entry:
-    return Entry.objects.create(
-        at=payment.created_at or timezone.now(),
-        actor_id=payment.created_by_id,
-        actor_name=_name(payment.created_by),
-        kind="payment_request",
-        summary=f"Requested ${payment.amount_requested} from {payment.customer_phone}",
-        status=Entry.Status.PENDING,
-        dashboard_id=payment.dashboard_id,
-        contact_id=payment.contact_id,
-        payment=payment,
+        **where,
     )
 
 

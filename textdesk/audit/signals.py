@@ -1,4 +1,5 @@
-"""Entries recorded from signals: outbox rows people create, and sign-ins.
+"""Entries recorded from signals: outbox changes people create, and sign-ins (the domains'
+own outbox rows, texts and payment requests, through ``registry.track``).
 
 Only rows with a person behind them are recorded (``created_by`` / ``sent_by``): sync and
 webhooks create rows too, and those are not anyone's action. Creating rows with ``create()``
@@ -7,26 +8,17 @@ webhooks create rows too, and those are not anyone's action. Creating rows with 
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib.auth import signals as auth_signals
 from django.db.models.signals import post_save
 
-from textdesk.audit import services
+from textdesk.audit import registry, services
+from textdesk.outbox.models import Change
 
 
 def _change_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw and instance.created_by_id:
-        services.record_change(instance)
-
-
-def _message_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    if created and not raw and instance.sent_by_id and instance.direction == "S":
-        services.record_text(instance)
-
-
-def _payment_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    if created and not raw and instance.created_by_id and instance.client_key:
-        services.record_payment_request(instance)
+        place = registry.where(instance.target_model, instance.target)
+        services.record_change(instance, place)
 
 
 def _signed_in(sender, request, user, **kwargs) -> None:
@@ -51,13 +43,9 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    # By name: the audit log sits below the domains and imports none of them.
-    Change = apps.get_model("outbox", "Change")  # noqa: N806
-    Message = apps.get_model("conversations", "Message")  # noqa: N806
-    Payment = apps.get_model("payments", "Payment")  # noqa: N806
+    # The outbox is below the audit log; the domains above it call ``registry.track`` and
+    # ``registry.place`` from their own ``ready()``.
     post_save.connect(_change_saved, sender=Change, dispatch_uid="audit-change")
-    post_save.connect(_message_saved, sender=Message, dispatch_uid="audit-message")
-    post_save.connect(_payment_saved, sender=Payment, dispatch_uid="audit-payment")
     auth_signals.user_logged_in.connect(_signed_in, dispatch_uid="audit-sign-in")
     auth_signals.user_logged_out.connect(_signed_out, dispatch_uid="audit-sign-out")
     auth_signals.user_login_failed.connect(_sign_in_failed, dispatch_uid="audit-sign-in-failed")

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from textdesk.audit import registry as audit
 from textdesk.contacts.models import Contact, Group, Tag
 from textdesk.contacts.services import (
     BULK_UPDATE_CONTACTS,
@@ -26,7 +27,7 @@ def write_contact(change, client) -> None:
     """CreateOrUpdateContact with the change's fields, then store what Text Request answers.
     Also the handler of the conversation actions that are contact fields (resolve, tags)."""
     contact = client.create_or_update_contact(
-        change.dashboard.dashboard_id, change.contact.phone_number, **change.payload
+        change.dashboard.dashboard_id, change.target.phone_number, **change.payload
     )
     apply_contact(change.dashboard, contact, respect_pending=False)
 
@@ -68,7 +69,7 @@ def _create_group(change, client) -> None:
 def _delete_contact(change, client) -> None:
     """DeleteContact. Text Request refuses (400) a contact with message history: the change
     fails with its reason and the contact stays."""
-    client.delete_contact(change.dashboard.dashboard_id, change.contact.phone_number)
+    client.delete_contact(change.dashboard.dashboard_id, change.target.phone_number)
 
 
 def _contact_gone(change, client, exc) -> bool:
@@ -76,7 +77,7 @@ def _contact_gone(change, client, exc) -> bool:
 
 
 def _contact_deleted(change) -> None:
-    Contact.objects.filter(pk=change.contact_id).update(removed_at=timezone.now())
+    Contact.objects.filter(pk=change.target_id).update(removed_at=timezone.now())
 
 
 def _bulk_update(change, client) -> None:
@@ -135,7 +136,12 @@ def _store_answer(dashboard, items) -> None:
     apply_contacts(dashboard, [i for i in items if i.phone_number not in fresh])
 
 
+def _contact_place(contact: Contact) -> dict:
+    return {"contact_id": contact.pk, "name": contact.name}
+
+
 def register() -> None:
+    audit.place(Contact, _contact_place)
     registry.register(EDIT_CONTACT, registry.Handler(label="Edit contact", apply=write_contact))
     registry.register(SET_GROUPS, registry.Handler(label="Change groups", apply=write_contact))
     registry.register(EDIT_GROUP, registry.Handler(label="Edit group", apply=_edit_group))

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from textdesk.dashboards.models import Dashboard
+from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
 
 
@@ -73,6 +74,11 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def changes(self):
+        """Its outbox changes (the outbox points at the group by name, not by a key)."""
+        return Change.objects.of(self)
 
 
 class ContactQuerySet(models.QuerySet):
@@ -155,6 +161,11 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def changes(self):
+        """Its outbox changes (the outbox points at the contact by name, not by a key)."""
+        return Change.objects.of(self)
 
     @property
     def has_opted_out(self) -> bool:

@@ -10,7 +10,6 @@ import re
 import string
 from datetime import datetime
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -132,8 +131,7 @@ def update_contact(*, contact: Contact, user, first_name: str, last_name: str, n
                 "note": note,
             },
             user=user,
-            contact=contact,
-            conversation=_conversation_of(contact),
+            target=contact,
         )
 
 
@@ -151,8 +149,7 @@ def set_custom_fields(*, contact: Contact, user, values: dict[str, str]) -> Chan
             subject="custom_fields",
             payload={"custom_fields": values},
             user=user,
-            contact=contact,
-            conversation=_conversation_of(contact),
+            target=contact,
         )
 
 
@@ -167,8 +164,7 @@ def set_groups(*, contact: Contact, user, groups: list[Group]) -> Change:
             subject="groups",
             payload={"groups": sorted(g.group_id for g in groups)},
             user=user,
-            contact=contact,
-            conversation=_conversation_of(contact),
+            target=contact,
         )
 
 
@@ -186,7 +182,7 @@ def update_group(*, group: Group, user, name: str, notes: str) -> Change:
             subject="group",
             payload={"group_id": group.group_id, "name": name, "notes": notes},
             user=user,
-            group=group,
+            target=group,
         )
 
 
@@ -237,7 +233,7 @@ def create_contact(
             subject="contact",
             payload={k: v for k, v in values.items() if k != "removed_at"},
             user=user,
-            contact=contact,
+            target=contact,
         )
     return contact
 
@@ -250,7 +246,7 @@ def delete_contact(*, contact: Contact, user) -> Change:
         subject="delete",
         payload={"phone_number": contact.phone_number, "name": contact.name},
         user=user,
-        contact=contact,
+        target=contact,
     )
 
 
@@ -328,11 +324,3 @@ def change_membership(*, group: Group, user, contacts, add: bool) -> list[Change
     Group.objects.filter(pk=group.pk).update(member_count=count)
     group.member_count = count
     return changes
-
-
-def _conversation_of(contact: Contact):
-    """The contact's conversation, if any, so the change shows there too."""
-    try:
-        return contact.conversation
-    except ObjectDoesNotExist:
-        return None

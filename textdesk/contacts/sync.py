@@ -108,11 +108,13 @@ def apply_contacts(dashboard: Dashboard, items: list[tr.Contact]) -> None:
     tags = {t.tag_id: t for t in Tag.objects.filter(dashboard=dashboard)}
     groups = {g.group_id: g for g in Group.objects.filter(dashboard=dashboard)}
     busy = set(
-        Change.objects.filter(
+        Contact.objects.filter(
             dashboard=dashboard,
-            contact__phone_number__in=[i.phone_number for i in items],
-            status__in=Change.ACTIVE,
-        ).values_list("contact__phone_number", flat=True)
+            phone_number__in=[i.phone_number for i in items],
+            pk__in=Change.objects.of_model(Contact)
+            .filter(dashboard=dashboard, status__in=Change.ACTIVE)
+            .values("target_id"),
+        ).values_list("phone_number", flat=True)
     )
     for item in items:
         apply_contact(
@@ -166,11 +168,14 @@ def apply_contact(
     if pending is None:
         pending = (
             respect_pending
-            and Change.objects.filter(
-                contact__dashboard=dashboard,
-                contact__phone_number=item.phone_number,
+            and Change.objects.of_model(Contact)
+            .filter(
+                target_id__in=Contact.objects.filter(
+                    dashboard=dashboard, phone_number=item.phone_number
+                ).values("pk"),
                 status__in=Change.ACTIVE,
-            ).exists()
+            )
+            .exists()
         )
     pending = pending and respect_pending
     values = contact_values(item, pending=pending)

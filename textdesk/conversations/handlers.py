@@ -1,8 +1,10 @@
 """This app's part in the layers below it: the kinds of change it writes through the outbox,
 its sweeper of texts, and what it does when the contacts domain signals a change."""
 
+from textdesk.audit import registry as audit
 from textdesk.contacts import signals
 from textdesk.contacts.handlers import write_contact
+from textdesk.contacts.models import Contact
 from textdesk.conversations.bulk import sweep_bulks
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import sweep_texts
@@ -11,11 +13,11 @@ from textdesk.outbox import registry
 
 
 def _archive(change, client) -> None:
-    client.archive_conversation(change.dashboard.dashboard_id, change.contact.phone_number)
+    client.archive_conversation(change.dashboard.dashboard_id, change.target.phone_number)
 
 
 def _unarchive(change, client) -> None:
-    client.unarchive_conversation(change.dashboard.dashboard_id, change.contact.phone_number)
+    client.unarchive_conversation(change.dashboard.dashboard_id, change.target.phone_number)
 
 
 def fail_queued_texts(sender, contact, **kwargs) -> None:
@@ -38,7 +40,36 @@ def mirror_contact_state(sender, contact, is_archived: bool, is_resolved: bool, 
     )
 
 
+def _audit_text(message: Message) -> dict | None:
+    """The audit entry of a text a person sent (None for texts received or synced)."""
+    if not message.sent_by_id or message.direction != Message.Direction.SENT:
+        return None
+    conversation = message.conversation
+    preview = message.body if len(message.body) <= 60 else message.body[:59] + "…"
+    return {
+        "at": message.created_at,
+        "actor": message.sent_by,
+        "kind": "text",
+        "summary": f"Texted {conversation.contact.name}: “{preview}”",
+        "dashboard_id": conversation.dashboard_id,
+        "contact_id": conversation.contact_id,
+        "conversation": conversation,
+        "message": message,
+    }
+
+
+def _conversation_of(contact: Contact) -> dict:
+    """A change of a contact happened in its conversation too (one per contact)."""
+    return {
+        "conversation_id": Conversation.objects.filter(contact=contact)
+        .values_list("pk", flat=True)
+        .first()
+    }
+
+
 def register() -> None:
+    audit.track(Message, _audit_text)
+    audit.place(Contact, _conversation_of)
     registry.register(ARCHIVE, registry.Handler(label="Archive", apply=_archive))
     registry.register(UNARCHIVE, registry.Handler(label="Unarchive", apply=_unarchive))
     registry.register(RESOLVE, registry.Handler(label="Resolve", apply=write_contact))

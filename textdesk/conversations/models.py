@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
+from textdesk.contacts.models import Contact
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.delivery import is_unconfirmed
+from textdesk.outbox.models import Change
 
 
 class ConversationQuerySet(models.QuerySet):
@@ -104,6 +106,12 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} on {self.dashboard}"
+
+    @property
+    def changes(self):
+        """Its outbox changes: those of its contact (archive, resolve and tags are fields of
+        the contact in Text Request; one conversation per contact)."""
+        return Change.objects.of_model(Contact).filter(target_id=self.contact_id)
 
 
 class Message(models.Model):

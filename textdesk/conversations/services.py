@@ -178,8 +178,7 @@ def set_archived(
             subject="archived",
             payload={},
             user=user,
-            conversation=conversation,
-            contact=conversation.contact,
+            target=conversation.contact,
             priority=priority,
         )
 
@@ -198,8 +197,7 @@ def set_resolved(
             subject="resolved",
             payload={"is_resolved": resolved},
             user=user,
-            conversation=conversation,
-            contact=conversation.contact,
+            target=conversation.contact,
             priority=priority,
         )
 
@@ -217,8 +215,7 @@ def set_tags(
             subject="tags",
             payload={"contact_tags": sorted(t.tag_id for t in tags)},
             user=user,
-            conversation=conversation,
-            contact=conversation.contact,
+            target=conversation.contact,
             priority=priority,
         )
 
@@ -253,7 +250,7 @@ def load_history(*, conversation: Conversation) -> bool:
 def pending_changes(conversation: Conversation) -> QuerySet[Change]:
     """The conversation's writes not yet confirmed by Text Request, and those that failed
     (until dismissed or replaced), oldest first."""
-    return Change.objects.filter(conversation=conversation).open()
+    return conversation.changes.open()
 
 
 def _sender_name(user) -> str:

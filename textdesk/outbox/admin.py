@@ -7,7 +7,16 @@ from textdesk.outbox.models import Change
 class ChangeAdmin(admin.ModelAdmin):
     """The outbox of writes other than texts: inspect, never edit (tasks own the state)."""
 
-    list_display = ["kind", "dashboard", "contact", "status", "attempts", "created_at", "done_at"]
+    list_display = [
+        "kind",
+        "dashboard",
+        "target_model",
+        "target_id",
+        "status",
+        "attempts",
+        "created_at",
+        "done_at",
+    ]
     list_filter = ["status", "kind"]
     readonly_fields = [f.name for f in Change._meta.fields]
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from textdesk.outbox import registry
 from textdesk.outbox.delivery import STALE_SENDING, backoff, claim, retry_hint
-from textdesk.outbox.models import Change
+from textdesk.outbox.models import Change, label_of
 from textdesk.textrequest import errors
 
 logger = logging.getLogger(__name__)
@@ -45,10 +45,7 @@ def queue_change(
     subject: str,
     payload: dict,
     user=None,
-    conversation=None,
-    contact=None,
-    group=None,
-    payment=None,
+    target=None,
     priority: str = "interactive",
 ) -> Change:
     """Record a write for Text Request and enqueue it once the transaction commits.
@@ -56,19 +53,17 @@ def queue_change(
     Call it inside the transaction that applies the change locally. A queued or failed change
     of the same subject (the same contact's tags, say) is superseded by this one. Bulk work
     queues at ``priority="sync"``: its call then never takes the share the limiter keeps for
-    people, and waiting for a free slot does not count as a failed attempt."""
+    people, and waiting for a free slot does not count as a failed attempt. ``target`` is the
+    row the change writes (a contact, group or payment; None for a line-level change)."""
     registry.handler(kind)  # an unregistered kind is a bug: fail before anything is stored
     with transaction.atomic():
         same = Change.objects.filter(
             dashboard=dashboard,
             subject=subject,
-            contact=contact,
-            group=group,
-            payment=payment,
+            target_model=label_of(target) if target is not None else "",
+            target_id=target.pk if target is not None else None,
             status__in=[Change.Status.PENDING, Change.Status.FAILED],
         )
-        if conversation is not None:
-            same = same.filter(conversation=conversation)
         same.update(status=Change.Status.SUPERSEDED, done_at=timezone.now())
         change = Change.objects.create(
             dashboard=dashboard,
@@ -76,10 +71,7 @@ def queue_change(
             subject=subject,
             payload=payload,
             created_by=user if getattr(user, "pk", None) else None,
-            conversation=conversation,
-            contact=contact,
-            group=group,
-            payment=payment,
+            target=target,
             priority=priority,
         )
         enqueue_change(change.pk, queue=queue_for(priority))
@@ -105,15 +97,12 @@ def apply_change(change_pk: int) -> None:
     """Write one queued change to Text Request (the body of the ``apply_change`` task)."""
     if not claim(Change, change_pk, status_from=Change.Status.PENDING, status_to="sending"):
         return
-    change = Change.objects.select_related(
-        "dashboard__connection", "contact", "group", "payment", "conversation"
-    ).get(pk=change_pk)
+    change = Change.objects.select_related("dashboard__connection").get(pk=change_pk)
     earlier = Change.objects.filter(
         dashboard_id=change.dashboard_id,
         subject=change.subject,
-        contact_id=change.contact_id,
-        group_id=change.group_id,
-        payment_id=change.payment_id,
+        target_model=change.target_model,
+        target_id=change.target_id,
         status__in=[Change.Status.SENDING, Change.Status.UNKNOWN],
         pk__lt=change.pk,
     )

@@ -1,10 +1,26 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 
 from textdesk.outbox import registry
 
 
+def label_of(model_or_row) -> str:
+    """The name a target is stored under: ``app_label.modelname``."""
+    return model_or_row._meta.label_lower
+
+
 class ChangeQuerySet(models.QuerySet):
+    def of(self, row):
+        """Changes whose target is ``row`` (any model instance)."""
+        return self.filter(target_model=label_of(row), target_id=row.pk)
+
+    def of_model(self, model, ids=None):
+        """Changes whose target is a row of ``model`` (optionally one of ``ids``: a list or a
+        subquery of primary keys)."""
+        found = self.filter(target_model=label_of(model))
+        return found if ids is None else found.filter(target_id__in=ids)
+
     def open(self):
         """Not yet confirmed by Text Request, or failed (until dismissed or replaced)."""
         return self.filter(
@@ -35,22 +51,12 @@ class Change(models.Model):
     dashboard = models.ForeignKey(
         "dashboards.Dashboard", on_delete=models.CASCADE, related_name="changes"
     )
-    conversation = models.ForeignKey(
-        "conversations.Conversation",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="changes",
-    )
-    contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
-    )
-    group = models.ForeignKey(
-        "contacts.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
-    )
-    payment = models.ForeignKey(
-        "payments.Payment", on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
-    )
+    # What the change writes, by name: the outbox sits below the domains, so it keeps a generic
+    # pointer (``"contacts.contact"`` and the row's id) rather than a foreign key up the layers.
+    # A conversation's changes target its contact (one conversation per contact); line-level
+    # changes (rename a line, create a group, a bulk batch) have no target.
+    target_model = models.CharField(max_length=60, blank=True, default="")
+    target_id = models.BigIntegerField(null=True, blank=True)
     # One of the kinds the domains registered (``registry.register``).
     kind = models.CharField(max_length=20)
     # What "thing" this writes (e.g. "archived", "tags"): a newer change of the same subject
@@ -76,13 +82,11 @@ class Change(models.Model):
     objects = ChangeQuerySet.as_manager()
 
     class Meta:
-        # The table predates this app (the outbox was part of ``dashboards``).
-        db_table = "dashboards_change"
         ordering = ["created_at", "id"]
         constraints = [
             # A payment gets one reminder, one cancel, one mark-paid (unless the attempt failed).
             models.UniqueConstraint(
-                fields=["payment", "kind"],
+                fields=["target_model", "target_id", "kind"],
                 condition=models.Q(kind__in=["remind_payment", "cancel_payment", "mark_paid"])
                 & ~models.Q(status__in=["failed", "superseded"]),
                 name="one_payment_action",
@@ -94,7 +98,8 @@ class Change(models.Model):
                 name="change_active",
                 condition=models.Q(status__in=["pending", "sending", "unknown"]),
             ),
-            models.Index(fields=["conversation", "status"], name="change_conversation"),
+            # A contact's, payment's or group's changes (the thread, the payment page, sync).
+            models.Index(fields=["target_model", "target_id", "status"], name="change_target"),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +109,24 @@ class Change(models.Model):
     def label(self) -> str:
         """What the change does, in words (from its kind's registration)."""
         return registry.label(self.kind)
+
+    @property
+    def target(self):
+        """The row this change writes (None when it has none or it is gone), loaded by name:
+        the outbox imports no domain."""
+        if not hasattr(self, "_target"):
+            row = None
+            if self.target_model and self.target_id is not None:
+                model = apps.get_model(self.target_model)
+                row = model._default_manager.filter(pk=self.target_id).first()
+            self._target = row
+        return self._target
+
+    @target.setter
+    def target(self, row) -> None:
+        self.target_model = label_of(row) if row is not None else ""
+        self.target_id = row.pk if row is not None else None
+        self._target = row
 
     @property
     def is_active(self) -> bool:

@@ -48,8 +48,8 @@ def pace() -> timedelta:
 
 
 def _reminders(status: list[str]):
-    return Change.objects.filter(
-        payment=OuterRef("pk"), kind=services.REMIND_PAYMENT, status__in=status
+    return Change.objects.of_model(Payment).filter(
+        target_id=OuterRef("pk"), kind=services.REMIND_PAYMENT, status__in=status
     )
 
 
@@ -140,15 +140,18 @@ class Progress:
 def progress(payments: QuerySet[Payment], *, since) -> Progress:
     """Bulk reminders on ``payments`` queued since ``since`` (one query)."""
     S = Change.Status
-    counts = Change.objects.filter(
-        payment__in=payments.values("pk"),
-        kind=services.REMIND_PAYMENT,
-        payload__batch=BATCH_KEY,
-        created_at__gte=since,
-    ).aggregate(
-        waiting=Count("id", filter=Q(status=S.PENDING)),
-        sending=Count("id", filter=Q(status__in=[S.SENDING, S.UNKNOWN])),
-        done=Count("id", filter=Q(status=S.DONE)),
-        failed=Count("id", filter=Q(status=S.FAILED)),
+    counts = (
+        Change.objects.of_model(Payment, payments.values("pk"))
+        .filter(
+            kind=services.REMIND_PAYMENT,
+            payload__batch=BATCH_KEY,
+            created_at__gte=since,
+        )
+        .aggregate(
+            waiting=Count("id", filter=Q(status=S.PENDING)),
+            sending=Count("id", filter=Q(status__in=[S.SENDING, S.UNKNOWN])),
+            done=Count("id", filter=Q(status=S.DONE)),
+            failed=Count("id", filter=Q(status=S.FAILED)),
+        )
     )
     return Progress(**counts)

@@ -3,6 +3,7 @@ sweeper of payment requests."""
 
 from django.utils import timezone
 
+from textdesk.audit import registry as audit
 from textdesk.outbox import registry
 from textdesk.outbox.models import Change
 from textdesk.payments.models import Payment
@@ -17,22 +18,22 @@ from textdesk.textrequest import errors
 
 
 def _remind(change, client) -> None:
-    client.send_payment_reminder(change.dashboard.dashboard_id, change.payment.payment_id)
+    client.send_payment_reminder(change.dashboard.dashboard_id, change.target.payment_id)
 
 
 def _cancel(change, client) -> None:
-    client.cancel_payment(change.dashboard.dashboard_id, change.payment.payment_id)
+    client.cancel_payment(change.dashboard.dashboard_id, change.target.payment_id)
 
 
 def _mark_paid(change, client) -> None:
-    client.mark_payment_paid(change.dashboard.dashboard_id, change.payment.payment_id)
+    client.mark_payment_paid(change.dashboard.dashboard_id, change.target.payment_id)
 
 
 def _action_happened(change: Change, client, exc) -> bool:
     """A repeated payment action is refused (400); it succeeded if the payment shows it."""
     if not isinstance(exc, errors.BadRequest):
         return False
-    current = client.get_payment(change.dashboard.dashboard_id, change.payment.payment_id)
+    current = client.get_payment(change.dashboard.dashboard_id, change.target.payment_id)
     if current is None:
         return False
     apply_payment(change.dashboard, current)
@@ -56,18 +57,34 @@ def refresh_payment_after_action(change: Change) -> None:
     elif change.kind == MARK_PAID:
         updates = {"textrequest_payment_status": "Paid", "closed_at": timezone.now()}
     if updates:
-        Payment.objects.filter(pk=change.payment_id).update(**updates)
+        Payment.objects.filter(pk=change.target_id).update(**updates)
 
 
 def undo_payment_action(change: Change) -> None:
     """A reminder that failed was not sent: let the agent try again."""
     if change.kind == REMIND_PAYMENT:
-        Payment.objects.filter(pk=change.payment_id, reminder_sent_at__isnull=True).update(
+        Payment.objects.filter(pk=change.target_id, reminder_sent_at__isnull=True).update(
             reminder_was_sent=False
         )
 
 
+def _audit_request(payment: Payment) -> dict | None:
+    """The audit entry of a payment request a person made (None for synced payments)."""
+    if not payment.created_by_id or not payment.client_key:
+        return None
+    return {
+        "at": payment.created_at,
+        "actor": payment.created_by,
+        "kind": "payment_request",
+        "summary": f"Requested ${payment.amount_requested} from {payment.customer_phone}",
+        "dashboard_id": payment.dashboard_id,
+        "contact_id": payment.contact_id,
+        "payment": payment,
+    }
+
+
 def register() -> None:
+    audit.track(Payment, _audit_request)
     for kind, label, apply in (
         (REMIND_PAYMENT, "Send payment reminder", _remind),
         (CANCEL_PAYMENT, "Cancel payment", _cancel),

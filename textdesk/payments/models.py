@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.delivery import is_unconfirmed
+from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
 
 
@@ -112,6 +113,11 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"${self.amount_requested} from {format_phone(self.customer_phone)}"
+
+    @property
+    def changes(self):
+        """Its outbox changes (the outbox points at the payment by name, not by a key)."""
+        return Change.objects.of(self)
 
     @property
     def formatted_phone(self) -> str:

@@ -134,7 +134,7 @@ def send_reminder(*, payment: Payment, user, priority: str = "interactive") -> C
                 subject="remind",
                 payload={},
                 user=user,
-                payment=payment,
+                target=payment,
                 priority=priority,
             )
     except IntegrityError:
@@ -172,7 +172,7 @@ def mark_paid(*, payment: Payment, user) -> Change:
 
 def payment_changes(payment: Payment) -> QuerySet[Change]:
     """The payment's actions not yet confirmed, and those that failed (until dismissed)."""
-    return Change.objects.filter(payment=payment).open()
+    return payment.changes.open()
 
 
 def _require_open(payment: Payment, action: str) -> None:
@@ -198,7 +198,7 @@ def _queue_action(payment: Payment, user, kind: str, action: str) -> Change:
                 subject=kind,
                 payload={},
                 user=user,
-                payment=payment,
+                target=payment,
             )
     except IntegrityError:
         raise PaymentActionRefused(f"Cannot {action}: that was already done.") from None

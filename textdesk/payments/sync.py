@@ -63,6 +63,9 @@ def attach_payment(payment: Payment, item: tr.Payment) -> bool:
         if owner is not None:
             if owner.client_key is not None:
                 return False
+            # Its changes go with it (the outbox points at payments by name, with no key to
+            # cascade along).
+            owner.changes.delete()
             owner.delete()
         Payment.objects.filter(pk=payment.pk).update(
             payment_id=item.payment_id,

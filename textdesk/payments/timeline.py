@@ -29,7 +29,7 @@ class Event:
 
 def events(payment: Payment) -> list[Event]:
     changes = list(
-        Change.objects.filter(payment=payment, kind__in=list(ACTIONS))
+        payment.changes.filter(kind__in=list(ACTIONS))
         .exclude(status=Change.Status.SUPERSEDED)
         .select_related("created_by")
         .order_by("created_at", "id")

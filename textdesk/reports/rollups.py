@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.db.utils import OperationalError
 from django.utils import timezone
 
+from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.services import REOPEN, RESOLVE
 from textdesk.outbox.models import Change
@@ -153,12 +154,28 @@ def _hours_by_line() -> dict[int, Hours]:
     return {row.dashboard_id: hours_of(row) for row in BusinessHours.objects.all()}
 
 
-def _resolves(conversation_ids: list[int] | None) -> dict[int, list[tuple]]:
-    rows = Change.objects.filter(kind=RESOLVE, conversation__isnull=False).exclude(
-        status__in=RESOLVE_VOID
+def _conversation_changes(conversation_ids: list[int] | None = None, **filters):
+    """Changes of conversations (resolve, reopen), each annotated with its ``conversation_id``:
+    the outbox points at the conversation's contact (one conversation per contact)."""
+    rows = (
+        Change.objects.of_model(Contact)
+        .filter(**filters)
+        .annotate(
+            conversation_id=Subquery(
+                Conversation.objects.filter(contact_id=OuterRef("target_id")).values("pk")[:1]
+            )
+        )
+        .filter(conversation_id__isnull=False)
     )
     if conversation_ids is not None:
-        rows = rows.filter(conversation_id__in=conversation_ids)
+        rows = rows.filter(
+            target_id__in=Conversation.objects.filter(pk__in=conversation_ids).values("contact_id")
+        )
+    return rows
+
+
+def _resolves(conversation_ids: list[int] | None) -> dict[int, list[tuple]]:
+    rows = _conversation_changes(conversation_ids, kind=RESOLVE).exclude(status__in=RESOLVE_VOID)
     found = defaultdict(list)
     for conversation_id, created_at, user_id in rows.order_by("created_at", "id").values_list(
         "conversation_id", "created_at", "created_by_id"
@@ -356,12 +373,9 @@ def _write_totals(pairs: set[tuple[int, date]] | None) -> None:
 def _in_flight(conversation_ids: list[int] | None) -> list[int]:
     """Conversations with a text or a resolve not settled yet: looked at again next run."""
     texts = Message.objects.filter(status__in=IN_FLIGHT)
-    changes = Change.objects.filter(
-        kind=RESOLVE, status__in=Change.ACTIVE, conversation__isnull=False
-    )
+    changes = _conversation_changes(conversation_ids, kind=RESOLVE, status__in=Change.ACTIVE)
     if conversation_ids is not None:
         texts = texts.filter(conversation_id__in=conversation_ids)
-        changes = changes.filter(conversation_id__in=conversation_ids)
     found = set(texts.values_list("conversation_id", flat=True))
     found.update(changes.values_list("conversation_id", flat=True))
     return sorted(found)
@@ -388,7 +402,7 @@ def _new_since(rows, watermark: int, now: datetime) -> tuple[list[int], int, boo
     """Conversations of rows with ids past the watermark, the new watermark, and whether more
     rows are waiting. The watermark stops before rows younger than SETTLE."""
     rows = list(
-        rows.filter(id__gt=watermark, conversation__isnull=False)
+        rows.filter(id__gt=watermark, conversation_id__isnull=False)
         .order_by("id")
         .values_list("id", "conversation_id", "created_at")[:BATCH]
     )
@@ -414,7 +428,7 @@ def refresh(*, now: datetime | None = None) -> dict | None:
             return None
         texts, text_mark, more_texts = _new_since(Message.objects.all(), state.last_message_id, now)
         changes, change_mark, more_changes = _new_since(
-            Change.objects.filter(kind__in=[RESOLVE, REOPEN]),
+            _conversation_changes(kind__in=[RESOLVE, REOPEN]),
             state.last_change_id,
             now,
         )

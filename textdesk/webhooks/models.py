@@ -32,8 +32,6 @@ class WebhookEvent(models.Model):
     )
 
     class Meta:
-        # The table predates this app (webhooks were part of ``dashboards``).
-        db_table = "dashboards_webhookevent"
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "kind", "key"], name="one_event_per_key")

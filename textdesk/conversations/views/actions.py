@@ -43,7 +43,6 @@ from textdesk.conversations.views.rendering import (
     with_oob,
 )
 from textdesk.outbox import changes as outbox
-from textdesk.outbox.models import Change
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
 
@@ -329,7 +328,7 @@ def change(request, line_pk, pk, change_pk, action):
     """Dismiss a change Text Request refused or has not confirmed, or write an unconfirmed one
     again (the agent's choice: it may have gone through)."""
     line, conversation = _load_for_action(request, line_pk, pk)
-    row = get_object_or_404(Change.objects.filter(conversation=conversation), pk=change_pk)
+    row = get_object_or_404(conversation.changes, pk=change_pk)
     if action == "dismiss":
         outbox.dismiss_change(change=row, user=request.user)
         notice = "Dismissed."
