@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from textdesk.asms import AsmsClient
 from textdesk.dashboards.crypto import decrypt, encrypt
+from textdesk.dashboards.models import Dashboard
 
 # State names (ASMS's own or a translated instance's) that mean the work is done.
 SOLVED_STATE_NAMES = {"solved", "resolved", "closed", "solucionado", "cerrado", "resuelto"}
@@ -55,8 +57,6 @@ class ServiceDesk(models.Model):
         return f"••••{self.token_last4}"
 
     def client(self):
-        from textdesk.asms import AsmsClient
-
         return AsmsClient(
             self.instance_url,
             self.token,
@@ -83,8 +83,6 @@ class LineDefaults(models.Model):
 class CaseQuerySet(models.QuerySet):
     def for_user(self, user):
         """Cases of the lines the user may see (another line's case is a 404)."""
-        from textdesk.dashboards.models import Dashboard
-
         return self.filter(dashboard__in=Dashboard.objects.for_user(user))
 
 
