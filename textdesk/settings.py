@@ -126,6 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file in `make run`: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a file, not Django's in-memory default: with an in-memory database the live
+    # server's thread shares the test thread's one connection, so a late webhook or a page still
+    # polling would write into the middle of whatever transaction the test runner holds.
+    DATABASES["default"]["TEST"] = {"NAME": str(TEXTDESK_STATE_DIR / "test_textdesk.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
