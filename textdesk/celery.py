@@ -6,10 +6,13 @@ Run one worker per queue so a long sync never delays an agent's text::
     celery -A textdesk worker -Q sync --concurrency 2 --prefetch-multiplier 1
     celery -A textdesk beat          # exactly one
 
-Tasks enqueue on commit (services use ``transaction.on_commit``). The Text Request limit is not
-Celery's business: every call takes a slot from the shared limiter in ``textdesk/textrequest``.
+Tasks enqueue on commit, by name (``enqueue`` below): tasks import services, never the
+reverse, so a service names the task it wants instead of importing it. The Text Request limit is
+not Celery's business: every call takes a slot from the shared limiter in
+``textdesk/textrequest``.
 """
 
+import importlib
 import os
 
 from celery import Celery
@@ -38,6 +41,30 @@ app.conf.task_routes = {
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
+
+
+def enqueue(
+    task_name: str, *args, countdown: float | None = None, queue: str | None = None
+) -> None:
+    """Send the task named ``task_name`` (its dotted path) with ``args`` once the current
+    transaction commits (at once outside one). Routed by ``task_routes`` unless ``queue``
+    says otherwise."""
+    from django.db import transaction
+
+    options = {"countdown": countdown or None}
+    if queue:
+        options["queue"] = queue
+    transaction.on_commit(lambda: _send(task_name, args, options))
+
+
+def _send(task_name: str, args: tuple, options: dict) -> None:
+    if app.conf.task_always_eager:
+        # send_task ignores eager mode (tests, no broker): run the registered task in-process.
+        if task_name not in app.tasks:
+            importlib.import_module(task_name.rpartition(".")[0])
+        app.tasks[task_name].apply_async(args, **options)
+        return
+    app.send_task(task_name, args, **options)
 
 
 @after_setup_logger.connect

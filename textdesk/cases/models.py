@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from textdesk.asms import AsmsClient
 from textdesk.dashboards.crypto import decrypt, encrypt
+from textdesk.dashboards.models import Dashboard
 
 # State names (ASMS's own or a translated instance's) that mean the work is done.
 SOLVED_STATE_NAMES = {"solved", "resolved", "closed", "solucionado", "cerrado", "resuelto"}
@@ -55,8 +57,6 @@ class ServiceDesk(models.Model):
         return f"••••{self.token_last4}"
 
     def client(self):
-        from textdesk.asms import AsmsClient
-
         return AsmsClient(
             self.instance_url,
             self.token,
@@ -83,8 +83,6 @@ class LineDefaults(models.Model):
 class CaseQuerySet(models.QuerySet):
     def for_user(self, user):
         """Cases of the lines the user may see (another line's case is a 404)."""
-        from textdesk.dashboards.models import Dashboard
-
         return self.filter(dashboard__in=Dashboard.objects.for_user(user))
 
 
@@ -152,14 +150,6 @@ class Case(models.Model):
     )
     checked_at = models.DateTimeField(null=True, blank=True)
     check_error = models.CharField(max_length=500, blank=True)
-    # The transcript file, attached once the case exists.
-    transcript_status = models.CharField(
-        max_length=10, choices=Transcript.choices, default=Transcript.NONE
-    )
-    transcript_error = models.CharField(max_length=500, blank=True)
-    transcript_attempts = models.PositiveSmallIntegerField(default=0)
-    transcript_claimed_at = models.DateTimeField(null=True, blank=True)
-    transcript_not_before = models.DateTimeField(null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -202,11 +192,64 @@ class Case(models.Model):
     def in_flight(self) -> bool:
         return self.status in self.IN_FLIGHT
 
+    def _transcript(self) -> CaseTranscript | None:
+        try:
+            return self.transcript
+        except CaseTranscript.DoesNotExist:
+            return None
+
+    @property
+    def transcript_status(self) -> str:
+        """The transcript file's status (``none`` until the case exists)."""
+        row = self._transcript()
+        return row.status if row else self.Transcript.NONE
+
+    @property
+    def transcript_status_display(self) -> str:
+        return self.Transcript(self.transcript_status).label
+
+    @property
+    def transcript_error(self) -> str:
+        row = self._transcript()
+        return row.failure_reason if row else ""
+
     @property
     def is_solved(self) -> bool:
         return self.status == self.Status.CREATED and (
             self.is_closed or self.state_name.strip().casefold() in SOLVED_STATE_NAMES
         )
+
+
+class CaseTranscript(models.Model):
+    """The conversation as a text file attached to its case once the case exists: an outbox
+    row ``pending → sending → attached | failed | unknown`` (ASMS cannot list a case's
+    attachments, so an unknown outcome stays shown as such until a person tries again)."""
+
+    Status = Case.Transcript
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="transcript")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["status", "not_before"],
+                name="case_transcript_outbox",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Transcript of {self.case}"
+
+    @property
+    def file_name(self) -> str:
+        return f"textdesk-transcript-{self.case.code}.txt"
 
 
 class CaseNote(models.Model):

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from textdesk.asms import AsmsError, Filter, NotFound, check_note
 from textdesk.asms import Case as AsmsCase
-from textdesk.cases.delivery import apply_case, enqueue, reason_of, reopen_case, text_line
+from textdesk.cases.delivery import (
+    apply_case,
+    reason_of,
+    reopen_case,
+    send_case,
+    send_note,
+    text_line,
+)
+from textdesk.cases.delivery import retry_transcript as _retry_transcript
 from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation, Draft, Message
 from textdesk.dashboards.crypto import rotate
@@ -186,7 +194,7 @@ def request_case(
                 category_id=category_id,
                 group_id=group_id,
             )
-            enqueue("create_case", case.pk)
+            send_case(case.pk)
     except IntegrityError:
         existing = Case.objects.filter(client_key=client_key).first()
         if existing is not None:
@@ -207,12 +215,7 @@ def create_again(case: Case) -> None:
 
 def retry_transcript(case: Case) -> None:
     """An agent asks to attach the transcript again (after a failure or an unconfirmed try)."""
-    if Case.objects.filter(
-        pk=case.pk,
-        status=Case.Status.CREATED,
-        transcript_status__in=[Case.Transcript.FAILED, Case.Transcript.UNKNOWN],
-    ).update(transcript_status=Case.Transcript.PENDING, transcript_not_before=None):
-        enqueue("attach_transcript", case.pk)
+    _retry_transcript(case)
 
 
 # --- Notes ------------------------------------------------------------------------------------
@@ -237,7 +240,7 @@ def add_note(*, case: Case, user, text: str, client_key) -> CaseNote:
                 client_key=client_key,
                 created_by=user if getattr(user, "pk", None) else None,
             )
-            enqueue("send_note", note.pk)
+            send_note(note.pk)
     except IntegrityError:
         return CaseNote.objects.get(client_key=client_key)
     return note

@@ -18,12 +18,14 @@ def settle_case(case_pk: int) -> None:
 
 
 @shared_task
-def attach_transcript(case_pk: int) -> None:
-    delivery.attach_transcript(case_pk)
+def attach_transcript(transcript_pk: int) -> None:
+    """Attach a created case's transcript file in ASMS."""
+    delivery.attach_transcript(transcript_pk)
 
 
 @shared_task
 def send_note(note_pk: int) -> None:
+    """Add one queued note to its case in ASMS."""
     delivery.deliver_note(note_pk)
 
 

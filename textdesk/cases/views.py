@@ -59,7 +59,11 @@ def _conversation_or_404(request, pk):
 def _case_or_404(request, pk) -> Case:
     return get_object_or_404(
         Case.objects.for_user(request.user).select_related(
-            "conversation__contact", "conversation__dashboard", "dashboard", "created_by"
+            "conversation__contact",
+            "conversation__dashboard",
+            "dashboard",
+            "created_by",
+            "transcript",
         ),
         pk=pk,
     )
@@ -221,7 +225,7 @@ def case_detail(request, pk):
 def _panel_context(request, conversation, **extra) -> dict:
     cases = list(
         Case.objects.filter(conversation=conversation)
-        .select_related("created_by")
+        .select_related("created_by", "transcript")
         .order_by("-created_at", "-id")[:5]
     )
     case = cases[0] if cases else None

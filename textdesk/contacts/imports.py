@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from textdesk.contacts.models import Contact, ContactImport, CustomField, Group, Tag
+from textdesk.contacts.services import queue_bulk_update
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -247,8 +248,6 @@ def _differs(contact: Contact, item: dict) -> bool:
 
 def start_import(*, imp: ContactImport, user) -> list:
     """Queue the rows to write as changes of at most BATCH contacts; answers the changes."""
-    from textdesk.contacts.services import queue_bulk_update
-
     with transaction.atomic():
         locked = ContactImport.objects.select_for_update().get(pk=imp.pk)
         if locked.status != ContactImport.Status.CHECKED:

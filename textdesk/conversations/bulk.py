@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from textdesk.celery import enqueue
 from textdesk.conversations import services
 from textdesk.conversations.models import Bulk, BulkItem, Conversation
 from textdesk.outbox.models import Change
@@ -118,9 +119,7 @@ def undo_bulk(*, bulk: Bulk, user, client_key) -> Bulk:
 
 
 def enqueue_bulk(bulk_pk: int) -> None:
-    from textdesk.conversations.tasks import run_bulk
-
-    transaction.on_commit(lambda: run_bulk.delay(bulk_pk))
+    enqueue("textdesk.conversations.tasks.run_bulk", bulk_pk)
 
 
 def run_bulk(bulk_pk: int) -> None:

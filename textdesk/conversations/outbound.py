@@ -28,17 +28,8 @@ from textdesk.outbox import delivery
 from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
 
-
-def enqueue_send(message_pk: int, countdown: float | None = None) -> None:
-    from textdesk.conversations.tasks import send_message
-
-    delivery.enqueue_on_commit(send_message)(message_pk, countdown)
-
-
-def enqueue_settle(message_pk: int, countdown: float | None = None) -> None:
-    from textdesk.conversations.tasks import settle_message
-
-    delivery.enqueue_on_commit(settle_message)(message_pk, countdown)
+enqueue_send = delivery.enqueue_on_commit("textdesk.conversations.tasks.send_message")
+enqueue_settle = delivery.enqueue_on_commit("textdesk.conversations.tasks.settle_message")
 
 
 def status_callback_url(message: Message) -> str:
@@ -190,7 +181,7 @@ def settle_text(message_pk: int, *, now=None) -> None:
 
     delivery.settle_unknown(
         message,
-        connection=dashboard.connection,
+        open_client=lambda: dashboard.connection.client("interactive"),
         read=read,
         adopt=lambda row, items: any(matches(row, i) and attach(row, i) for i in items),
         now=now,

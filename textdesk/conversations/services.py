@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
 from textdesk.conversations.models import Attachment, Conversation, Message, Note
 from textdesk.conversations.outbound import enqueue_send
-from textdesk.conversations.tasks import fill_history
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox import delivery
 from textdesk.outbox.changes import queue_change
@@ -239,10 +239,11 @@ def load_history(*, conversation: Conversation) -> bool:
     Answers whether a fill was enqueued (the thread refreshes when it lands)."""
     if conversation.history_synced_at is not None:
         return False
-    transaction.on_commit(
-        lambda: fill_history.apply_async(
-            (conversation.pk,), {"priority": "interactive"}, queue="interactive"
-        )
+    enqueue(
+        "textdesk.conversations.tasks.fill_history",
+        conversation.pk,
+        "interactive",  # its priority
+        queue="interactive",
     )
     return True
 

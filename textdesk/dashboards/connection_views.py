@@ -10,6 +10,7 @@ from textdesk.audit import services as audit
 from textdesk.dashboards import connections
 from textdesk.dashboards.forms import ApiKeyForm, ConnectionForm, DisconnectForm, RateLimitForm
 from textdesk.dashboards.models import Connection
+from textdesk.dashboards.sync import register_hooks
 from textdesk.textrequest import errors
 
 TEMPLATE = "dashboards/connection_detail.html"
@@ -120,8 +121,6 @@ def connection_webhooks(request, pk):
 @permission_required("manage_connections")
 @require_POST
 def connection_register(request, pk):
-    from textdesk.dashboards.sync import register_hooks
-
     connection = get_object_or_404(Connection, pk=pk, is_active=True)
     try:
         created = register_hooks(connection)

@@ -18,8 +18,10 @@ from django.conf import settings
 from django.db import transaction
 
 from textdesk.dashboards import signals
-from textdesk.dashboards.models import Connection, Dashboard, SyncState
+from textdesk.dashboards.models import Connection, Dashboard, SyncState, new_webhook_token
+from textdesk.dashboards.sync import _is_ours, register_hooks, sync_dashboards, webhook_url
 from textdesk.textrequest import errors
+from textdesk.textrequest.client import TextRequestClient
 from textdesk.textrequest.types import HOOK_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,6 @@ class ConnectionRefused(Exception):
 
 
 def _test_client(api_url: str, api_key: str, *, limit: int = 100, window: int = 60):
-    from textdesk.textrequest.client import TextRequestClient
-
     fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:16]
     return TextRequestClient(
         api_url,
@@ -87,8 +87,6 @@ def test_key(api_url: str, api_key: str) -> list[int]:
 def add_connection(*, name: str, api_url: str, api_key: str, rate_limit: int = 100) -> Connection:
     """Test the key, then save the connection, read its lines, register its webhooks and start
     the first sync in the background. Raises ``ConnectionRefused`` (nothing saved)."""
-    from textdesk.dashboards.sync import register_hooks, sync_dashboards
-
     test_key(api_url, api_key)
     connection = Connection(name=name, api_url=api_url, rate_limit=rate_limit)
     connection.set_api_key(api_key)
@@ -129,8 +127,6 @@ def disconnect(*, connection: Connection, delete_mirror: bool) -> int:
     """Stop syncing, remove our webhook subscriptions, then keep the mirror read-only or delete
     it. Answers how many subscriptions were removed (Text Request being unreachable does not
     block a disconnect: the subscriptions then point at a token that answers 404)."""
-    from textdesk.dashboards.sync import _is_ours
-
     removed = 0
     Connection.objects.filter(pk=connection.pk).update(is_active=False)
     try:
@@ -147,8 +143,6 @@ def disconnect(*, connection: Connection, delete_mirror: bool) -> int:
     except errors.TextRequestError as exc:
         logger.warning("disconnect of %s: webhooks not removed: %s", connection, exc)
     # The old URL must stop working even where its subscription could not be removed.
-    from textdesk.dashboards.models import new_webhook_token
-
     Connection.objects.filter(pk=connection.pk).update(webhook_token=new_webhook_token())
     if delete_mirror:
         connection.delete()
@@ -243,8 +237,6 @@ class LineHooks:
 def webhook_health(connection: Connection) -> list[LineHooks]:
     """Per line: our subscriptions in Text Request now (one GetHooks each) against the events
     we need, and the last event received from it."""
-    from textdesk.dashboards.sync import webhook_url
-
     target = webhook_url(connection)
     last_seen: dict[int, object] = {}
     # Events are kept a week; the newest thousand are plenty to find each line's latest.

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from textdesk.celery import enqueue
 from textdesk.outbox import registry
 from textdesk.outbox.delivery import STALE_SENDING, backoff, claim, retry_hint
 from textdesk.outbox.models import Change, label_of
@@ -85,12 +86,7 @@ def queue_for(priority: str) -> str | None:
 
 
 def enqueue_change(change_pk: int, countdown: float = 0, queue: str | None = None) -> None:
-    from textdesk.outbox.tasks import apply_change
-
-    options = {"queue": queue} if queue else {}
-    transaction.on_commit(
-        lambda: apply_change.apply_async((change_pk,), countdown=countdown or None, **options)
-    )
+    enqueue("textdesk.outbox.tasks.apply_change", change_pk, countdown=countdown, queue=queue)
 
 
 def apply_change(change_pk: int) -> None:

@@ -17,9 +17,13 @@ Rows move ``pending → sending → sent | failed | unknown``, and ``unknown`` i
 - beat's sweeper re-enqueues rows whose task was lost and turns rows whose worker died into
   ``unknown`` (``sweep_rows``).
 
-Rows with a lifecycle of their own (``conversations.Message``, ``payments.Payment``) have the
-fields ``status`` (with ``PENDING``, ``SENDING``, ``UNKNOWN``, ``FAILED``), ``failure_reason``,
-``attempts``, ``claimed_at``, ``not_before`` and ``created_at``.
+Rows with a lifecycle of their own (``conversations.Message``, ``payments.Payment``, and the
+service desk's ``cases.Case``, ``CaseNote`` and ``CaseTranscript``) have the fields ``status``
+(with ``PENDING``, ``SENDING``, ``UNKNOWN``, ``FAILED``), ``failure_reason``, ``attempts``,
+``claimed_at``, ``not_before`` and ``created_at``. A ``Service`` says which service the row's
+call goes to (Text Request unless told) and how its outcomes read; both clients raise
+``transport.ServiceError`` kinds, so one reading serves both. Enqueueing is by task name
+(``enqueue_on_commit``), so a domain's services never import its tasks module.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,7 +39,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from textdesk.textrequest import errors
+from textdesk.celery import enqueue
+from textdesk.transport import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +61,41 @@ UNCONFIRMED = "Text Request has not confirmed this yet; it may still arrive."
 Enqueue = Callable[..., None]
 
 
+def retry_hint(exc: ServiceError) -> float:
+    """The least wait the error asks for (a 429's or 503's Retry-After, our limiter's next
+    slot)."""
+    return getattr(exc, "retry_after", 0) or getattr(exc, "retry_in", 0) or 0
+
+
+def reason(exc: ServiceError, service: str) -> str:
+    """The service's own words, or that it could not be reached."""
+    return exc.message if exc.status else f"{service} could not be reached ({exc.message})"
+
+
+@dataclass(frozen=True)
+class Service:
+    """The service a row's call goes to, and how its outcomes read.
+
+    ``max_attempts``: calls that never reached the service are given up (visibly) after this
+    many attempts; None: keep retrying (a service-desk case waits out an ASMS outage).
+    ``retrying``: while retrying, the reason is shown after these words; None clears it.
+    ``failed_prefix`` starts a refusal's reason; ``unconfirmed`` is said of an ``unknown`` row
+    past the grace."""
+
+    name: str = "Text Request"
+    max_attempts: int | None = MAX_SEND_ATTEMPTS
+    retrying: str | None = None
+    failed_prefix: str = "Not sent: "
+    unconfirmed: str = UNCONFIRMED
+
+
+TEXT_REQUEST = Service()
+
+
 def backoff(attempts: int, minimum: float = 0.0) -> timedelta:
     """Exponential backoff with jitter, capped at a minute."""
     seconds = min(60.0, 2.0 ** max(0, attempts - 1)) + random.uniform(0, 1)
     return timedelta(seconds=max(seconds, minimum))
-
-
-def retry_hint(exc: errors.TextRequestError) -> float:
-    """The least wait the error asks for (a 429's Retry-After, the limiter's next slot)."""
-    return getattr(exc, "retry_after", 0) or getattr(exc, "retry_in", 0) or 0
 
 
 def claim(model, pk: int, *, status_from: str, status_to: str) -> bool:
@@ -84,38 +116,45 @@ def started_at(row):
 
 def send_failed(
     row,
-    exc: errors.TextRequestError,
+    exc: ServiceError,
     *,
     send: Enqueue,
-    settle: Enqueue,
+    settle: Enqueue | None,
     repeatable: bool = False,
+    service: Service = TEXT_REQUEST,
 ) -> None:
     """Record the outcome of a call that raised, for a row in ``sending``. ``repeatable``: the
-    call that raised is harmless to make again (an MMS upload before the text itself), so an
-    unknown outcome of it is retried like a transient error."""
+    call that raised is harmless to make again (an MMS upload before the text itself, a search
+    before a creation), so an unknown outcome of it is retried like a transient error.
+    ``settle`` None: the row's effect cannot be looked for (ASMS cannot list a case's notes),
+    so an unknown row waits for a person."""
     model = type(row)
     status = model.Status
     still_sending = model.objects.filter(pk=row.pk, status=status.SENDING)
     if exc.maybe_processed and not repeatable:
         # It may have gone out: check before ever sending again.
         logger.info("%s %s: outcome unknown (%s); settling", model.__name__, row.pk, exc)
-        if still_sending.update(
-            status=status.UNKNOWN,
-            failure_reason=exc.message[:500],
-            not_before=timezone.now() + FIRST_CHECK,
+        if (
+            still_sending.update(
+                status=status.UNKNOWN,
+                failure_reason=exc.message[:500],
+                not_before=timezone.now() + FIRST_CHECK if settle else None,
+            )
+            and settle
         ):
             settle(row.pk, FIRST_CHECK.total_seconds())
         return
-    if exc.transient and row.attempts < MAX_SEND_ATTEMPTS:
+    why = reason(exc, service.name)
+    if exc.transient and (service.max_attempts is None or row.attempts < service.max_attempts):
         wait = backoff(row.attempts, retry_hint(exc))
+        shown = "" if service.retrying is None else f"{service.retrying}: {why}"
         if still_sending.update(
-            status=status.PENDING, failure_reason="", not_before=timezone.now() + wait
+            status=status.PENDING, failure_reason=shown[:500], not_before=timezone.now() + wait
         ):
             send(row.pk, wait.total_seconds())
         return
-    reason = exc.message if exc.status else f"Text Request could not be reached ({exc.message})"
     still_sending.update(
-        status=status.FAILED, failure_reason=f"Not sent: {reason}"[:500], not_before=None
+        status=status.FAILED, failure_reason=f"{service.failed_prefix}{why}"[:500], not_before=None
     )
 
 
@@ -134,25 +173,27 @@ def is_unconfirmed(row, now=None) -> bool:
 def settle_unknown(
     row,
     *,
-    connection,
+    open_client: Callable[[], object],
     read: Callable[[object], Iterable],
     adopt: Callable[[object, Iterable], bool],
     now,
+    service: Service = TEXT_REQUEST,
 ) -> None:
-    """Look once for the effect of an ``unknown`` row: ``read(client)`` fetches what Text
-    Request has (one interactive call) and ``adopt(row, items)`` attaches the row to the record
-    it made, if one is there. Nothing found: look again later, less often as the row ages,
-    until the horizon; never send it again (a person decides)."""
+    """Look once for the effect of an ``unknown`` row: ``read(client)`` fetches what the
+    service has (one interactive call, on the client ``open_client()`` opens) and
+    ``adopt(row, items)`` attaches the row to the record it made, if one is there. Nothing
+    found: look again later, less often as the row ages, until the horizon; never send it
+    again (a person decides)."""
     model = type(row)
     status = model.Status
     unknown = model.objects.filter(pk=row.pk, status=status.UNKNOWN)
     age = now - (row.claimed_at or row.created_at)
     if age >= horizon():
         return
-    client = connection.client("interactive")
+    client = open_client()
     try:
         items = read(client)
-    except errors.TextRequestError as exc:
+    except ServiceError as exc:
         logger.info("%s %s: cannot check yet (%s)", model.__name__, row.pk, exc)
         unknown.update(not_before=now + backoff(2, getattr(exc, "retry_after", 0)))
         return
@@ -161,35 +202,45 @@ def settle_unknown(
     if adopt(row, items):
         return
     updates = {"not_before": now + min(CHECK_EVERY_MAX, max(CHECK_EVERY_MIN, age / 10))}
-    if is_unconfirmed(row, now) and row.failure_reason != UNCONFIRMED:
+    if is_unconfirmed(row, now) and row.failure_reason != service.unconfirmed:
         # Said once, when the grace runs out: the thread redraws and offers "send again".
-        logger.warning("%s %s: not confirmed by Text Request after %s", model.__name__, row.pk, age)
-        updates["failure_reason"] = UNCONFIRMED
+        logger.warning(
+            "%s %s: not confirmed by %s after %s", model.__name__, row.pk, service.name, age
+        )
+        updates["failure_reason"] = service.unconfirmed
     unknown.update(**updates)
 
 
-def reopen_for_resend(row) -> bool:
+def reopen_for_resend(row, *, keep_attempts: bool = False) -> bool:
     """A person chose to send a failed or unconfirmed row again: ``pending`` once more, as a
-    new attempt (answers False if another click already did). The caller enqueues the send."""
+    new attempt (answers False if another click already did). The caller enqueues the send.
+    ``keep_attempts``: the send sees that earlier attempts were made (a case creation then
+    searches for its marker before creating anything)."""
     model = type(row)
     status = model.Status
+    fresh = {} if keep_attempts else {"attempts": 0, "claimed_at": None}
     return (
         model.objects.filter(pk=row.pk, status__in=[status.FAILED, status.UNKNOWN]).update(
-            status=status.PENDING,
-            failure_reason="",
-            not_before=None,
-            attempts=0,
-            claimed_at=None,
+            status=status.PENDING, failure_reason="", not_before=None, **fresh
         )
         == 1
     )
 
 
-def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuck_reason: str):
+def sweep_rows(
+    model,
+    *,
+    send: Enqueue,
+    settle: Enqueue | None,
+    now,
+    min_age: timedelta,
+    limit: int,
+    stuck_reason: str,
+):
     """Beat's safety net for rows with their own lifecycle: rows stuck in ``sending`` (their
     worker died) become ``unknown``; due ``pending`` rows (a lost broker message) are sent
     again and due ``unknown`` ones settled, by ``send(pk)`` and ``settle(pk)`` (which enqueue
-    on commit)."""
+    on commit; ``settle`` None: unknown rows wait for a person)."""
     status = model.Status
     lost = model.objects.filter(status=status.SENDING, claimed_at__lt=now - STALE_SENDING).update(
         status=status.UNKNOWN, not_before=None, failure_reason=stuck_reason
@@ -206,10 +257,14 @@ def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuc
         )[:limit]
     )
     # Past the horizon an unknown row is no longer looked for: it waits for a person.
-    unknown = list(
-        rows.filter(status=status.UNKNOWN, claimed_at__gte=now - horizon()).values_list(
-            "pk", flat=True
-        )[:limit]
+    unknown = (
+        list(
+            rows.filter(status=status.UNKNOWN, claimed_at__gte=now - horizon()).values_list(
+                "pk", flat=True
+            )[:limit]
+        )
+        if settle
+        else []
     )
     with transaction.atomic():
         for pk in pending:
@@ -219,10 +274,11 @@ def sweep_rows(model, *, send, settle, now, min_age: timedelta, limit: int, stuc
     return {"stuck": lost, "pending": len(pending), "unknown": len(unknown)}
 
 
-def enqueue_on_commit(task) -> Enqueue:
-    """``send``/``settle`` callables for a row task: ``(pk, countdown=None)``, on commit."""
+def enqueue_on_commit(task_name: str) -> Enqueue:
+    """``send``/``settle`` callables for the row task named ``task_name``:
+    ``(pk, countdown=None)``, sent on commit (by name: the service never imports its tasks)."""
 
-    def enqueue(pk: int, countdown: float | None = None) -> None:
-        transaction.on_commit(lambda: task.apply_async((pk,), countdown=countdown or None))
+    def send(pk: int, countdown: float | None = None) -> None:
+        enqueue(task_name, pk, countdown=countdown)
 
-    return enqueue
+    return send

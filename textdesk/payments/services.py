@@ -207,16 +207,8 @@ def _queue_action(payment: Payment, user, kind: str, action: str) -> Change:
 # --- The outbox: creating payment requests ----------------------------------------------------
 
 
-def _enqueue_create(payment_pk: int, countdown: float | None = None) -> None:
-    from textdesk.payments.tasks import create_payment
-
-    delivery.enqueue_on_commit(create_payment)(payment_pk, countdown)
-
-
-def _enqueue_settle(payment_pk: int, countdown: float | None = None) -> None:
-    from textdesk.payments.tasks import settle_payment as settle_task
-
-    delivery.enqueue_on_commit(settle_task)(payment_pk, countdown)
+_enqueue_create = delivery.enqueue_on_commit("textdesk.payments.tasks.create_payment")
+_enqueue_settle = delivery.enqueue_on_commit("textdesk.payments.tasks.settle_payment")
 
 
 def deliver_payment(payment_pk: int) -> None:
@@ -279,7 +271,7 @@ def settle_payment(payment_pk: int, *, now=None) -> None:
 
     delivery.settle_unknown(
         payment,
-        connection=dashboard.connection,
+        open_client=lambda: dashboard.connection.client("interactive"),
         read=read,
         adopt=_adopt,
         now=now,

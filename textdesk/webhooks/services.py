@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from textdesk.celery import enqueue
 from textdesk.conversations.inbound import record_status, record_webhook_message
 from textdesk.dashboards.models import Connection, Dashboard
 from textdesk.dashboards.sync import sync_dashboards
@@ -25,17 +26,19 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
+def _enqueue_process(event_pk: int) -> None:
+    enqueue("textdesk.webhooks.tasks.process_event", event_pk)
+
+
 def store_event(connection: Connection, kind: str, key: str, payload: dict) -> bool:
     """Store a raw webhook event once; answers False for a duplicate. The processing task is
     enqueued on commit."""
-    from textdesk.webhooks.tasks import process_event as task
-
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
                 connection=connection, kind=kind, key=key[:200], payload=payload
             )
-            transaction.on_commit(lambda: task.delay(event.pk))
+            _enqueue_process(event.pk)
     except IntegrityError:
         return False
     return True
@@ -106,8 +109,6 @@ def _line(connection: Connection, dashboard_id) -> Dashboard | None:
 
 def sweep_events() -> int:
     """Process events whose task was lost; answers how many were re-enqueued."""
-    from textdesk.webhooks.tasks import process_event as task
-
     stale = timezone.now() - timedelta(seconds=30)
     pks = list(
         WebhookEvent.objects.filter(
@@ -117,7 +118,7 @@ def sweep_events() -> int:
         .values_list("pk", flat=True)[:500]
     )
     for pk in pks:
-        task.delay(pk)
+        _enqueue_process(pk)
     # Keep a week of processed events for inspection.
     WebhookEvent.objects.filter(processed_at__lt=timezone.now() - timedelta(days=7)).delete()
     return len(pks)
@@ -125,13 +126,11 @@ def sweep_events() -> int:
 
 def retry_event(event: WebhookEvent) -> None:
     """An admin sends a dead event through again (after fixing what it needed)."""
-    from textdesk.webhooks.tasks import process_event as task
-
     with transaction.atomic():
         if WebhookEvent.objects.filter(
             pk=event.pk, processed_at__isnull=True, dead_at__isnull=False
         ).update(dead_at=None, attempts=0, error=""):
-            transaction.on_commit(lambda: task.delay(event.pk))
+            _enqueue_process(event.pk)
 
 
 def discard_event(event: WebhookEvent, *, user) -> None:

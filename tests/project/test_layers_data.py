@@ -12,7 +12,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 # Known, named, and to be removed (this test fails once it is gone, so the list cannot rot):
 # line access is ``accounts.User.dashboards``, a many-to-many from accounts up to dashboards.

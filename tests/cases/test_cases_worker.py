@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.cases_helpers import NEW_CASE, add_texts, connect_desk
 from tests.conftest import make_conversation
-from tests.test_outbox_worker import real_worker_mode, start_worker, stop  # noqa: F401
+from tests.outbox.test_outbox_worker import real_worker_mode, start_worker, stop  # noqa: F401
 from tests.textrequest_helpers import wait_until
 from textdesk.cases import delivery, services
 from textdesk.cases.models import Case

@@ -18,7 +18,7 @@ import pytest
 
 from standins.textrequest.pytest_fixtures import make_account
 
-STANDIN = Path(__file__).resolve().parents[1] / "standins/textrequest"
+STANDIN = Path(__file__).resolve().parents[2] / "standins/textrequest"
 DEFINITION = STANDIN / "apiDefinition.swagger.json"
 SPEC = json.loads(DEFINITION.read_text())
 

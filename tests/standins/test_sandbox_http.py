@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import requests
 
-from tests.test_sandbox_conformance import ERROR_SCHEMA
+from tests.standins.test_sandbox_conformance import ERROR_SCHEMA
 
 
 def exchange(acct, request: bytes) -> bytes:

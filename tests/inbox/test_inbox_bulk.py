@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import make_conversation, make_user
-from tests.test_outbox_worker import real_worker_mode, start_worker, stop  # noqa: F401
+from tests.outbox.test_outbox_worker import real_worker_mode, start_worker, stop  # noqa: F401
 from tests.textrequest_helpers import connect, lines_of, wait_until
 from textdesk.contacts.models import Tag
 from textdesk.conversations import bulk as bulks

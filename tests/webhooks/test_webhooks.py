@@ -221,4 +221,4 @@ def test_rotating_the_token_registers_the_new_hook_before_removing_the_old(
 
 
 # Redaction of webhook tokens in logs, through the configured handlers and a real Celery
-# worker: tests/test_logs.py.
+# worker: tests/project/test_logs.py.

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.test_webhooks import event
 from tests.textrequest_helpers import connect, lines_of
+from tests.webhooks.test_webhooks import event
 from textdesk.conversations.models import Message
 from textdesk.webhooks import services
 from textdesk.webhooks.models import WebhookEvent

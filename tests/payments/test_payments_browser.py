@@ -20,7 +20,7 @@ from django.utils import timezone  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from tests.conftest import make_user  # noqa: E402
-from tests.test_inbox_browser import browser_page, live_url, shot  # noqa: E402, F401
+from tests.inbox.test_inbox_browser import browser_page, live_url, shot  # noqa: E402, F401
 from textdesk.dashboards.services import connect  # noqa: E402
 from textdesk.outbox.changes import sweep_changes  # noqa: E402
 from textdesk.outbox.models import Change  # noqa: E402

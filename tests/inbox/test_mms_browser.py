@@ -10,7 +10,7 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_inbox_browser import (  # noqa: F401 (fixtures)
+from tests.inbox.test_inbox_browser import (  # noqa: F401 (fixtures)
     browser_page,
     demo,
     live_url,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.test_sync import snapshot
+from tests.sync.test_sync import snapshot
 from tests.textrequest_helpers import connect, lines_of, seeded_account, staff_fixture  # noqa: F401
 from textdesk.conversations import outbound, services
 from textdesk.conversations.models import Conversation, Message

@@ -27,7 +27,7 @@ from textdesk.sync.tasks import sync_dashboard  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PICTURE = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120">'
     '<rect width="160" height="120" fill="#cbd5e1"/>'

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION = {
     "SECRET_KEY": "x7#Lq2!vR9@pZ4$kW8^mN3&bT6*yH1(cJ5)dF0_gS-eA+uQ=iO",

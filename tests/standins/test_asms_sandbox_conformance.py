@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-STANDIN = Path(__file__).resolve().parents[1] / "standins/asms"
+STANDIN = Path(__file__).resolve().parents[2] / "standins/asms"
 DEFINITION = STANDIN / "apiDefinition.swagger.json"
 SPEC = json.loads(DEFINITION.read_text())
 

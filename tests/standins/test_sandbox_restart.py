@@ -23,7 +23,7 @@ from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
 from textdesk.sync.engine import run_sync
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 

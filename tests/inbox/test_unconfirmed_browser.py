@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import make_user
-from tests.test_inbox_browser import (  # noqa: F401 (fixtures)
+from tests.inbox.test_inbox_browser import (  # noqa: F401 (fixtures)
     browser_page,
     delivered,
     demo,
@@ -18,7 +18,7 @@ from tests.test_inbox_browser import (  # noqa: F401 (fixtures)
     log_in,
     shot,
 )
-from tests.test_webhooks import event
+from tests.webhooks.test_webhooks import event
 from textdesk.conversations import outbound
 from textdesk.conversations.models import Conversation, Message
 from textdesk.webhooks.models import WebhookEvent

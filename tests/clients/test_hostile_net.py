@@ -39,7 +39,7 @@ from textdesk.payments.models import Payment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HUGE = "9" * 30
 LONG = "x" * 100_000
 # Same value in every field at once: Unicode digits, numbers past bigint, signs and decimals,

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests.cases_helpers import connect_desk, set_defaults
-from tests.test_inbox_browser import (  # noqa: F401
+from tests.inbox.test_inbox_browser import (  # noqa: F401
     SHOTS,
     browser_page,
     delivered,

@@ -366,3 +366,23 @@ def test_rotate_keys_re_encrypts_the_technician_token(asms_tenant, settings):
     assert desk.token_encrypted != old
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key dropped
     assert desk.token == asms_tenant.token
+
+
+def test_an_unconfirmed_transcript_waits_for_a_person_then_is_attached_once(
+    asms_tenant, desk, conversation, agent
+):
+    from textdesk.cases.models import CaseTranscript
+
+    asms_tenant.control.set_faults(
+        token=asms_tenant.token, error_rate=1.0, error_status=502, operations=["AttachFile"]
+    )
+    case = request(conversation, agent)
+    case.refresh_from_db()
+    assert (case.status, case.transcript_status) == (Case.Status.CREATED, "unknown")
+    asms_tenant.control.clear_faults(asms_tenant.token)
+    delivery.sweep_cases(min_age=timedelta(0))  # ASMS cannot list attachments: not repeated
+    assert asms_tenant.counters()["calls"]["AttachFile"] == 1
+    services.retry_transcript(case)  # a person asks
+    assert CaseTranscript.objects.get(case=case).status == CaseTranscript.Status.ATTACHED
+    assert asms_tenant.counters()["calls"]["AttachFile"] == 2
+    assert len(asms_tenant.cases()[0]["attachments"]) == 1

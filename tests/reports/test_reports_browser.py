@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import make_conversation, make_line, make_user
-from tests.test_inbox_browser import SHOTS, browser_page, live_url, log_in, shot  # noqa: F401
+from tests.inbox.test_inbox_browser import SHOTS, browser_page, live_url, log_in, shot  # noqa: F401
 from textdesk.conversations.models import Message
 from textdesk.outbox.models import Change
 from textdesk.reports import rollups

@@ -13,7 +13,7 @@ from django.db import connection as db
 
 from textdesk.celery import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "tok3n-" + uuid.uuid4().hex
 
 

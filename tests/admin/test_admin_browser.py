@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.conftest import make_user
-from tests.test_inbox_browser import CHROMIUM_ARGS, SHOTS, browser_page, live_url  # noqa: F401
+from tests.inbox.test_inbox_browser import CHROMIUM_ARGS, SHOTS, browser_page, live_url  # noqa: F401
 from tests.textrequest_helpers import reset_limiter
 from textdesk.audit.models import Entry
 from textdesk.contacts.models import Contact, Group
