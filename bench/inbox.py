@@ -502,7 +502,7 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
             bulk = Bulk.objects.get(dashboard=line)
             wait(lambda: Bulk.objects.filter(pk=bulk.pk, queued_at__isnull=False).exists(), 600)
             queued_s = time.perf_counter() - started
-            changes = Change.objects.filter(dashboard=line, kind="resolve")
+            changes = Change.objects.filter(dashboard_id=line.pk, kind="resolve")
             wait(lambda: changes.filter(status="done").count() >= count // 3, 600)
             conversation = Conversation.objects.filter(dashboard=line).first()
             sent_at = time.perf_counter()

@@ -70,9 +70,10 @@ def test_an_outbox_write_shows_its_outcome_as_it_changes(client, admin_user, age
     )
     change = Change.objects.get()
     entry = Entry.objects.get(change=change)
-    assert (entry.actor, entry.dashboard, entry.contact, entry.conversation) == (
-        agent, line, contact, conversation,
+    assert (entry.actor, entry.dashboard_id, entry.contact_id, entry.conversation_id) == (
+        agent, line.pk, contact.pk, conversation.pk,
     )  # fmt: skip
+    assert (entry.dashboard_name, entry.contact_name) == ("Front desk", "Renamed")
     login(client, admin_user)
     assert "Pending" in client.get(URL).content.decode()
     Change.objects.filter(pk=change.pk).update(status="failed", failure_reason="Contact is blocked")
@@ -93,8 +94,8 @@ def test_texts_are_recorded_with_their_delivery_state(client, admin_user, agent,
         conversation=conversation, direction="S", body="x", sent_at=timezone.now()
     )
     entry = Entry.objects.get()
-    assert (entry.kind, entry.message, entry.summary) == (
-        "text", message, "Texted Casey: “Your order is ready”",
+    assert (entry.kind, entry.message_id, entry.summary, entry.contact_name) == (
+        "text", message.pk, "Texted Casey: “Your order is ready”", "Casey",
     )  # fmt: skip
     assert entry.outcome == ("pending", "")
     message.mark_failed("Landline")
@@ -172,12 +173,15 @@ def test_prune_keeps_the_configured_period(settings, db):
     assert sorted(Entry.objects.values_list("summary", flat=True)) == ["entry 0", "entry 1"]
 
 
-def test_deleting_a_contact_keeps_its_entries(db, agent, line):
-    contact = Contact.objects.create(dashboard=line, phone_number="6155550111")
+def test_deleting_a_contact_keeps_its_entries_and_their_names(client, admin_user, agent, line):
+    contact = Contact.objects.create(dashboard=line, phone_number="6155550111", first_name="Jo")
     entry = services.record(actor=agent, kind="staff", summary="x", contact=contact)
+    contact_id = contact.pk
     contact.delete()
     entry.refresh_from_db()
-    assert entry.contact is None and entry.summary == "x"
+    assert (entry.contact_id, entry.contact_name, entry.summary) == (contact_id, "Jo", "x")
+    login(client, admin_user)
+    assert ">Jo</a>" in client.get(URL).content.decode()
     assert Role.objects.filter(name="Admin").exists()
 
 
@@ -205,3 +209,25 @@ def test_page_queries_do_not_grow_with_linked_rows(client, admin_user, agent, li
     assert len(first.context["entries"]) < len(response.context["entries"]) == 42
     assert len(many) == len(few)
     assert "Texted P19" in response.content.decode()
+
+
+def test_deleting_a_line_deletes_its_changes_and_keeps_its_entries(client, admin_user, agent, line):
+    conversation = make_conversation(line)
+    login(client, agent)
+    client.post(
+        reverse("contacts:detail", args=[conversation.contact.pk]),
+        {"first_name": "Renamed", "last_name": "", "note": ""},
+    )
+    change = Change.objects.get()
+    line_id = line.pk
+    line.connection.delete()  # a disconnect that deletes the mirror takes its lines with it
+    assert not Change.objects.filter(pk=change.pk).exists()
+    entry = Entry.objects.get()
+    assert (entry.dashboard_id, entry.dashboard_name, entry.change_id) == (
+        line_id,
+        "Front desk",
+        None,
+    )
+    login(client, admin_user)
+    page = client.get(URL).content.decode()
+    assert "Front desk" in page and "Unknown" in page

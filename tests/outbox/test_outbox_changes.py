@@ -12,6 +12,7 @@ from tests.textrequest_helpers import connect, lines_of
 from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation
+from textdesk.dashboards.models import line_of
 from textdesk.outbox import changes, registry
 from textdesk.outbox.delivery import STALE_SENDING
 from textdesk.outbox.models import Change
@@ -72,7 +73,7 @@ def create_group_kind():
     """A change that creates something: writing it twice makes two."""
 
     def apply(change, client):
-        client.create_group(change.dashboard.dashboard_id, name=change.payload["name"])
+        client.create_group(line_of(change).dashboard_id, name=change.payload["name"])
 
     registry.register(CREATE, registry.Handler("Create group", apply, idempotent=False))
     yield CREATE
@@ -122,7 +123,7 @@ def test_a_lost_worker_requeues_only_what_is_safe_to_write_twice(
     line, conversation, create_group_kind
 ):
     long_ago = timezone.now() - STALE_SENDING - timedelta(seconds=5)
-    common = {"dashboard": line, "status": Change.Status.SENDING, "claimed_at": long_ago}
+    common = {"dashboard_id": line.pk, "status": Change.Status.SENDING, "claimed_at": long_ago}
     create = Change.objects.create(kind=CREATE, subject="g", payload={"name": "X"}, **common)
     archive = Change.objects.create(
         kind=services.ARCHIVE, subject="archived", target=conversation.contact, **common,

@@ -247,10 +247,9 @@ def test_timeline_tells_who_did_what_and_when(client, lines, fran):
     payment = pay(a, contact=contact, created_by=fran, message="Your invoice")
     boss = make_user("avery", "Admin")
     when = timezone.now()
-    Change.objects.create(dashboard=a, target=payment, kind="remind_payment", subject="remind",
-                          status="done", created_by=fran, done_at=when)  # fmt: skip
-    Change.objects.create(dashboard=a, target=payment, kind="mark_paid", subject="mark_paid",
-                          status="done", created_by=boss, done_at=when)  # fmt: skip
+    done = {"dashboard_id": a.pk, "target": payment, "status": "done", "done_at": when}
+    Change.objects.create(kind="remind_payment", subject="remind", created_by=fran, **done)
+    Change.objects.create(kind="mark_paid", subject="mark_paid", created_by=boss, **done)
     Payment.objects.filter(pk=payment.pk).update(
         textrequest_payment_status="Paid", closed_at=when, synced_at=when
     )

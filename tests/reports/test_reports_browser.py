@@ -57,7 +57,7 @@ def busy_week(transactional_db):
             )
             if rng.random() < 0.5:
                 change = Change.objects.create(
-                    dashboard=line,
+                    dashboard_id=line.pk,
                     target=c.contact,
                     kind="resolve",
                     subject="resolved",

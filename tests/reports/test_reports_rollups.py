@@ -55,7 +55,7 @@ def text(conversation, when, direction="R", *, by=None, name="", status=None):
 
 def resolve(conversation, when, by, status=Change.Status.DONE, kind="resolve"):
     change = Change.objects.create(
-        dashboard=conversation.dashboard,
+        dashboard_id=conversation.dashboard_id,
         target=conversation.contact,
         kind=kind,
         subject="resolved",

@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from textdesk.audit.models import Entry, kind_choices
+from textdesk.audit import registry
+from textdesk.audit.models import kind_choices
 
 
 class EntryFilterForm(forms.Form):
     person = forms.ModelChoiceField(queryset=None, required=False, empty_label="Everyone")
-    line = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any line")
+    line = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False)
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -18,10 +19,10 @@ class EntryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = get_user_model().objects.order_by("first_name", "username")
-        # Every line, deleted ones too: their history stays. Through the entry's own key: the
-        # audit log sits below the domains and names none of them.
-        lines = Entry._meta.get_field("dashboard").related_model
-        self.fields["line"].queryset = lines.objects.order_by("name")
+        # Every line, removed ones too: their history stays. Named by the dashboards domain
+        # (``registry.name_lines``): the audit log sits below the domains and names none.
+        lines = registry.lines().items()
+        self.fields["line"].choices = [("", "Any line"), *lines]
         self.fields["kind"].choices = [("", "Anything"), *kind_choices()]
 
     def clean(self):

@@ -24,6 +24,10 @@ OWN_KINDS = [
 ]
 OWN_LABELS = dict(OWN_KINDS)
 
+# The models of the rows an entry links by id (``"message"`` → ``message_id``), filled by
+# ``registry.track`` as the domains above register them.
+LINKED: dict[str, type] = {}
+
 
 def kind_choices() -> list[tuple[str, str]]:
     """Every kind an entry may have, for the filter (change kinds from the registry)."""
@@ -34,8 +38,8 @@ def kind_choices() -> list[tuple[str, str]]:
 class Entry(models.Model):
     """One thing a person did: who, when, what, where, and how it ended.
 
-    A write that goes through the outbox links its row (``change``, ``message`` or
-    ``payment``): the outcome shown is that row's state, so it is always current (pending, then
+    A write that goes through the outbox links its row (``change``, ``message_id`` or
+    ``payment_id``): the outcome shown is that row's state, so it is always current (pending, then
     done, or failed with Text Request's reason) without the outbox knowing the audit log
     exists. Everything else (sign-ins, roles, saved replies, connections) carries its outcome
     in ``status`` and ``reason``.
@@ -54,32 +58,21 @@ class Entry(models.Model):
     actor_name = models.CharField(max_length=150, blank=True)
     kind = models.CharField(max_length=30)
     summary = models.CharField(max_length=300)
-    dashboard = models.ForeignKey(
-        "dashboards.Dashboard", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    conversation = models.ForeignKey(
-        "conversations.Conversation",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    # Where it happened, by id and by the name it had then: the audit log sits below the
+    # domains (no foreign keys up the layers) and outlives what it describes (a deleted line
+    # or contact still reads well here).
+    dashboard_id = models.BigIntegerField(null=True, blank=True)
+    dashboard_name = models.CharField(max_length=200, blank=True)
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+    # The outbox row whose state is the outcome: a change (the outbox is below the audit log),
+    # or a text or a payment request by id (their models: ``LINKED``, from ``registry.track``).
     change = models.ForeignKey(
         "outbox.Change", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    message = models.ForeignKey(
-        "conversations.Message",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    payment = models.ForeignKey(
-        "payments.Payment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    message_id = models.BigIntegerField(null=True, blank=True)
+    payment_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
     reason = models.CharField(max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -91,7 +84,7 @@ class Entry(models.Model):
         indexes = [
             models.Index(fields=["-at", "-id"], name="audit_recent"),
             models.Index(fields=["actor", "-at", "-id"], name="audit_actor"),
-            models.Index(fields=["dashboard", "-at", "-id"], name="audit_line"),
+            models.Index(fields=["dashboard_id", "-at", "-id"], name="audit_line"),
             models.Index(fields=["kind", "-at", "-id"], name="audit_kind"),
         ]
 
@@ -103,9 +96,30 @@ class Entry(models.Model):
         return OWN_LABELS.get(self.kind) or registry.label(self.kind)
 
     @property
+    def row(self):
+        """The outbox row whose state is the outcome (None when there is none or it is gone);
+        the audit page loads a page's rows at once and sets them."""
+        if not hasattr(self, "_row"):
+            row = self.change if self.change_id else None
+            for name, model in LINKED.items():
+                pk = getattr(self, f"{name}_id")
+                if row is None and pk is not None:
+                    row = model._default_manager.filter(pk=pk).first()
+            self._row = row
+        return self._row
+
+    @row.setter
+    def row(self, row) -> None:
+        self._row = row
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        self.__dict__.pop("_row", None)  # like a cached relation: read the row again
+        super().refresh_from_db(*args, **kwargs)
+
+    @property
     def outcome(self) -> tuple[str, str]:
         """(state, reason) now: from the outbox row when there is one."""
-        row = self.change or self.message or self.payment
+        row = self.row
         if row is None:
             if self.status == self.Status.PENDING:  # its outbox row was deleted with its line
                 return "unknown", "Its outbox record was removed with its line or contact."

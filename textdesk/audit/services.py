@@ -18,6 +18,18 @@ from textdesk.audit.models import Entry
 
 logger = logging.getLogger(__name__)
 
+# How to name lines by id (``registry.name_lines``, from the dashboards domain).
+LINE_NAMES: list = []
+
+
+def line_names(ids: list[int] | None) -> dict[int, str]:
+    """``{id: name}`` of those lines (every line when ``ids`` is None)."""
+    return LINE_NAMES[0](ids) if LINE_NAMES else {}
+
+
+def _line_name(pk: int | None) -> str:
+    return line_names([pk]).get(pk, "")[:200] if pk is not None else ""
+
 
 def _name(user) -> str:
     if user is None or not getattr(user, "pk", None):
@@ -57,9 +69,11 @@ def record(
         summary=summary[:300],
         status=status,
         reason=reason[:500],
-        dashboard=dashboard,
-        contact=contact,
-        conversation=conversation,
+        dashboard_id=dashboard.pk if dashboard is not None else None,
+        dashboard_name=dashboard.name[:200] if dashboard is not None else "",
+        contact_id=contact.pk if contact is not None else None,
+        contact_name=contact.name[:200] if contact is not None else "",
+        conversation_id=conversation.pk if conversation is not None else None,
         ip_address=_ip(request),
     )
 
@@ -97,7 +111,9 @@ def record_change(change, place: dict | None = None) -> Entry:
         summary=describe_change(change, place.get("name"))[:300],
         status=Entry.Status.PENDING,
         dashboard_id=change.dashboard_id,
+        dashboard_name=_line_name(change.dashboard_id),
         contact_id=place.get("contact_id"),
+        contact_name=(place.get("name") or "")[:200] if place.get("contact_id") else "",
         conversation_id=place.get("conversation_id"),
         change=change,
     )
@@ -106,8 +122,10 @@ def record_change(change, place: dict | None = None) -> Entry:
 def record_row(*, actor, kind: str, summary: str, at=None, **where) -> Entry:
     """The entry of a domain's row with its own outcome (a text, a payment request), from the
     fields the domain's ``registry.track`` callback answered: ``where`` holds the place
-    (``dashboard_id``, ``contact_id``, ``conversation_id``) and the row's link (``message`` or
-    ``payment``)."""
+    (``dashboard_id``, ``contact_id`` and ``contact_name``, ``conversation_id``) and the row's
+    link (``message_id`` or ``payment_id``)."""
+    if where.get("dashboard_id") is not None and "dashboard_name" not in where:
+        where["dashboard_name"] = _line_name(where["dashboard_id"])
     return Entry.objects.create(
         at=at or timezone.now(),
         actor=actor,

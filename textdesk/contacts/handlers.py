@@ -19,6 +19,7 @@ from textdesk.contacts.services import (
     SET_GROUPS,
 )
 from textdesk.contacts.sync import apply_contact, apply_contacts, contact_values
+from textdesk.dashboards.models import line_of
 from textdesk.outbox import registry
 from textdesk.textrequest import errors
 
@@ -27,21 +28,21 @@ def write_contact(change, client) -> None:
     """CreateOrUpdateContact with the change's fields, then store what Text Request answers.
     Also the handler of the conversation actions that are contact fields (resolve, tags)."""
     contact = client.create_or_update_contact(
-        change.dashboard.dashboard_id, change.target.phone_number, **change.payload
+        line_of(change).dashboard_id, change.target.phone_number, **change.payload
     )
-    apply_contact(change.dashboard, contact, respect_pending=False)
+    apply_contact(line_of(change), contact, respect_pending=False)
 
 
 def _edit_group(change, client) -> None:
     client.update_group(
-        change.dashboard.dashboard_id,
+        line_of(change).dashboard_id,
         change.payload["group_id"],
         **{k: v for k, v in change.payload.items() if k in ("name", "notes")},
     )
 
 
 def _delete_group(change, client) -> None:
-    client.delete_group(change.dashboard.dashboard_id, change.payload["group_id"])
+    client.delete_group(line_of(change).dashboard_id, change.payload["group_id"])
 
 
 def _group_gone(change, client, exc) -> bool:
@@ -51,7 +52,7 @@ def _group_gone(change, client, exc) -> bool:
 def _create_group(change, client) -> None:
     """CreateGroup, unless a group of that name exists already: a repeat after a lost answer
     finds the one the first attempt made instead of making a second."""
-    dashboard = change.dashboard
+    dashboard = line_of(change)
     name, notes = change.payload["name"], change.payload.get("notes", "")
     existing = None
     for page in range(100):
@@ -69,7 +70,7 @@ def _create_group(change, client) -> None:
 def _delete_contact(change, client) -> None:
     """DeleteContact. Text Request refuses (400) a contact with message history: the change
     fails with its reason and the contact stays."""
-    client.delete_contact(change.dashboard.dashboard_id, change.target.phone_number)
+    client.delete_contact(line_of(change).dashboard_id, change.target.phone_number)
 
 
 def _contact_gone(change, client, exc) -> bool:
@@ -83,7 +84,7 @@ def _contact_deleted(change) -> None:
 def _bulk_update(change, client) -> None:
     """BulkUpdateContacts of at most 1,000 contacts (create or update), stored as answered;
     group member counts follow."""
-    dashboard = change.dashboard
+    dashboard = line_of(change)
     items = client.bulk_update_contacts(dashboard.dashboard_id, change.payload["contacts"])
     _store_answer(dashboard, items)
     for group in Group.objects.filter(dashboard=dashboard).annotate(n=Count("contacts")):

@@ -83,7 +83,9 @@ def _progress(imp: ContactImport) -> dict:
     """Contacts written, failed and still on their way, from the import's batches (at most 50
     rows: the count is read out of each payload, not the payload itself)."""
     batches = (
-        Change.objects.filter(dashboard=imp.dashboard, subject__startswith=f"import:{imp.pk}:")
+        Change.objects.filter(
+            dashboard_id=imp.dashboard_id, subject__startswith=f"import:{imp.pk}:"
+        )
         .annotate(size=Cast(KT("payload__count"), IntegerField()))
         .values_list("status", "size", "failure_reason")
     )

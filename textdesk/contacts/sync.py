@@ -112,7 +112,7 @@ def apply_contacts(dashboard: Dashboard, items: list[tr.Contact]) -> None:
             dashboard=dashboard,
             phone_number__in=[i.phone_number for i in items],
             pk__in=Change.objects.of_model(Contact)
-            .filter(dashboard=dashboard, status__in=Change.ACTIVE)
+            .filter(dashboard_id=dashboard.pk, status__in=Change.ACTIVE)
             .values("target_id"),
         ).values_list("phone_number", flat=True)
     )

@@ -128,13 +128,18 @@ def group_list(request):
         groups = groups.filter(dashboard_id=line_id)
     # Creations still on their way (or refused in the last hour): shown above the list.
     recent = timezone.now() - timedelta(hours=1)
-    creating = Change.objects.filter(
-        dashboard__in=Dashboard.objects.for_user(request.user), kind=services.CREATE_GROUP
-    ).filter(Q(status__in=Change.ACTIVE) | Q(status=Change.Status.FAILED, done_at__gte=recent))
+    lines = {line.pk: line for line in Dashboard.objects.for_user(request.user)}
+    creating = list(
+        Change.objects.filter(dashboard_id__in=lines, kind=services.CREATE_GROUP)
+        .filter(Q(status__in=Change.ACTIVE) | Q(status=Change.Status.FAILED, done_at__gte=recent))
+        .order_by("id")[:20]
+    )
+    for change in creating:
+        change.line = lines[change.dashboard_id]
     context = {
-        "creating": creating.select_related("dashboard").order_by("id")[:20],
+        "creating": creating,
         "groups": groups.order_by("dashboard__name", "name"),
-        "lines": Dashboard.objects.for_user(request.user),
+        "lines": list(lines.values()),
         "line_id": "" if line_id is None else str(line_id),
     }
     return render(request, "contacts/group_list.html", context)

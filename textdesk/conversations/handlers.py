@@ -9,15 +9,16 @@ from textdesk.conversations.bulk import sweep_bulks
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import sweep_texts
 from textdesk.conversations.services import ARCHIVE, REOPEN, RESOLVE, SET_TAGS, UNARCHIVE
+from textdesk.dashboards.models import line_of
 from textdesk.outbox import registry
 
 
 def _archive(change, client) -> None:
-    client.archive_conversation(change.dashboard.dashboard_id, change.target.phone_number)
+    client.archive_conversation(line_of(change).dashboard_id, change.target.phone_number)
 
 
 def _unarchive(change, client) -> None:
-    client.unarchive_conversation(change.dashboard.dashboard_id, change.target.phone_number)
+    client.unarchive_conversation(line_of(change).dashboard_id, change.target.phone_number)
 
 
 def fail_queued_texts(sender, contact, **kwargs) -> None:
@@ -53,8 +54,9 @@ def _audit_text(message: Message) -> dict | None:
         "summary": f"Texted {conversation.contact.name}: “{preview}”",
         "dashboard_id": conversation.dashboard_id,
         "contact_id": conversation.contact_id,
-        "conversation": conversation,
-        "message": message,
+        "contact_name": conversation.contact.name,
+        "conversation_id": conversation.pk,
+        "message_id": message.pk,
     }
 
 

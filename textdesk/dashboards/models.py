@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from textdesk.dashboards.crypto import decrypt, encrypt
+from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
 from textdesk.textrequest.client import TextRequestClient
 
@@ -139,6 +140,11 @@ class Dashboard(models.Model):
     def formatted_phone(self) -> str:
         return format_phone(self.phone)
 
+    @property
+    def changes(self):
+        """Its outbox changes (the outbox keeps the line's id, not a key up to this app)."""
+        return Change.objects.filter(dashboard_id=self.pk)
+
 
 class SavedReply(models.Model):
     """A canned answer agents insert with `/` in the composer. Line-specific or for all lines.
@@ -214,3 +220,13 @@ class SyncState(models.Model):
         if not self.progress_total:
             return None
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+def line_of(change: Change) -> Dashboard:
+    """The line an outbox change writes to, with its connection: the outbox keeps only the
+    id. Loaded once per change (the outbox's client and the kind's handler both ask)."""
+    line = getattr(change, "_line", None)
+    if line is None or line.pk != change.dashboard_id:
+        line = Dashboard.objects.select_related("connection").get(pk=change.dashboard_id)
+        change._line = line
+    return line

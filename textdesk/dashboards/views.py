@@ -33,7 +33,7 @@ def line_list(request):
             ),
             is_deleting=Exists(
                 Change.objects.filter(
-                    dashboard=OuterRef("pk"),
+                    dashboard_id=OuterRef("pk"),
                     kind=DELETE_DASHBOARD,
                     status__in=Change.ACTIVE,
                 )

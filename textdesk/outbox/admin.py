@@ -9,7 +9,7 @@ class ChangeAdmin(admin.ModelAdmin):
 
     list_display = [
         "kind",
-        "dashboard",
+        "dashboard_id",
         "target_model",
         "target_id",
         "status",

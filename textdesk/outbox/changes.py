@@ -59,7 +59,7 @@ def queue_change(
     registry.handler(kind)  # an unregistered kind is a bug: fail before anything is stored
     with transaction.atomic():
         same = Change.objects.filter(
-            dashboard=dashboard,
+            dashboard_id=dashboard.pk,
             subject=subject,
             target_model=label_of(target) if target is not None else "",
             target_id=target.pk if target is not None else None,
@@ -67,7 +67,7 @@ def queue_change(
         )
         same.update(status=Change.Status.SUPERSEDED, done_at=timezone.now())
         change = Change.objects.create(
-            dashboard=dashboard,
+            dashboard_id=dashboard.pk,
             kind=kind,
             subject=subject,
             payload=payload,
@@ -93,7 +93,7 @@ def apply_change(change_pk: int) -> None:
     """Write one queued change to Text Request (the body of the ``apply_change`` task)."""
     if not claim(Change, change_pk, status_from=Change.Status.PENDING, status_to="sending"):
         return
-    change = Change.objects.select_related("dashboard__connection").get(pk=change_pk)
+    change = Change.objects.get(pk=change_pk)
     earlier = Change.objects.filter(
         dashboard_id=change.dashboard_id,
         subject=change.subject,
@@ -113,7 +113,7 @@ def apply_change(change_pk: int) -> None:
         enqueue_change(change.pk, countdown=wait.total_seconds(), queue=queue_for(change.priority))
         return
     handler = registry.handler(change.kind)
-    client = change.dashboard.connection.client(change.priority)
+    client = registry.client_for(change)
     try:
         handler.apply(change, client)
     except (errors.BadRequest, errors.Unauthorized, errors.NotFound) as exc:

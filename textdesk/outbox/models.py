@@ -48,9 +48,10 @@ class Change(models.Model):
 
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 
-    dashboard = models.ForeignKey(
-        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="changes"
-    )
+    # The line it writes to, by id: the outbox sits below ``dashboards``, so no foreign key up
+    # the layers. The dashboards layer deletes a line's changes with the line (its
+    # ``pre_delete`` receiver) and gives the outbox a line's client (``registry.register_client``).
+    dashboard_id = models.BigIntegerField(db_index=True)
     # What the change writes, by name: the outbox sits below the domains, so it keeps a generic
     # pointer (``"contacts.contact"`` and the row's id) rather than a foreign key up the layers.
     # A conversation's changes target its contact (one conversation per contact); line-level

@@ -34,6 +34,7 @@ class Handler:
 
 _handlers: dict[str, Handler] = {}
 _sweepers: dict[str, Callable[[], object]] = {}
+_client: list[Callable] = []
 
 
 def register(kind: str, handler: Handler) -> None:
@@ -62,3 +63,15 @@ def register_sweeper(name: str, sweep: Callable[[], object]) -> None:
 
 def sweepers() -> dict[str, Callable[[], object]]:
     return dict(_sweepers)
+
+
+def register_client(client_for: Callable) -> None:
+    """``client_for(change)`` answers the Text Request client of the change's line (at the
+    change's priority). The dashboards domain registers it: the outbox knows only line ids."""
+    _client[:] = [client_for]
+
+
+def client_for(change):
+    if not _client:
+        raise LookupError("no client registered for outbox changes (dashboards registers it)")
+    return _client[0](change)

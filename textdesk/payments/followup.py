@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.models import Change
 from textdesk.payments import services
 from textdesk.payments.models import Payment
@@ -97,7 +98,9 @@ def send_reminders(payments: QuerySet[Payment], *, user, now=None) -> Outcome:
             if connection_id not in slots:
                 # After the last bulk reminder of this account still waiting, or now.
                 latest = Change.objects.filter(
-                    dashboard__connection_id=connection_id,
+                    dashboard_id__in=Dashboard.objects.filter(connection_id=connection_id).values(
+                        "pk"
+                    ),
                     kind=services.REMIND_PAYMENT,
                     status=Change.Status.PENDING,
                     payload__batch=BATCH_KEY,

@@ -4,6 +4,7 @@ sweeper of payment requests."""
 from django.utils import timezone
 
 from textdesk.audit import registry as audit
+from textdesk.dashboards.models import line_of
 from textdesk.outbox import registry
 from textdesk.outbox.models import Change
 from textdesk.payments.models import Payment
@@ -18,25 +19,25 @@ from textdesk.textrequest import errors
 
 
 def _remind(change, client) -> None:
-    client.send_payment_reminder(change.dashboard.dashboard_id, change.target.payment_id)
+    client.send_payment_reminder(line_of(change).dashboard_id, change.target.payment_id)
 
 
 def _cancel(change, client) -> None:
-    client.cancel_payment(change.dashboard.dashboard_id, change.target.payment_id)
+    client.cancel_payment(line_of(change).dashboard_id, change.target.payment_id)
 
 
 def _mark_paid(change, client) -> None:
-    client.mark_payment_paid(change.dashboard.dashboard_id, change.target.payment_id)
+    client.mark_payment_paid(line_of(change).dashboard_id, change.target.payment_id)
 
 
 def _action_happened(change: Change, client, exc) -> bool:
     """A repeated payment action is refused (400); it succeeded if the payment shows it."""
     if not isinstance(exc, errors.BadRequest):
         return False
-    current = client.get_payment(change.dashboard.dashboard_id, change.target.payment_id)
+    current = client.get_payment(line_of(change).dashboard_id, change.target.payment_id)
     if current is None:
         return False
-    apply_payment(change.dashboard, current)
+    apply_payment(line_of(change), current)
     status = (current.textrequest_payment_status or "").lower()
     if change.kind == REMIND_PAYMENT:
         return current.reminder_was_sent
@@ -79,7 +80,8 @@ def _audit_request(payment: Payment) -> dict | None:
         "summary": f"Requested ${payment.amount_requested} from {payment.customer_phone}",
         "dashboard_id": payment.dashboard_id,
         "contact_id": payment.contact_id,
-        "payment": payment,
+        "contact_name": payment.contact.name if payment.contact_id else "",
+        "payment_id": payment.pk,
     }
 
 
