@@ -289,10 +289,12 @@ def ensure_entries(count: int) -> dict:
         with db.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO audit_entry "
-                "(at, actor_id, actor_name, kind, summary, dashboard_id, status, reason) "
+                "(at, actor_id, actor_name, kind, summary, dashboard_id, dashboard_name, "
+                "contact_name, status, reason) "
                 "SELECT now() - (g * interval '1 second') * (400 * 86400.0 / %s), "
                 "(%s::bigint[])[1 + g %% 20], 'Bench person', (%s::text[])[1 + g %% 8], "
-                "'Did something ' || g, (%s::bigint[])[1 + g %% 10], 'done', '' "
+                "'Did something ' || g, (%s::bigint[])[1 + g %% 10], 'Bench line', '', "
+                "'done', '' "
                 "FROM generate_series(1, %s) AS g",
                 [count, [p.pk for p in people], kinds, [line.pk for line in lines], count],
             )
