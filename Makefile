@@ -4,11 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench check-deploy clean
+.PHONY: install run test lint format bench bench-smoke check-deploy clean
 
 # Development is asked for explicitly: without SECRET_KEY the settings refuse to start unless
 # DEBUG=1 (see textdesk/settings.py).
-run test bench: export DEBUG ?= 1
+run test bench bench-smoke: export DEBUG ?= 1
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,20 @@ bench: install
 	$(PY) bench/admin.py
 	$(PY) bench/asms.py
 	$(PY) bench/reports.py
+
+## Every bench at a tiny scale, so none can rot unnoticed (CI runs it; a minute or two).
+## Results go to var/bench-smoke/, never over bench/results/; PostgreSQL data in its own
+## databases (textdesk_smoke_*). The PostgreSQL benches need DATABASE_URL=postgres://…
+bench-smoke: export TEXTDESK_BENCH_RESULTS ?= var/bench-smoke
+bench-smoke: export TEXTDESK_BENCH_DB_PREFIX ?= textdesk_smoke
+bench-smoke: install
+	$(PY) bench/sandbox.py --scale 0.002
+	$(PY) bench/asms.py --scale 0.01
+	$(PY) bench/sync.py --scale 0.01 --dashboards 1 --window 1
+	$(PY) bench/inbox.py --scale 0.005 --runs 3 --live-samples 2 --idle-seconds 2 --bulk 20 --bulk-limit 10 --bulk-window 1
+	$(PY) bench/payments.py --scale 0.001 --runs 3 --sync-contacts 50
+	$(PY) bench/admin.py --scale 0.001 --runs 3
+	$(PY) bench/reports.py --scale 0.001 --runs 3
 
 clean:
 	rm -rf var .pytest_cache

@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 
+from bench import recording  # noqa: E402
+
 REAL_LIMIT, REAL_WINDOW = 100, 60
 TARGET_P95_MS = 50
 TARGET_EXPORT_MB = 50
@@ -44,13 +46,12 @@ def bench_database(url: str) -> str:
     import psycopg
 
     base, _, _ = url.rpartition("/")
+    name = recording.database("admin")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = 'textdesk_bench_admin'"
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute("CREATE DATABASE textdesk_bench_admin")
-    return f"{base}/textdesk_bench_admin"
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -288,10 +289,12 @@ def ensure_entries(count: int) -> dict:
         with db.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO audit_entry "
-                "(at, actor_id, actor_name, kind, summary, dashboard_id, status, reason) "
+                "(at, actor_id, actor_name, kind, summary, dashboard_id, dashboard_name, "
+                "contact_name, status, reason) "
                 "SELECT now() - (g * interval '1 second') * (400 * 86400.0 / %s), "
                 "(%s::bigint[])[1 + g %% 20], 'Bench person', (%s::text[])[1 + g %% 8], "
-                "'Did something ' || g, (%s::bigint[])[1 + g %% 10], 'done', '' "
+                "'Did something ' || g, (%s::bigint[])[1 + g %% 10], 'Bench line', '', "
+                "'done', '' "
                 "FROM generate_series(1, %s) AS g",
                 [count, [p.pk for p in people], kinds, [line.pk for line in lines], count],
             )
@@ -382,8 +385,9 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
     setup_test_environment()  # responses carry their context (the rows shown)
     call_command("migrate", verbosity=0)
-    out = ROOT / "bench" / "results" / "admin.json"
+    out = recording.results_path("admin")
     results = json.loads(out.read_text()) if out.exists() and args.only else {}
+    results.pop("run", None)
     results.update(when=datetime.now(tz=UTC).isoformat(timespec="seconds"), scale=args.scale)
     parts = {
         "audit_log": lambda: bench_audit(max(int(1_000_000 * args.scale), 1000), args.runs),
@@ -393,10 +397,8 @@ def main() -> None:
     for name, run in parts.items():
         if not args.only or name in args.only:
             results[name] = run()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
-    print(f"written to {out}")
+    recording.write("admin", results)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import recording  # noqa: E402
 from standins.asms.testing import AsmsSandboxServer  # noqa: E402
 from textdesk.asms import AsmsClient, Filter  # noqa: E402
 
@@ -47,7 +48,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies --cases and --requests")  # fmt: skip
     args = parser.parse_args()
+    args.cases = max(int(args.cases * args.scale), 50)
+    args.requests = max(int(args.requests * args.scale), 10)
     with AsmsSandboxServer() as server:
         token = server.control.new_tenant()
         tenant = server.backend.tenants[token]
@@ -80,9 +85,9 @@ def main() -> None:
                 args.requests,
             ),
         }
-    out = ROOT / "bench" / "results" / "asms.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    result["scale"] = args.scale
     print(json.dumps(result, indent=2))
+    recording.write("asms", result)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ a live Django server, and the text appears in the DOM of an inbox open in Chromi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -33,6 +32,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 os.environ.setdefault("DEBUG", "1")  # a developer's run: development settings
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")  # Playwright's loop in this thread
 
+from bench import recording  # noqa: E402
+
 FULL_CONVERSATIONS = 100_000
 FULL_MESSAGES = 1_000_000
 THREAD = 500
@@ -45,7 +46,7 @@ def bench_database(url: str) -> str:
     beside the configured database; answer its URL."""
     import psycopg
 
-    name = os.environ.get("TEXTDESK_BENCH_DB", "textdesk_bench")
+    name = os.environ.get("TEXTDESK_BENCH_DB") or recording.database()
     if not name.replace("_", "").isalnum():
         raise SystemExit("TEXTDESK_BENCH_DB: letters, digits and underscores only")
     base, _, _ = url.rpartition("/")
@@ -577,9 +578,7 @@ def main() -> None:
         results["live"] = live_timings(args.live_samples, args.idle_seconds)
     if args.bulk:
         results["bulk"] = bulk_timings(args.bulk, args.bulk_limit, args.bulk_window)
-    out = ROOT / "bench" / "results" / "inbox.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    recording.write("inbox", results)
     for name, result in results.get("server", {}).items():
         if isinstance(result, dict):
             print(f"{name:36} median {result['median_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms")
@@ -588,7 +587,6 @@ def main() -> None:
         print(f"inbound → DOM: median {live['inbound_to_dom']['median_ms']:.0f} ms, "
               f"p95 {live['inbound_to_dom']['p95_ms']:.0f} ms; idle "
               f"{live['idle_requests_per_minute']} requests/min")  # fmt: skip
-    print(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Two parts:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -35,22 +34,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 
+from bench import recording  # noqa: E402
+
 FULL_PAYMENTS = 100_000
 LINES = 4
 BATCH = 5_000
 TARGET_P95_MS = 100
-DB_NAME = "textdesk_bench_payments"
 
 
 def bench_database(url: str) -> str:
     import psycopg
 
     base, _, _ = url.rpartition("/")
+    name = recording.database("payments")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{base}/{DB_NAME}"
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -350,9 +351,7 @@ def main() -> None:
     }
     if not args.skip_sync:
         results["sync"] = sync_calls(args.sync_contacts)
-    out = ROOT / "bench" / "results" / "payments.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    recording.write("payments", results)
     for name, result in results["server"].items():
         print(f"{name:36} median {result['median_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms"
               f"  {result['queries']} queries")  # fmt: skip

@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 
+from bench import recording  # noqa: E402
+
 FULL_CONVERSATIONS = 100_000
 FULL_MESSAGES = 1_000_000
 LINES = 4
@@ -41,18 +43,18 @@ AGENTS_PER_LINE = 4
 DAYS = 180
 BATCH = 10_000
 TARGET_P95_MS = 100
-DB_NAME = "textdesk_bench_reports"
 
 
 def bench_database(url: str) -> str:
     import psycopg
 
     base, _, _ = url.rpartition("/")
+    name = recording.database("reports")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{base}/{DB_NAME}"
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -341,7 +343,7 @@ def main() -> None:
     conversations = max(int(FULL_CONVERSATIONS * args.scale), 200)
     messages = max(int(FULL_MESSAGES * args.scale), 2_000)
     fresh = ensure_data(conversations, messages)
-    previous = ROOT / "bench" / "results" / "reports.json"
+    previous = recording.results_path("reports")
     if args.keep_rollups and not fresh and previous.exists():
         rebuild_seconds = json.loads(previous.read_text())["rebuild"]["seconds"]
     else:
@@ -367,19 +369,15 @@ def main() -> None:
         "refresh_after_new_texts": refresh_timing(1_000),
         "pages": page_timings(args.runs),
     }
-    out = ROOT / "bench" / "results" / "reports.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     print(f"rebuild: {results['rebuild']['seconds']}s; refresh after 1,000 texts: "
           f"{results['refresh_after_new_texts']['seconds']}s")  # fmt: skip
     baseline = results["pages"]["baseline_preferences_page"]["median_ms"]
     for result in results["pages"].values():
         result["ratio_to_baseline_median"] = round(result["median_ms"] / baseline, 2)
-    results["load_average_1m"] = round(os.getloadavg()[0], 2)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    recording.write("reports", results)
     for name, result in results["pages"].items():
         print(f"{name:28} median {result['median_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms"
               f"  {result['queries']} queries")  # fmt: skip
-    print(f"written to {out}")
 
 
 if __name__ == "__main__":

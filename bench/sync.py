@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import recording  # noqa: E402
+
 
 def setup(window: float, reserve: float) -> None:
     state = tempfile.mkdtemp(prefix="textdesk-bench-")
@@ -61,8 +63,13 @@ def main() -> None:
         help="share of each window left for people (TEXTDESK_RATE_LIMIT_SYNC_RESERVE)",
     )
     parser.add_argument("--sends", type=int, default=40, help="interactive sends measured")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "sync.json"))
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies --contacts, --messages and --sends")  # fmt: skip
+    parser.add_argument("--out", help="default bench/results/sync.json")
     args = parser.parse_args()
+    args.contacts = max(int(args.contacts * args.scale), 20)
+    args.messages = max(int(args.messages * args.scale), 100)
+    args.sends = max(int(args.sends * args.scale), 5)
     setup(args.window, args.reserve)
 
     from standins.textrequest.testing import SandboxServer
@@ -75,7 +82,7 @@ def main() -> None:
     from textdesk.textrequest.limiter import get_limiter
 
     limit = 100
-    results: dict = {"settings": vars(args) | {"limit": limit}}
+    results: dict = {"settings": vars(args) | {"limit": limit, "out": None}}
     with SandboxServer(rate_limit=limit, rate_window=args.window, delivery_delay=0.0) as sandbox:
         control = sandbox.control
         seeded = time.monotonic()
@@ -240,10 +247,10 @@ def main() -> None:
             "keeps the sync share of the window full",
         }
         syncer.join(timeout=1)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(json.dumps(results, indent=2, default=str))
+    path = Path(args.out) if args.out else recording.results_path("sync")
+    results["settings"]["out"] = recording.relative(path)
+    recording.write("sync", results, path)
     os._exit(0)  # the saturating thread may still be reading; it is not needed any more
 
 

@@ -130,3 +130,17 @@ def other_agent(db, other_line):
 @pytest.fixture
 def finance_user(db):
     return make_user("fran", "Finance")
+
+
+@pytest.fixture
+def live_server(transactional_db):
+    """pytest-django's live server, but one per test instead of one per session.
+
+    When the test ends the server stops, so nothing the stand-ins still send (a late webhook, a
+    status callback, a retry) can reach the database while the next test runs.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()

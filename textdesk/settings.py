@@ -8,6 +8,7 @@ TEXTDESK_PUBLIC_URL; the sandbox is not installed there.
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,6 +127,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file in `make run`: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a file, not Django's in-memory default: with an in-memory database the live
+    # server's thread shares the test thread's one connection, so a late webhook or a page still
+    # polling would write into the middle of whatever transaction the test runner holds.
+    # One file per test process (two runs in one checkout, or xdist's workers, never share it);
+    # Django deletes it when the run ends.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"textdesk-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

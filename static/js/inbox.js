@@ -233,6 +233,25 @@
     });
   });
 
+  // An answer whose requesting element was replaced while it was in flight (a row clicked just
+  // as the list redrew, a filter typed just as a conversation opened) would have its out-of-band
+  // regions looked up inside that detached element, where htmx finds none and drops them. Swap
+  // those regions from the document instead (the guard above still applies); the rest goes on.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var elt = detail.requestConfig && detail.requestConfig.elt;
+    if (!detail.shouldSwap || !elt || elt.isConnected || typeof detail.serverResponse !== "string") { return; }
+    var answer = document.createElement("template");
+    answer.innerHTML = detail.serverResponse;
+    var regions = Array.prototype.filter.call(answer.content.children, function (el) {
+      return el.hasAttribute("hx-swap-oob");
+    });
+    if (!regions.length) { return; }
+    var oob = regions.map(function (el) { el.remove(); return el.outerHTML; }).join("");
+    detail.serverResponse = answer.innerHTML;
+    htmx.swap(document.body, oob, { swapStyle: "none" });
+  });
+
   // Save a draft before the page or the conversation goes away.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
