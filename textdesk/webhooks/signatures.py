@@ -48,9 +48,13 @@ def sign(api_key: str, timestamp: str, body: bytes) -> str:
     return base64.b64encode(digest.digest()).decode()
 
 
-def verify(connection: Connection, meta: dict, body: bytes, *, now: float | None = None) -> Verdict:
+def verify(
+    connection: Connection, meta: dict, body: bytes, *, path: str = "", now: float | None = None
+) -> Verdict:
     """Check a callback's signature headers against ``connection``; stores nothing except
-    the connection's signing state (see the module docstring)."""
+    the connection's signing state (see the module docstring). A replay is the same signature
+    at the same ``path``: two events may carry the same body in the same second (e.g.
+    ``contact_created`` and ``contact_updated`` of one contact)."""
     timestamp = (meta.get(TIMESTAMP_HEADER) or "").strip()
     signature = (meta.get(SIGNATURE_HEADER) or "").strip()
     if not timestamp and not signature:
@@ -72,7 +76,8 @@ def verify(connection: Connection, meta: dict, body: bytes, *, now: float | None
         matched |= hmac.compare_digest(sign(key, timestamp, body).encode(), given)
     if not matched:
         return Verdict(False, reason="bad signature")
-    seen = f"webhook-signature:{connection.pk}:{hashlib.sha256(given).hexdigest()}"
+    fingerprint = hashlib.sha256(path.encode() + b"\n" + given).hexdigest()
+    seen = f"webhook-signature:{connection.pk}:{fingerprint}"
     if not cache.add(seen, 1, timeout=2 * settings.TEXTDESK_WEBHOOK_WINDOW + 60):
         return Verdict(False, signed=True, reason="replayed (signature already used)", replay=True)
     if connection.signatures_required_at is None:

@@ -71,7 +71,7 @@ def _read_json(request, connection: Connection, event: str = "") -> dict | HttpR
     body = request.body
     if len(body) > MAX_BODY_BYTES:
         return refused("body too large", 413)
-    verdict = signatures.verify(connection, request.META, body)
+    verdict = signatures.verify(connection, request.META, body, path=request.path)
     if verdict.replay:
         refuse(connection, verdict.reason, event)
         return JsonResponse({"ok": True, "duplicate": True})
