@@ -161,6 +161,15 @@ def test_status_and_location_callbacks_are_verified_too(client, line, staff):
     assert post(client, url, location, signed(key, location, at=0)).status_code == 401
     assert Message.objects.get(pk=message.pk).location is None
     assert not WebhookEvent.objects.exists()
+    # Not said to be always signed: unsigned callbacks still count where events must be signed,
+    # and a signed callback does not switch the connection to "required".
+    url = reverse("hooks:status", args=[token, message.pk])
+    assert post(client, url, status, signed(key, status)).status_code == 200
+    assert not Connection.objects.get().requires_signatures
+    Connection.objects.update(signatures_required_at=timezone.now())
+    unsigned = json.dumps({"message_id": "m-1", "delivery_status": "error"}).encode()
+    assert post(client, url, unsigned).status_code == 200
+    assert WebhookEvent.objects.filter(kind="status").count() == 2
 
 
 def test_the_previous_key_verifies_during_the_grace_period(

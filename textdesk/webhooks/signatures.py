@@ -49,16 +49,25 @@ def sign(api_key: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(
-    connection: Connection, meta: dict, body: bytes, *, path: str = "", now: float | None = None
+    connection: Connection,
+    meta: dict,
+    body: bytes,
+    *,
+    path: str = "",
+    now: float | None = None,
+    callback: bool = False,
 ) -> Verdict:
     """Check a callback's signature headers against ``connection``; stores nothing except
     the connection's signing state (see the module docstring). A replay is the same signature
     at the same ``path``: two events may carry the same body in the same second (e.g.
-    ``contact_created`` and ``contact_updated`` of one contact)."""
+    ``contact_created`` and ``contact_updated`` of one contact). ``callback``: a status or
+    location callback, which the evidence does not say is signed: verified when signed, but an
+    unsigned one is accepted even where events must be signed (its URL names our row and
+    carries the token), and it never switches the connection to "signatures required"."""
     timestamp = (meta.get(TIMESTAMP_HEADER) or "").strip()
     signature = (meta.get(SIGNATURE_HEADER) or "").strip()
     if not timestamp and not signature:
-        if connection.requires_signatures:
+        if connection.requires_signatures and not callback:
             return Verdict(False, reason="unsigned, but this connection requires signatures")
         _stamp(connection, "last_unsigned_at")
         return Verdict(True)
@@ -80,7 +89,7 @@ def verify(
     seen = f"webhook-signature:{connection.pk}:{fingerprint}"
     if not cache.add(seen, 1, timeout=2 * settings.TEXTDESK_WEBHOOK_WINDOW + 60):
         return Verdict(False, signed=True, reason="replayed (signature already used)", replay=True)
-    if connection.signatures_required_at is None:
+    if connection.signatures_required_at is None and not callback:
         # From now on unsigned callbacks are refused: never downgrade.
         Connection.objects.filter(pk=connection.pk, signatures_required_at__isnull=True).update(
             signatures_required_at=timezone.now()
