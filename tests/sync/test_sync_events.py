@@ -107,7 +107,7 @@ def test_the_connection_page_says_whether_polling_stepped_back(line, admin_clien
     register_hooks(line.connection)
     url = reverse("dashboards:connection_webhooks", args=[line.connection_id])
     html = admin_client.get(url, HTTP_HX_REQUEST="true").content.decode()
-    assert "7 of 7" in html and "payments and new contacts come by events" in html
+    assert "7 of 7" in html and 'badge-ok">Events<' in html and 'badge-warn">Polling<' not in html
     Dashboard.objects.filter(pk=line.pk).update(hooks_verified_at=None)
     html = admin_client.get(url, HTTP_HX_REQUEST="true").content.decode()
-    assert "events not healthy" in html
+    assert 'badge-warn">Polling<' in html and 'badge-ok">Events<' not in html
