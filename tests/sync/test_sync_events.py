@@ -111,3 +111,17 @@ def test_the_connection_page_says_whether_polling_stepped_back(line, admin_clien
     Dashboard.objects.filter(pk=line.pk).update(hooks_verified_at=None)
     html = admin_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert 'badge-warn">Polling<' in html and 'badge-ok">Events<' not in html
+
+
+def test_a_failing_periodic_check_hands_back_to_polling(line, sandbox_account):
+    from textdesk.textrequest import errors
+
+    register_hooks(line.connection)
+    assert Dashboard.objects.get(pk=line.pk).hooks_healthy()
+    sandbox_account.control.set_faults(api_key=sandbox_account.api_key, outage=True)
+    try:
+        with pytest.raises(errors.TextRequestError):
+            register_hooks(line.connection)
+    finally:
+        sandbox_account.control.clear_faults(sandbox_account.api_key)
+    assert not Dashboard.objects.get(pk=line.pk).hooks_healthy()

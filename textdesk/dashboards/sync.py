@@ -216,6 +216,10 @@ def register_hooks(connection: Connection) -> int:
             Dashboard.objects.filter(pk=dashboard.pk).update(
                 hooks_verified_at=timezone.now() if complete else None
             )
+    except errors.TextRequestError:
+        # A failing check: polling takes over on every line until a check succeeds.
+        Dashboard.objects.filter(connection=connection).update(hooks_verified_at=None)
+        raise
     finally:
         client.close()
     Connection.objects.filter(pk=connection.pk).update(hooks_registered_at=timezone.now())
