@@ -56,6 +56,7 @@ bench-smoke: install
 	$(PY) bench/sandbox.py --scale 0.002
 	$(PY) bench/asms.py --scale 0.01
 	$(PY) bench/sync.py --scale 0.01 --dashboards 1 --window 1
+	$(PY) bench/sync.py --events --scale 0.01 --dashboards 1 --payments 3
 	$(PY) bench/inbox.py --scale 0.005 --runs 3 --live-samples 2 --idle-seconds 2 --bulk 20 --bulk-limit 10 --bulk-window 1
 	$(PY) bench/payments.py --scale 0.001 --runs 3 --sync-contacts 50
 	$(PY) bench/admin.py --scale 0.001 --runs 3

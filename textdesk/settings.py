@@ -244,6 +244,12 @@ if TEXTREQUEST_API_URL.startswith("http://"):
         "/".join(TEXTREQUEST_API_URL.split("/", 3)[:3])  # its origin: scheme://host:port
     )
 TEXTDESK_PUBLIC_URL = os.environ.get("TEXTDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Signed webhooks (README, "Webhook security"): a callback's timestamp may be this many seconds
+# off; the key replaced by "Test and replace the key" still verifies this long afterwards.
+TEXTDESK_WEBHOOK_WINDOW = int(os.environ.get("TEXTDESK_WEBHOOK_WINDOW", "300"))
+TEXTDESK_WEBHOOK_KEY_GRACE = int(os.environ.get("TEXTDESK_WEBHOOK_KEY_GRACE", "3600"))
+# A line's event subscriptions count as healthy this long after the periodic check found them.
+TEXTDESK_HOOKS_FRESH = int(os.environ.get("TEXTDESK_HOOKS_FRESH", "2700"))
 # Share of each connection's window that background sync leaves for people, and seconds added
 # to the provider's window to absorb clock skew and latency (see textdesk/textrequest/limiter.py).
 TEXTDESK_RATE_LIMIT_SYNC_RESERVE = float(os.environ.get("TEXTDESK_RATE_LIMIT_SYNC_RESERVE", "0.1"))

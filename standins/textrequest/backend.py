@@ -138,6 +138,10 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
             self.config = dict(self._initial_config)
             self.config["webhook_retry_delays"] = list(self.config["webhook_retry_delays"])
             self.faults: dict = {}
+            # callbacks the control API asked to tamper with, and how callbacks went out
+            # (hooks.py); not part of a state file
+            self.callback_tampers: dict[str, list[str]] = {}
+            self.callback_counts: dict = {}
             self.accounts: dict[str, Account] = {}
             self.dashboards: dict[int, Dashboard] = {}
             self.phones_in_use: dict[str, int] = {}
@@ -432,6 +436,19 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
             )
             return {"api_key": acct.key, "dashboards": list(acct.dashboards)}
 
+    def rotate_key(self, key: str) -> dict:
+        """Control API: the account owner makes a new API key in Text Request's settings. The
+        old key stops working at once and callbacks are signed with the new one."""
+        with self.lock:
+            acct = self.account(key)
+            new_key = f"tr_{uuid.uuid4().hex[:20]}"
+            del self.accounts[key]
+            acct.key = new_key
+            self.accounts[new_key] = acct
+            self.callback_tampers.pop(key, None)
+            self.changes += 1
+            return {"api_key": new_key, "previous_api_key": key}
+
     def set_payment_status(self, key: str, dashboard_id: int, payment_id: int, status) -> dict:
         """Control API: give a payment any status word, e.g. the real service's ``PastDue``,
         ``MarkedAsPaid`` or ``Cancelled`` (docs/textrequest-api.md), which the sandbox itself
@@ -442,6 +459,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
             dash = self._dash(key, dashboard_id)
             payment = self._payment(dash, payment_id)
             payment.status = status.strip()
+            self._fire_payment(dash, payment)
             return self._payment_json(dash, payment)
 
     def set_delivery_status(self, key: str, message_id: object, status, error=None) -> dict:
@@ -459,6 +477,7 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
                         if msg.id == message_id:
                             msg.status, msg.error = status.strip(), error
                             dash.list_cache.clear()
+                            self._fire_status(dash, msg)
                             return msg.as_json()
             raise SandboxError(404, f"No message {message_id!r} in this account")
 
@@ -480,5 +499,6 @@ class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsM
                 "webhook_deliveries": acct.webhook_deliveries,
                 "webhook_failures": acct.webhook_failures,
                 "status_callbacks": acct.status_callbacks,
+                "callbacks": dict(self.callback_counts.get(key, {})),
                 "mms_uploads": len(acct.mms or {}),
             }

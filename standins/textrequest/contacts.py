@@ -105,16 +105,19 @@ class ContactsMixin:
             raise
         return changes
 
-    def _new_contact(self, dash: Dashboard, phone: str) -> Contact:
+    def _new_contact(self, dash: Dashboard, phone: str, *, announce: bool = True) -> Contact:
         contact = Contact(phone, self.now_ms(), self.next_id("conversation"))
         dash.contacts[phone] = contact
         dash.index.add(contact)
         dash.list_cache.clear()
+        if announce:
+            self._fire_contact(dash, contact, "contact_created")
         return contact
 
     def _apply_contact(self, dash: Dashboard, phone: str, changes: dict) -> Contact:
         dash.list_cache.clear()
-        contact = dash.contacts.get(phone) or self._new_contact(dash, phone)
+        existing = dash.contacts.get(phone)
+        contact = existing or self._new_contact(dash, phone, announce=False)
         old_composed = " ".join(x for x in (contact.first_name, contact.last_name) if x) or None
         for name in ("first_name", "last_name", "suppressed_reason", "note"):
             if name in changes:
@@ -144,6 +147,8 @@ class ContactsMixin:
             else:
                 contact.custom_fields[field_id] = value
         dash.index.update(contact)
+        # after the changes, so a created contact's event carries the name it was given
+        self._fire_contact(dash, contact, "contact_updated" if existing else "contact_created")
         return contact
 
     def create_contact(self, key: str, dashboard_id: int, phone: str, body: object) -> dict:

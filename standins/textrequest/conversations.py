@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from .dispatch import post_json
 from .indexes import LazyList, cache_key, remember
 from .mms import mms_hosted
 from .records import Account, Contact, Dashboard, Message, fmt_ts
@@ -247,6 +246,9 @@ class ConversationsMixin:
         msg.status = "error" if error else "delivered"
         msg.error = error
         self.changes += 1
+        dash = acct.dashboards.get(msg.dashboard_id)
+        if dash is not None:
+            self._fire_status(dash, msg)
         if msg.status_callback:
             self._status_callback(msg, acct)
 
@@ -329,7 +331,9 @@ class ConversationsMixin:
                 "time": fmt_ts(self.now_ms()),
             }
             timeout = float(self.cfg(dash.account, "callback_timeout"))
-        self.dispatcher.schedule(0, lambda: post_json(url, payload, timeout))
+            self._fire_location(dash, phone, message_id)
+            acct = dash.account
+        self.dispatcher.schedule(0, lambda: self._post_signed(acct, url, payload, timeout))
         return payload
 
     def inbound(

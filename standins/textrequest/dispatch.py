@@ -109,14 +109,27 @@ class Dispatcher:
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def post_json(url: str, payload: dict, timeout: float) -> int | None:
-    """POST ``payload`` as JSON; answer the status code, or None on a network error/timeout."""
-    data = json.dumps(payload).encode()
+def post_json(
+    url: str,
+    payload: dict,
+    timeout: float,
+    *,
+    headers: dict | None = None,
+    data: bytes | None = None,
+) -> int | None:
+    """POST ``payload`` as JSON (or the exact bytes ``data``) with extra ``headers`` (the
+    signature); answer the status code, or None on a network error/timeout."""
+    if data is None:
+        data = json.dumps(payload).encode()
     req = urllib.request.Request(  # noqa: S310 - URLs were checked to be http(s)
         url,
         data=data,
         method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "TextRequest-Sandbox/1.0"},
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "TextRequest-Sandbox/1.0",
+            **(headers or {}),
+        },
     )
     try:
         with _OPENER.open(req, timeout=timeout) as resp:

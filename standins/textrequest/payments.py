@@ -104,6 +104,7 @@ class PaymentsMixin:
             payment = self._payment(dash, payment_id)
             self._open(payment, "mark it paid")
             payment.status = "Paid"
+            self._fire_payment(dash, payment)
             return self._payment_json(dash, payment)
 
     def send_payment_reminder(self, key: str, dashboard_id: int, payment_id: int) -> dict:
@@ -131,6 +132,7 @@ class PaymentsMixin:
             payment = self._payment(dash, payment_id)
             self._open(payment, "cancel it")
             payment.status = "Canceled"
+            self._fire_payment(dash, payment)
             contact = dash.contacts.get(payment.phone)
             if contact is not None and not contact.is_blocked and contact.opted_out_at is None:
                 text = (
@@ -155,6 +157,7 @@ class PaymentsMixin:
                 payment.transaction_status = "Approved"
             else:
                 payment.transaction_status = "Declined"
+            self._fire_payment(dash, payment)
             return self._payment_json(dash, payment)
 
 

@@ -159,6 +159,13 @@ def DeleteHook(b, key, p, q, body):
     return 204, None
 
 
+# -- webhooks: event types (evidence, docs/textrequest-api.md) --------------------------------
+
+
+def GetEventTypes(b, key, p, q, body):
+    return 200, b.get_event_types(key)
+
+
 def UploadMms(b, key, p, q, body):
     base_url, file_name, content = body
     return 200, b.upload_mms(key, base_url, file_name, content)
@@ -206,6 +213,7 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", D + "/hooks", GetHooks, OPTIONAL),
     ("POST", D + "/hooks", CreateHook, JSON),
     ("DELETE", D + "/hooks/{hook_id}", DeleteHook, OPTIONAL),
+    ("GET", "/eventTypes", GetEventTypes, OPTIONAL),
     ("POST", "/mms", UploadMms, MULTIPART),
 ]
 
@@ -356,6 +364,27 @@ def control_wait_idle(b, q, body):
     return 200, {"idle": b.dispatcher.wait_idle(min(timeout, 60))}
 
 
+# -- control: signed callbacks and the world's contacts (webhooks, issue 20) ------------------
+
+
+def control_tamper_callbacks(b, q, body):
+    body = _obj(body)
+    return 200, b.tamper_callbacks(_key_of(body), body.get("mode"), body.get("count", 1))
+
+
+def control_create_contact(b, q, body):
+    """Someone adds a contact in Text Request's own app (no text): CreateContact's effect."""
+    body = _obj(body)
+    fields = {k: body[k] for k in ("first_name", "last_name", "display_name") if k in body}
+    return 200, b.create_contact(
+        _key_of(body), _int_of(body, "dashboard_id"), body.get("phone_number"), fields
+    )
+
+
+def control_rotate_key(b, q, body):
+    return 200, b.rotate_key(_key_of(_obj(body)))
+
+
 CONTROL_ROUTES = [
     ("POST", "/accounts", control_accounts),
     ("POST", "/reset", control_reset),
@@ -374,6 +403,9 @@ CONTROL_ROUTES = [
     ("POST", "/fields", control_fields),
     ("POST", "/clock", control_clock),
     ("POST", "/wait_idle", control_wait_idle),
+    ("POST", "/callbacks/tamper", control_tamper_callbacks),
+    ("POST", "/contacts", control_create_contact),
+    ("POST", "/accounts/rotate_key", control_rotate_key),
 ]
 
 

@@ -107,6 +107,26 @@ class SandboxControl(ControlClient):
     def reset(self) -> None:
         self._call("POST", "/reset", {})
 
+    # -- signed callbacks and the world's contacts (webhooks) ---------------------------------
+
+    def tamper_callbacks(self, api_key: str, mode: str, count: int = 1) -> dict:
+        """The account's next ``count`` callbacks go out ``mode``: unsigned, bad_signature,
+        stale_timestamp or replay (sent twice with the same headers and body)."""
+        return self._call("POST", "/callbacks/tamper", {
+            "api_key": api_key, "mode": mode, "count": count,
+        })  # fmt: skip
+
+    def create_contact(self, api_key, dashboard_id, phone_number, **names) -> dict:
+        """Someone adds a contact in Text Request's own app, with no text (contact_created)."""
+        return self._call("POST", "/contacts", {
+            "api_key": api_key, "dashboard_id": dashboard_id, "phone_number": phone_number,
+            **names,
+        })  # fmt: skip
+
+    def rotate_key(self, api_key: str) -> str:
+        """The owner makes a new API key: the old one stops working; answers the new one."""
+        return self._call("POST", "/accounts/rotate_key", {"api_key": api_key})["api_key"]
+
 
 class SandboxServer(StandinServer):
     """A sandbox on a free port of 127.0.0.1, served from a daemon thread.

@@ -10,6 +10,7 @@ from django.urls import reverse
 from tests.conftest import make_user
 from tests.textrequest_helpers import connect, lines_of, reset_limiter, seeded_account
 from textdesk.dashboards.models import Connection, Dashboard, SyncState
+from textdesk.textrequest.types import HOOK_EVENTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,10 +50,10 @@ def test_connect_command_reads_lines_and_registers_hooks(sandbox_server, setting
     )
     for dashboard_id in account.dashboard_ids:
         hooks = account.get(f"/dashboards/{dashboard_id}/hooks").json()
-        assert sorted(h["event"] for h in hooks) == ["msg_received", "msg_sent"]
+        assert sorted(h["event"] for h in hooks) == sorted(HOOK_EVENTS)
         assert all(
             h["target_url"] == f"https://textdesk.example.com/hooks/"
-            f"{connection.webhook_token}/messages"
+            f"{connection.webhook_token}/lines/{dashboard_id}/{h['event']}"
             for h in hooks
         )
     call_command(

@@ -9,6 +9,7 @@ from tests.textrequest_helpers import reset_limiter, seeded_account
 from textdesk.audit.models import Entry
 from textdesk.dashboards.models import Connection, Dashboard, SyncState
 from textdesk.outbox.models import Change
+from textdesk.textrequest.types import HOOK_EVENTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -81,9 +82,7 @@ def test_connecting_reads_lines_registers_hooks_and_syncs(client, admin, account
     lines = Dashboard.objects.filter(connection=connection)
     assert sorted(lines.values_list("dashboard_id", flat=True)) == sorted(account.dashboard_ids)
     for dashboard_id in account.dashboard_ids:
-        assert sorted(h["event"] for h in hooks_of(account, dashboard_id)) == [
-            "msg_received", "msg_sent",
-        ]  # fmt: skip
+        assert sorted(h["event"] for h in hooks_of(account, dashboard_id)) == sorted(HOOK_EVENTS)
     # Tasks run inline in tests: the first sync is already over.
     page = client.get(response["Location"])
     assert page.context["progress"].finished
@@ -153,11 +152,11 @@ def test_webhook_health_and_register_again(client, admin, account):
     url = reverse("dashboards:connection_webhooks", args=[connection.pk])
     health = client.get(url)
     counts = {h.line.dashboard_id: h.registered for h in health.context["health"]}
-    assert counts == {first: 1, account.dashboard_ids[1]: 2}
+    assert counts == {first: 6, account.dashboard_ids[1]: 7}
     region = client.get(url, **HTMX).content.decode()
-    assert "<html" not in region and "1 of 2" in region and "2 of 2" in region
+    assert "<html" not in region and "6 of 7" in region and "7 of 7" in region
     client.post(reverse("dashboards:connection_register", args=[connection.pk]))
-    assert len(hooks_of(account, first)) == 2
+    assert len(hooks_of(account, first)) == 7
 
 
 @pytest.mark.parametrize("mirror", ["keep", "delete"])

@@ -49,6 +49,8 @@ EXTRA = {
     "GetHooks": {"type": "array", "items": HOOK_SCHEMA},
     "CreateHook": HOOK_SCHEMA,
     "DeleteHook": None,
+    # docs/textrequest-api.md (evidence): the events the account offers
+    "GetEventTypes": {"type": "array", "items": {"type": "string"}, "minItems": 7},
     "GetProvisioningNumbers": {
         "type": "array",
         "items": {"type": "string", "pattern": "^[2-9]\\d{9}$"},

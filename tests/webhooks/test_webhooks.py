@@ -13,6 +13,7 @@ from tests.textrequest_helpers import connect, lines_of, staff_fixture, wait_unt
 from textdesk.contacts.models import ConsentEvent, Contact
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
+from textdesk.textrequest.types import HOOK_EVENTS
 from textdesk.webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,10 +155,10 @@ def test_sandbox_webhooks_and_status_callbacks_reach_the_receivers(
     account = sandbox_account
     connection = connect(account)
     line = lines_of(connection)[0]
-    assert register_hooks(connection) == 2
+    assert register_hooks(connection) == 7
     assert register_hooks(connection) == 0  # already there
     hooks = account.get(f"/dashboards/{line.dashboard_id}/hooks").json()
-    assert sorted(h["event"] for h in hooks) == ["msg_received", "msg_sent"]
+    assert sorted(h["event"] for h in hooks) == sorted(HOOK_EVENTS)
 
     account.control.inbound(account.api_key, line.dashboard_id, "6155550177", "Do you open Sunday?")
     message = wait_until(
@@ -209,13 +210,13 @@ def test_rotating_the_token_registers_the_new_hook_before_removing_the_old(
     writes = [(method, path) for method, path in calls if method in ("POST", "DELETE")]
     hooks_path = f"/dashboards/{line.dashboard_id}/hooks"
     old_ours = sorted(old_hooks - {foreign["id"]})
-    # Both new subscriptions exist before the first old one goes: no event is missed.
-    assert writes == [("POST", hooks_path)] * 2 + [
+    # Every new subscription exists before the first old one goes: no event is missed.
+    assert writes == [("POST", hooks_path)] * 7 + [
         ("DELETE", f"{hooks_path}/{hook_id}") for hook_id in old_ours
     ]
     hooks = sandbox_account.get(f"/dashboards/{line.dashboard_id}/hooks").json()
     ours = [h for h in hooks if h["id"] != foreign["id"]]
-    assert len(ours) == 2
+    assert len(ours) == 7
     assert all(connection.webhook_token in h["target_url"] for h in ours)
     assert any(h["id"] == foreign["id"] for h in hooks)  # someone else's hook is left alone
 

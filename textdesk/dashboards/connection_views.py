@@ -86,6 +86,7 @@ def _page(request, connection: Connection, **forms):
             initial={"rate_limit": connection.rate_limit, "rate_window": connection.rate_window}
         ),
         "health": forms.get("health"),
+        "signing": connections.signing_health(connection),
         "admin_tab": "connections",
     }
     return render(request, TEMPLATE, context)
@@ -138,6 +139,27 @@ def connection_register(request, pk):
         reason=reason,
     )
     return redirect("dashboards:connection_webhooks", pk=pk)
+
+
+@permission_required("manage_connections")
+@require_POST
+def connection_signatures_reset(request, pk):
+    """Back to "verify when signed" (audited): unsigned callbacks are accepted again until the
+    next validly signed one."""
+    connection = get_object_or_404(Connection, pk=pk)
+    if connection.requires_signatures:
+        connections.reset_signatures(connection=connection)
+        audit.record(
+            actor=request.user,
+            kind="connection",
+            summary=f"Reset “{connection.name}” to accept unsigned webhooks until the next "
+            "signed one",
+        )
+        messages.success(
+            request,
+            "Unsigned callbacks are accepted again until Text Request next signs one.",
+        )
+    return redirect("dashboards:connection", pk=pk)
 
 
 @permission_required("manage_connections")

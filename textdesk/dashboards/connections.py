@@ -13,13 +13,15 @@ import logging
 import math
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from textdesk.dashboards import signals
 from textdesk.dashboards.models import Connection, Dashboard, SyncState, new_webhook_token
-from textdesk.dashboards.sync import _is_ours, register_hooks, sync_dashboards, webhook_url
+from textdesk.dashboards.sync import _is_ours, event_url, register_hooks, sync_dashboards
 from textdesk.textrequest import errors
 from textdesk.textrequest.client import TextRequestClient
 from textdesk.textrequest.types import HOOK_EVENTS
@@ -118,9 +120,17 @@ def replace_key(*, connection: Connection, api_key: str) -> None:
             "This key works, but it belongs to another Text Request account: it sees none of "
             "this connection's lines. The old key stays."
         )
-    connection.set_api_key(api_key)
+    connection.replace_api_key(api_key)
     connection.sync_error = ""
-    connection.save(update_fields=["api_key_encrypted", "api_key_last4", "sync_error"])
+    connection.save(
+        update_fields=[
+            "api_key_encrypted",
+            "api_key_last4",
+            "previous_api_key_encrypted",
+            "api_key_replaced_at",
+            "sync_error",
+        ]
+    )
 
 
 def disconnect(*, connection: Connection, delete_mirror: bool) -> int:
@@ -233,36 +243,66 @@ class LineHooks:
     def healthy(self) -> bool:
         return self.registered == self.expected
 
+    @property
+    def polling_stepped_back(self) -> bool:
+        """Whether the incremental cycle leaves payments and new contacts to the events."""
+        return self.line.hooks_healthy()
+
 
 def webhook_health(connection: Connection) -> list[LineHooks]:
     """Per line: our subscriptions in Text Request now (one GetHooks each) against the events
-    we need, and the last event received from it."""
-    target = webhook_url(connection)
-    last_seen: dict[int, object] = {}
-    # Events are kept a week; the newest thousand are plenty to find each line's latest.
-    # Through the reverse relation: webhooks sit above this package.
-    recent = (
-        connection.events.filter(kind="message")
-        .order_by("-received_at", "-id")
-        .values_list("payload", "received_at")[:1000]
-    )
-    for payload, received_at in recent:
-        line_id = (payload.get("yourPhoneNumber") or {}).get("id") if payload else None
-        if line_id is not None:
-            last_seen.setdefault(int(line_id), received_at)
+    we need, and the last verified event received for it."""
     result = []
     client = connection.client("interactive")
     try:
         for line in connection.dashboards.active():
-            health = LineHooks(line, None, len(HOOK_EVENTS), last_seen.get(line.dashboard_id))
+            health = LineHooks(line, None, len(HOOK_EVENTS), line.hooks_seen_at)
             try:
                 hooks = client.get_hooks(line.dashboard_id)
             except errors.TextRequestError as exc:
                 health.problem = exc.message
             else:
-                events = {h.event for h in hooks if h.target_url == target}
+                events = {
+                    h.event
+                    for h in hooks
+                    if h.target_url == event_url(connection, line.dashboard_id, h.event)
+                }
                 health.registered = len(events & set(HOOK_EVENTS))
             result.append(health)
     finally:
         client.close()
     return result
+
+
+@dataclass
+class Signing:
+    """How the connection's callbacks were authenticated lately (no call to Text Request)."""
+
+    required_since: object
+    last_signed_at: object
+    last_unsigned_at: object
+    refused: int
+    last_reason: str
+    last_refused_at: object
+
+
+def signing_health(connection: Connection, now=None) -> Signing:
+    """Signed / unsigned / refused in the last 24 hours with the last reason. Refusals are
+    counted by the receivers (above this package), read here through the reverse relation."""
+    now = now or timezone.now()
+    recent = connection.webhook_refusals.filter(refused_at__gte=now - timedelta(hours=24))
+    last = recent.order_by("-refused_at", "-id").values("reason", "refused_at").first() or {}
+    return Signing(
+        connection.signatures_required_at,
+        connection.last_signed_at,
+        connection.last_unsigned_at,
+        recent.count(),
+        last.get("reason", ""),
+        last.get("refused_at"),
+    )
+
+
+def reset_signatures(*, connection: Connection) -> None:
+    """Back to "verify when signed": unsigned callbacks are accepted again until the next
+    validly signed one (e.g. after the account was moved to a service that does not sign)."""
+    Connection.objects.filter(pk=connection.pk).update(signatures_required_at=None)

@@ -1,7 +1,9 @@
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from textdesk.dashboards.crypto import decrypt, encrypt
 from textdesk.outbox.models import Change
@@ -34,6 +36,18 @@ class Connection(models.Model):
     )
     sync_error = models.CharField(max_length=500, blank=True)
     hooks_registered_at = models.DateTimeField(null=True, blank=True)
+    # Signed callbacks (docs/textrequest-api.md): the key that signed before "Test and replace
+    # the key" still verifies for TEXTDESK_WEBHOOK_KEY_GRACE seconds after the replacement.
+    previous_api_key_encrypted = models.TextField(blank=True, editable=False)
+    api_key_replaced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signatures_required_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first validly signed callback arrived: from then on an unsigned "
+        "callback is refused (an admin can reset this).",
+    )
+    last_signed_at = models.DateTimeField(null=True, blank=True)
+    last_unsigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -48,6 +62,30 @@ class Connection(models.Model):
     def set_api_key(self, api_key: str) -> None:
         self.api_key_encrypted = encrypt(api_key)
         self.api_key_last4 = api_key[-4:]
+
+    def replace_api_key(self, api_key: str) -> None:
+        """Set a new key, keeping the old one (encrypted) for the signature grace period."""
+        self.previous_api_key_encrypted = self.api_key_encrypted
+        self.api_key_replaced_at = timezone.now()
+        self.set_api_key(api_key)
+
+    def signing_keys(self, now=None) -> list[str]:
+        """The keys a callback may be signed with now: the current one, and the previous one
+        during the grace period after a replacement."""
+        keys = [self.api_key]
+        now = now or timezone.now()
+        grace = timedelta(seconds=settings.TEXTDESK_WEBHOOK_KEY_GRACE)
+        if (
+            self.previous_api_key_encrypted
+            and self.api_key_replaced_at
+            and now - self.api_key_replaced_at <= grace
+        ):
+            keys.append(decrypt(self.previous_api_key_encrypted))
+        return keys
+
+    @property
+    def requires_signatures(self) -> bool:
+        return self.signatures_required_at is not None
 
     @property
     def masked_api_key(self) -> str:
@@ -122,6 +160,17 @@ class Dashboard(models.Model):
     # A lease: one sync of this line at a time, across every worker (``textdesk/sync/engine.py``).
     sync_lock_token = models.CharField(max_length=32, blank=True, editable=False)
     sync_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Event subscriptions (textdesk/dashboards/sync.py, register_hooks): while they are healthy
+    # the incremental cycle leaves to them what they cover (textdesk/sync/engine.py).
+    hooks_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time every event subscription was found in place."
+    )
+    hooks_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last verified event Text Request sent for this line."
+    )
+    hooks_missed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time polling found activity no event brought."
+    )
 
     objects = DashboardQuerySet.as_manager()
 
@@ -144,6 +193,19 @@ class Dashboard(models.Model):
     def changes(self):
         """Its outbox changes (the outbox keeps the line's id, not a key up to this app)."""
         return Change.objects.filter(dashboard_id=self.pk)
+
+    def hooks_healthy(self, now=None) -> bool:
+        """Are this line's event subscriptions to be trusted to bring changes? Verified by the
+        periodic check recently, and no activity found by polling that no event brought since
+        the last event (or check)."""
+        now = now or timezone.now()
+        fresh = timedelta(seconds=settings.TEXTDESK_HOOKS_FRESH)
+        if self.hooks_verified_at is None or now - self.hooks_verified_at > fresh:
+            return False
+        if self.hooks_missed_at is None:
+            return True
+        since = max(t for t in (self.hooks_verified_at, self.hooks_seen_at) if t)
+        return since > self.hooks_missed_at
 
 
 class SavedReply(models.Model):

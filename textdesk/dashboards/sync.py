@@ -5,7 +5,7 @@
   The orchestrator (``textdesk.sync``) makes one per run and hands it to each domain's
   ``sync.py``; ``conversations`` makes one to fill a history an agent is waiting for.
 - ``sync_dashboards``: read the account's lines (new, renamed, vanished).
-- ``register_hooks``: keep each line's webhook subscriptions pointing at our receiver.
+- ``register_hooks``: keep each line's event subscriptions pointing at our receivers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from textdesk.dashboards.models import Connection, Dashboard, SyncState
 from textdesk.textrequest import errors
-from textdesk.textrequest.types import HOOK_EVENTS
+from textdesk.textrequest.types import HOOK_EVENTS, MESSAGE_EVENTS
 
 PAGE_SIZE = 100
 # Waits before retrying a transient failure when the caller waits (the command, eager mode).
@@ -151,13 +151,20 @@ def sync_dashboards(connection: Connection, *, wait: bool = True) -> list[Dashbo
 
 
 def webhook_url(connection: Connection) -> str:
-    """Where Text Request posts texts sent and received: carries the unguessable token."""
+    """The connection-wide receiver of texts (subscriptions made before per-event URLs)."""
     path = reverse("hooks:messages", args=[connection.webhook_token])
     return f"{settings.TEXTDESK_PUBLIC_URL}{path}"
 
 
+def event_url(connection: Connection, dashboard_id: int, event: str) -> str:
+    """Where Text Request posts ``event`` of one line: names the line and the event (so a call
+    is useful whatever its payload) and carries the unguessable token."""
+    path = reverse("hooks:event", args=[connection.webhook_token, dashboard_id, event])
+    return f"{settings.TEXTDESK_PUBLIC_URL}{path}"
+
+
 def _is_ours(target_url: str | None) -> bool:
-    """A hook pointing at any textdesk message receiver of this deployment (any token)."""
+    """A hook pointing at any textdesk receiver of this deployment (any token)."""
     if not target_url:
         return False
     ours = urlsplit(settings.TEXTDESK_PUBLIC_URL)
@@ -168,18 +175,31 @@ def _is_ours(target_url: str | None) -> bool:
     )
 
 
+def wanted_events(offered: list[str]) -> list[str]:
+    """The events we subscribe: every one the account offers that textdesk knows."""
+    return [event for event in HOOK_EVENTS if event in offered]
+
+
 def register_hooks(connection: Connection) -> int:
-    """Subscribe every active line to ``msg_received`` and ``msg_sent`` at our receiver URL,
-    then remove our stale subscriptions (other tokens, duplicates). New before old, so a
-    rotated token loses no event. Answers how many hooks were created."""
-    target = webhook_url(connection)
+    """Subscribe every active line to every event the account offers (``GET /eventTypes``),
+    each at its own URL naming the line and the event, then remove our stale subscriptions
+    (other tokens, the old connection-wide URL, duplicates). New before old, so a rotated token
+    loses no event. A line whose subscriptions are all in place is marked verified (its events
+    may then stand in for polling, ``textdesk/sync/engine.py``). Answers how many hooks were
+    created."""
     client = connection.client("interactive")
     created = 0
     try:
+        try:
+            offered = client.get_event_types()
+        except errors.NotFound:
+            offered = list(MESSAGE_EVENTS)  # an account without the operation: texts only
+        events = wanted_events(offered) or list(MESSAGE_EVENTS)
         for dashboard in Dashboard.objects.active().filter(connection=connection):
             hooks = client.get_hooks(dashboard.dashboard_id)
             keep = {}
-            for event in HOOK_EVENTS:
+            for event in events:
+                target = event_url(connection, dashboard.dashboard_id, event)
                 current = [h for h in hooks if h.event == event and h.target_url == target]
                 if current:
                     keep[event] = current[0].id
@@ -192,6 +212,14 @@ def register_hooks(connection: Connection) -> int:
                 if _is_ours(hook.target_url) and hook.id not in keep.values():
                     with suppress(errors.NotFound):
                         client.delete_hook(dashboard.dashboard_id, hook.id)
+            complete = set(events) >= set(HOOK_EVENTS) - {"location_received"}
+            Dashboard.objects.filter(pk=dashboard.pk).update(
+                hooks_verified_at=timezone.now() if complete else None
+            )
+    except errors.TextRequestError:
+        # A failing check: polling takes over on every line until a check succeeds.
+        Dashboard.objects.filter(connection=connection).update(hooks_verified_at=None)
+        raise
     finally:
         client.close()
     Connection.objects.filter(pk=connection.pk).update(hooks_registered_at=timezone.now())

@@ -32,6 +32,11 @@ urlpatterns += [
         name="connection_register",
     ),
     path("connections/<int:pk>/key/", connection_views.connection_key, name="connection_key"),
+    path(
+        "connections/<int:pk>/signatures/reset/",
+        connection_views.connection_signatures_reset,
+        name="connection_signatures_reset",
+    ),
     path("connections/<int:pk>/limit/", connection_views.connection_limit, name="connection_limit"),
     path(
         "connections/<int:pk>/disconnect/",

@@ -10,7 +10,11 @@ every worker), does what is due, in this order:
    reflects deletions); otherwise only when step 2 found activity, those with
    ``last_message_timestamp_after_utc`` since the last read;
 4. payments, every cycle: the open ones refreshed (cheaply, see payments/sync.py), new
-   ones every 5 minutes;
+   ones every 5 minutes; contacts created in Text Request without a text, every 5 minutes;
+   while the line's event subscriptions are healthy (``Dashboard.hooks_healthy``) the
+   per-cycle open-payments read and the new-contacts read are left to the events
+   (``payment_status_updated``, ``contact_created``), and polling takes them back on its own
+   when the events stop being healthy ("Sync now" always reads both);
 5. message histories: conversations with new activity, then every history never read,
    newest conversation first, until the run's time budget is spent.
 
@@ -31,13 +35,14 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
 from textdesk.contacts import sync as contacts_sync
 from textdesk.conversations import sync as conversations_sync
+from textdesk.conversations.models import Conversation
 from textdesk.dashboards.models import Connection, Dashboard, SyncState
 from textdesk.dashboards.sync import Run
 from textdesk.payments import sync as payments_sync
@@ -55,6 +60,10 @@ EVERY = {
     SyncState.Resource.PAYMENTS: timedelta(0),  # every cycle; payments/sync.py reads little
 }
 CONTACTS_FULL_EVERY = timedelta(hours=6)
+NEW_CONTACTS_EVERY = timedelta(minutes=5)
+# Activity polling finds that is older than this and that no event brought means the line's
+# events are not arriving (a fresher one may simply be on its way).
+EVENT_LATENESS = timedelta(minutes=2)
 DASHBOARDS_EVERY = timedelta(minutes=15)
 
 
@@ -105,6 +114,7 @@ def run_sync(
     wait: bool = False,
     budget: float | None = None,
     resources: list[str] | None = None,
+    manual: bool = False,
 ) -> bool:
     """One sync run of a line (see the module docstring). Answers whether work remains (a
     history backlog); raises ``LimiterBusy`` when not waiting and the limiter is busy.
@@ -117,6 +127,8 @@ def run_sync(
         run = Run(dashboard, wait=wait, budget=budget)
         states = states_for(dashboard)
         now = timezone.now()
+        dashboard.refresh_from_db(fields=["hooks_verified_at", "hooks_seen_at", "hooks_missed_at"])
+        events_cover = dashboard.hooks_healthy(now) and not manual
         wanted = set(resources or R.values)
         try:
             for resource, fn in (
@@ -135,6 +147,8 @@ def run_sync(
                     listing,
                     lambda s: changed.extend(conversations_sync.sync_conversation_list(run, s)),
                 )
+                if events_cover and changed and not first_listing:
+                    _events_missed(dashboard, changed, now)
                 if first_listing and not wait:
                     # The inbox of every line first: hand over to the other lines' runs and
                     # come back (the task re-enqueues itself) for contacts and histories.
@@ -155,9 +169,11 @@ def run_sync(
                 if contacts_full or contacts.cursor.get("dirty"):
                     _step(run, contacts, lambda s: contacts_sync.sync_contacts(
                         run, s, full=contacts_full))  # fmt: skip
+                elif not events_cover and _new_contacts_due(contacts, now, manual):
+                    _step(run, contacts, lambda s: contacts_sync.sync_new_contacts(run, s))
             if R.PAYMENTS in wanted and _due(states[R.PAYMENTS], full, now):
                 _step(run, states[R.PAYMENTS], lambda s: payments_sync.sync_payments(
-                    run, s, full=full))  # fmt: skip
+                    run, s, full=full, open_each_cycle=not events_cover))  # fmt: skip
             more = False
             if R.HISTORIES in wanted:
                 histories = states[R.HISTORIES]
@@ -173,6 +189,23 @@ def run_sync(
             return False
         finally:
             run.close()
+
+
+def _new_contacts_due(state: SyncState, now, manual: bool) -> bool:
+    if manual:
+        return True
+    since = state.cursor.get("created_since")
+    return since is None or now - datetime.fromisoformat(since) >= NEW_CONTACTS_EVERY
+
+
+def _events_missed(dashboard: Dashboard, changed: list[int], now) -> None:
+    """Polling found activity that no event brought (older than a late event could be): the
+    line's events are not healthy until the next event or check."""
+    if Conversation.objects.filter(
+        pk__in=changed, last_message_at__lt=now - EVENT_LATENESS
+    ).exists():
+        logger.info("events of %s missed activity; polling takes over", dashboard)
+        Dashboard.objects.filter(pk=dashboard.pk).update(hooks_missed_at=now)
 
 
 FIRST_PASS = [

@@ -39,7 +39,7 @@ def sync_connection(connection_pk: int) -> None:
 
 
 @shared_task(bind=True)
-def sync_dashboard(self, dashboard_pk: int, full: bool = False) -> None:
+def sync_dashboard(self, dashboard_pk: int, full: bool = False, manual: bool = False) -> None:
     """One sync run of a line (see ``textdesk/sync/engine.py``). Re-schedules itself when the
     limiter is busy or a history backlog remains, instead of holding the worker."""
     dashboard = (
@@ -53,7 +53,11 @@ def sync_dashboard(self, dashboard_pk: int, full: bool = False) -> None:
     eager = bool(self.request.is_eager)
     try:
         more = engine.run_sync(
-            dashboard, full=full, wait=eager, budget=None if eager else engine.TASK_BUDGET
+            dashboard,
+            full=full,
+            wait=eager,
+            budget=None if eager else engine.TASK_BUDGET,
+            manual=manual,
         )
     except errors.LimiterBusy as exc:
         self.apply_async((dashboard_pk,), countdown=min(max(exc.retry_in, 0.5), 30.0))

@@ -51,7 +51,8 @@ def sync_now(request, pk):
     connection = get_object_or_404(Connection, pk=pk, is_active=True)
     sync_connection.delay(connection.pk)
     for line_pk in connection.dashboards.active().values_list("pk", flat=True):
-        sync_dashboard.delay(line_pk)
+        # "Sync now" reads what events would bring too (payments, new contacts) at once.
+        sync_dashboard.delay(line_pk, manual=True)
     messages.success(request, f"Sync of {connection.name} started.")
     return redirect("sync:status")
 

@@ -621,8 +621,8 @@ class TextRequestClient(ServiceClient):
     def create_hook(
         self, dashboard_id: int, *, event: str, target_url: str, http_verb: str = "POST"
     ) -> Hook:
-        """Subscribe ``target_url`` to ``msg_received`` or ``msg_sent``. The URL is the only
-        secret (Text Request signs nothing), so it is never logged."""
+        """Subscribe ``target_url`` to one event. The URL carries a secret token (a second
+        secret beside the signature), so it is never logged."""
         data = self._call(
             "CreateHook",
             "POST",
@@ -638,6 +638,22 @@ class TextRequestClient(ServiceClient):
             "DELETE",
             f"/dashboards/{_path_part(dashboard_id)}/hooks/{_path_part(hook_id)}",
         )
+
+    # --- Event types (webhooks, issue 20) ----------------------------------------------------
+
+    def get_event_types(self) -> list[str]:
+        """GetEventTypes: the webhook events the account offers (a JSON array of strings;
+        a paged or object answer is read too)."""
+        data = self._call("GetEventTypes", "GET", "/eventTypes")
+        if isinstance(data, Mapping):
+            data = data.get("items") or data.get("eventTypes") or []
+        out = []
+        for entry in data or []:
+            if isinstance(entry, Mapping):
+                entry = entry.get("name") or entry.get("event")
+            if isinstance(entry, str) and entry:
+                out.append(entry)
+        return out
 
 
 def _phone_list(data: Any) -> list[str]:

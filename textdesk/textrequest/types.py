@@ -25,7 +25,16 @@ T = TypeVar("T")
 DIRECTION_RECEIVED = "R"
 DIRECTION_SENT = "S"
 DELIVERY_STATUSES = ("sending", "delivered", "error", "send")
-HOOK_EVENTS = ("msg_received", "msg_sent")
+# The seven webhook events (docs/textrequest-api.md); the first two carry a text's payload.
+MESSAGE_EVENTS = ("msg_received", "msg_sent")
+HOOK_EVENTS = (
+    *MESSAGE_EVENTS,
+    "msg_status_updated",
+    "contact_created",
+    "contact_updated",
+    "location_received",
+    "payment_status_updated",
+)
 
 # Delivery statuses as textdesk keeps them. The definition names sending, delivered, error and
 # send; the real service also reports the carrier's words (docs/textrequest-api.md). Every one
@@ -719,4 +728,45 @@ class LocationShare:
             accuracy=accuracy,
             message_id=str(message_id)[:64] if message_id not in (None, "") else None,
             raw=dict(payload),
+        )
+
+
+# --- Event hints (issue 20): what a non-text event names, read defensively --------------------
+
+
+@dataclass(frozen=True)
+class EventHint:
+    """What a ``payment_status_updated``, ``msg_status_updated``, ``contact_created``,
+    ``contact_updated`` or ``location_received`` call names. Only ``contact_created``'s payload
+    is documented (PascalCase); the rest are read the same way, each field optional, because
+    such a call is only a hint to read Text Request, never data to keep."""
+
+    payment_id: int | None = None
+    contact_phone: str | None = None
+    message_id: str | None = None
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> EventHint:
+        if not isinstance(payload, Mapping):
+            return cls()
+
+        def first(*names):
+            for name in names:
+                value = payload.get(name)
+                if value not in (None, ""):
+                    return value
+            return None
+
+        payment = first("PaymentId", "paymentId", "payment_id")
+        payment_id = None
+        if isinstance(payment, int) and not isinstance(payment, bool) and 0 < payment < 10**12:
+            payment_id = payment
+        elif isinstance(payment, str) and payment.isdigit() and len(payment) < 13:
+            payment_id = int(payment)
+        phone = first("ContactPhoneNumber", "contactPhoneNumber", "consumerPhoneNumber")
+        message = first("MessageId", "messageId", "message_id")
+        return cls(
+            payment_id=payment_id,
+            contact_phone=str(phone)[:40] if isinstance(phone, str | int) else None,
+            message_id=str(message)[:64] if isinstance(message, str | int) else None,
         )

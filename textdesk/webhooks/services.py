@@ -8,18 +8,25 @@ of events that are merely late."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from textdesk.celery import enqueue
+from textdesk.contacts import sync as contacts_sync
+from textdesk.conversations import sync as conversations_sync
 from textdesk.conversations.inbound import record_status, record_webhook_message
+from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Connection, Dashboard
-from textdesk.dashboards.sync import sync_dashboards
+from textdesk.dashboards.sync import Run, sync_dashboards
+from textdesk.payments import sync as payments_sync
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 from textdesk.textrequest import errors
 from textdesk.textrequest import types as tr
-from textdesk.webhooks.models import WebhookEvent
+from textdesk.webhooks.models import Hint, Refusal, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +126,12 @@ def sweep_events() -> int:
     )
     for pk in pks:
         _enqueue_process(pk)
-    # Keep a week of processed events for inspection.
+    # Hints whose read task was lost would hold back every later hint of theirs.
+    for pk in Hint.objects.filter(created_at__lt=stale).values_list("pk", flat=True)[:500]:
+        _enqueue_hint(pk)
+    # Keep a week of processed events for inspection, and of refusals.
     WebhookEvent.objects.filter(processed_at__lt=timezone.now() - timedelta(days=7)).delete()
+    Refusal.objects.filter(refused_at__lt=timezone.now() - timedelta(days=7)).delete()
     return len(pks)
 
 
@@ -138,3 +149,144 @@ def discard_event(event: WebhookEvent, *, user) -> None:
     WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
         processed_at=timezone.now(), dead_at=None, error=f"Discarded by {user}"[:500]
     )
+
+
+# --- Webhook health and event hints (issue 20) -----------------------------------------------
+
+# One read per line and resource at most this often, however many events ask for it.
+HINT_SPACING = 2.0
+# Texts still in flight are looked for this far back on a msg_status_updated hint.
+IN_FLIGHT_HORIZON = timedelta(days=2)
+MAX_STATUS_READS = 10
+IN_FLIGHT = [word for word, state in tr.DELIVERY_STATES.items() if state == "sending"] + [""]
+EVENT_RESOURCES = {
+    "payment_status_updated": Hint.Resource.PAYMENTS,
+    "msg_status_updated": Hint.Resource.STATUSES,
+    "contact_created": Hint.Resource.CONTACT,
+    "contact_updated": Hint.Resource.CONTACT,
+    "location_received": Hint.Resource.LOCATION,
+}
+
+
+def refuse(connection: Connection, reason: str, event: str = "") -> None:
+    """Count a refused callback for the connection's webhook health (never its body)."""
+    Refusal.objects.create(connection=connection, reason=reason[:120], event=event[:40])
+
+
+def saw_line(line: Dashboard) -> None:
+    """A verified event for ``line`` arrived: its subscriptions work (written at most every
+    few seconds)."""
+    now = timezone.now()
+    recently = now - timedelta(seconds=5)
+    Dashboard.objects.filter(pk=line.pk).exclude(hooks_seen_at__gt=recently).update(
+        hooks_seen_at=now
+    )
+
+
+def hint(line: Dashboard, event: str, payload: dict) -> bool:
+    """Queue the targeted read a verified event asks for; answers False when the same read is
+    already pending (a burst). Nothing of the payload is kept but the id it names."""
+    resource = EVENT_RESOURCES[event]
+    named = tr.EventHint.from_payload(payload)
+    ident = ""
+    if resource == Hint.Resource.PAYMENTS and named.payment_id:
+        ident = str(named.payment_id)
+    elif resource in (Hint.Resource.CONTACT, Hint.Resource.LOCATION) and named.contact_phone:
+        try:
+            ident = normalize_phone(named.contact_phone)
+        except InvalidPhoneNumber:
+            ident = ""
+    try:
+        with transaction.atomic():
+            pending = Hint.objects.create(dashboard=line, resource=resource, ident=ident)
+    except IntegrityError:
+        return False
+    _enqueue_hint(pending.pk)
+    return True
+
+
+def _enqueue_hint(hint_pk: int, countdown: float | None = None) -> None:
+    enqueue("textdesk.webhooks.tasks.read_hint", hint_pk, countdown=countdown, queue="interactive")
+
+
+def read_hint(hint_pk: int, *, eager: bool = False) -> None:
+    """The ``read_hint`` task: claim the pending hint (deleting it, so an event arriving during
+    the read asks again) and make its read at interactive priority through the shared limiter.
+    Reads of one line and resource are spaced by ``HINT_SPACING``."""
+    pending = Hint.objects.filter(pk=hint_pk).select_related("dashboard__connection").first()
+    if pending is None:
+        return
+    line = pending.dashboard
+    spacing_key = f"hint-read:{line.pk}:{pending.resource}"
+    last = cache.get(spacing_key)
+    now = time.time()
+    if last is not None and now - last < HINT_SPACING and not eager:
+        _enqueue_hint(hint_pk, countdown=HINT_SPACING - (now - last))
+        return
+    if Hint.objects.filter(pk=hint_pk).delete()[0] != 1:
+        return  # another worker claimed it
+    if line.removed_at is not None or not line.connection.is_active:
+        return
+    cache.set(spacing_key, now, timeout=int(HINT_SPACING * 5))
+    run = Run(line, priority="interactive", wait=eager)
+    try:
+        _read(run, pending.resource, pending.ident)
+    except errors.LimiterBusy as exc:
+        hint(line, _event_of(pending.resource), {})  # ask again, later
+        logger.info("hint read of %s waits for the limiter (%.1f s)", line, exc.retry_in)
+    except errors.TextRequestError as exc:
+        # Polling reads the same within a cycle: nothing is lost.
+        logger.info("hint read of %s %s failed: %s", line, pending.resource, exc)
+    finally:
+        run.close()
+
+
+def _event_of(resource: str) -> str:
+    return next(e for e, r in EVENT_RESOURCES.items() if r == resource)
+
+
+def _read(run: Run, resource: str, ident: str) -> None:
+    line = run.dashboard
+    if resource == Hint.Resource.PAYMENTS:
+        if ident:
+            item = run.call(run.client.get_payment, line.dashboard_id, int(ident))
+            if item is not None:
+                payments_sync.apply_payment(line, item)
+        else:
+            payments_sync.refresh_open(run, line)
+    elif resource == Hint.Resource.STATUSES:
+        since = timezone.now() - IN_FLIGHT_HORIZON
+        conversation_pks = list(
+            Message.objects.filter(
+                conversation__dashboard=line,
+                direction=Message.Direction.SENT,
+                status=Message.Status.SENT,
+                message_id__isnull=False,
+                delivery_status__in=IN_FLIGHT,
+                sent_at__gte=since,
+            )
+            .order_by("-sent_at")
+            .values_list("conversation_id", flat=True)
+            .distinct()[:MAX_STATUS_READS]
+        )
+        for conversation in Conversation.objects.filter(pk__in=conversation_pks).select_related(
+            "contact"
+        ):
+            conversations_sync.fill_history(run, conversation)
+    elif resource == Hint.Resource.CONTACT:
+        if ident:
+            item = run.call(run.client.get_contact, line.dashboard_id, ident)
+            if item is not None:
+                contacts_sync.apply_contacts(line, [item])
+        else:
+            contacts_sync.sync_new_contacts(run)
+    elif resource == Hint.Resource.LOCATION and ident:
+        # The location itself comes by the text's location_callback; the hint reads the
+        # conversation, where the shared location shows.
+        conversation = (
+            Conversation.objects.filter(dashboard=line, contact__phone_number=ident)
+            .select_related("contact")
+            .first()
+        )
+        if conversation is not None:
+            conversations_sync.fill_history(run, conversation)

@@ -45,6 +45,9 @@ def fill_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Backwards, PostgreSQL refuses to drop the target columns in the transaction whose update
+    # left foreign-key checks pending; each step commits on its own instead.
+    atomic = False
 
     dependencies = [
         ("outbox", "0002_priority"),
@@ -64,5 +67,5 @@ class Migration(migrations.Migration):
             name="target_id",
             field=models.BigIntegerField(blank=True, null=True),
         ),
-        migrations.RunPython(fill_target, fill_keys),
+        migrations.RunPython(fill_target, fill_keys, atomic=True),
     ]
