@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from textdesk.contacts.exports import restore
 from textdesk.contacts.models import Contact, ContactImport, CustomField, Group, Tag
 from textdesk.contacts.services import queue_bulk_update
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
@@ -108,7 +109,7 @@ def read_file(upload) -> tuple[str, str, list[str], int]:
         raise ImportRefused("The file is empty: the first row should name the columns.")
     if count == 0:
         raise ImportRefused("The file has a header but no contacts.")
-    return text, encoding, [cell.strip() for cell in header], count
+    return text, encoding, [restore(cell).strip() for cell in header], count
 
 
 def target_choices(dashboard) -> list[tuple[str, str]]:
@@ -161,7 +162,8 @@ def check(imp: ContactImport) -> CheckResult:
         if not any(cell.strip() for cell in row):
             continue
         values = {
-            target: (row[i].strip() if i < len(row) else "")
+            # an exported file reads back as itself: the formula guard is not data
+            target: (restore(row[i]).strip() if i < len(row) else "")
             for i, target in enumerate(mapping)
             if target
         }
