@@ -353,7 +353,10 @@ def note(request, line_pk, pk):
     if not form.is_valid():
         return _refused(request, line, conversation, "note-form", note_form=form)
     added = services.add_note(
-        conversation=conversation, user=request.user, body=form.cleaned_data["note"]
+        conversation=conversation,
+        user=request.user,
+        body=form.cleaned_data["note"],
+        client_key=form.cleaned_data["client_key"],
     )
     names = ", ".join(u.display_name for u in added.mentions.all())
     notice = f"Note added; {names} will see it in Mentions." if names else "Note added."
