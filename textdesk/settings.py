@@ -81,6 +81,14 @@ if DEBUG:
     # development and tests only.
     INSTALLED_APPS += ["standins.textrequest", "standins.asms"]
 
+
+# Uploads are refused while they arrive, not after (textdesk/uploads.py); then Django's own.
+FILE_UPLOAD_HANDLERS = [
+    "textdesk.uploads.LimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

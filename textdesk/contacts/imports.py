@@ -81,6 +81,14 @@ def _reader(text: str):
     return csv.reader(io.StringIO(text, newline=""), dialect)
 
 
+def too_big(file_name: str, limit: int) -> str:
+    """The reason for a file stopped while it arrived (textdesk/uploads.py)."""
+    return (
+        f"“{file_name}” is over {limit // 1024 // 1024} MB; at most 10 MB can be imported at "
+        "once. Split it into smaller files."
+    )
+
+
 def read_file(upload) -> tuple[str, str, list[str], int]:
     """(text, encoding, header, number of data rows) of an uploaded file, or ImportRefused."""
     if upload.size > MAX_BYTES:
