@@ -33,6 +33,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 # Development is asked for, never assumed: a deployment that forgot SECRET_KEY must not come
 # up with DEBUG on, a published key and demo users.
 DEBUG = env_bool("DEBUG", default=False)
+# Service URLs (Text Request, ASMS) must be https://; plain http:// only to this machine's
+# stand-ins in development (read here: test runners turn DEBUG off after the settings load).
+TEXTDESK_ALLOW_HTTP_LOOPBACK = DEBUG
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -78,6 +81,14 @@ if DEBUG:
     # The stand-ins for Text Request and ASMS (`manage.py sandbox serve`, `asms_sandbox`):
     # development and tests only.
     INSTALLED_APPS += ["standins.textrequest", "standins.asms"]
+
+
+# Uploads are refused while they arrive, not after (textdesk/uploads.py); then Django's own.
+FILE_UPLOAD_HANDLERS = [
+    "textdesk.uploads.LimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -32,9 +32,11 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
+from django.conf import settings
 
 USER_AGENT = "textdesk/0.1 (python-requests)"
 # The wait after a 429 whose Retry-After is missing or unreadable.
@@ -48,6 +50,26 @@ _NOT_SENT_CAUSES = (
 
 
 # --- The error taxonomy ---------------------------------------------------------------------
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def service_url_error(url: str) -> str:
+    """Why ``url`` may not be a service's address ("" when it may). The API key or token
+    goes with every call, so only https://, or http:// to this machine's stand-ins in
+    development (``TEXTDESK_ALLOW_HTTP_LOOPBACK``)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "https" and parts.hostname:
+        return ""
+    if parts.scheme == "http" and parts.hostname:
+        if parts.hostname in LOOPBACK_HOSTS and settings.TEXTDESK_ALLOW_HTTP_LOOPBACK:
+            return ""
+        return (
+            "Use an https:// address: the key is sent with every call and must never travel "
+            "unencrypted."
+        )
+    return "Enter an https:// address."
 
 
 class ServiceError(Exception):

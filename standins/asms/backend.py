@@ -277,6 +277,9 @@ class Backend(FaultsMixin):
 
     FAULT_KEYS = FAULT_KEYS
     CREDENTIAL = "token"
+    # what a state file holds (standins/core/state.py): a restarted stand-in carries on with
+    # the same cases and numbers instead of issuing IT-1001 again
+    STATE_ATTRS = ("config", "faults", "tenants", "rng", "fault_rng", "_token_seq")
 
     def __init__(self, *, seed: str = "demo", seed_value: int = 0):
         if seed not in ("demo", "empty", "none"):
@@ -299,6 +302,9 @@ class Backend(FaultsMixin):
             self._token_seq = 1
             if self._seed != "none":
                 self.new_tenant(self._seed, token=DEMO_TOKEN)
+
+    def restored(self) -> None:
+        """After a state file was loaded: nothing was scheduled, so nothing runs again."""
 
     def reset(self) -> None:
         """Everything back to the startup state (tenants, cases, config, faults, counters)."""

@@ -21,6 +21,11 @@ OWN_KINDS = [
     ("line", "Add or delete a line"),
     ("contact_export", "Export contacts"),
     ("contact_import", "Import contacts"),
+    ("payment_export", "Export payments"),
+    ("assignment", "Assign a conversation"),
+    ("note", "Internal note"),
+    ("service_desk", "Service desk settings"),
+    ("case", "Service desk case"),
 ]
 OWN_LABELS = dict(OWN_KINDS)
 

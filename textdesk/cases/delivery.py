@@ -154,7 +154,7 @@ def _record_created(case: Case, case_id: int, code: str, client) -> bool:
     transcript, _ = CaseTranscript.objects.get_or_create(case_id=case.pk)
     send_transcript(transcript.pk)
     try:
-        item = client.get_case(code)
+        item = client.get_case(case_id)
     except AsmsError:
         return True  # the periodic refresh reads it later
     apply_case(Case.objects.get(pk=case.pk), item)
@@ -232,7 +232,7 @@ def attach_transcript(transcript_pk: int) -> None:
     content = transcript(case.conversation).encode("utf-8")
     try:
         with desk.client() as client:
-            client.attach_file(case.code, file_name=transcript_row.file_name, content=content)
+            client.attach_file(ticket(case), file_name=transcript_row.file_name, content=content)
     except AsmsError as exc:
         delivery.send_failed(transcript_row, exc, send=send_transcript, settle=None, service=ATTACH)
         return
@@ -255,7 +255,7 @@ def deliver_note(note_pk: int) -> None:
         return
     try:
         with desk.client() as client:
-            client.attach_note(note.case.code, note.text)
+            client.attach_note(ticket(note.case), note.text)
     except AsmsError as exc:
         # ASMS cannot list a case's notes: an unknown outcome waits for a person.
         delivery.send_failed(note, exc, send=send_note, settle=None, service=NOTE)
@@ -263,9 +263,48 @@ def deliver_note(note_pk: int) -> None:
     still.update(status=CaseNote.Status.SENT, failure_reason="")
 
 
-def apply_case(case: Case, item: AsmsCase, *, now=None) -> None:
-    """Store what ASMS says about the case; note when it became solved."""
+def ticket(case: Case) -> str | int:
+    """How the case is asked for: by ASMS's own id once known (a code can be issued twice)."""
+    return case.case_id if case.case_id is not None else case.code
+
+
+def identity_error(case: Case, item: AsmsCase) -> str:
+    """Why ``item`` is not ``case`` ("" when it is). A code (``idByProject``) is no identity:
+    an instance restored from a backup, a restarted stand-in or another instance behind the
+    same URL issues the same code again. ASMS's own id must match, a case created here must
+    carry our marker in its description, and a linked case must keep its opening date."""
+    code = item.code or item.id
+    if case.case_id is not None and item.id != case.case_id:
+        return (
+            f"ASMS answered case {code} (id {item.id}) for {case.code} (id {case.case_id}): "
+            "a different case, so nothing was overwritten. Was the service desk restored or "
+            "its address changed?"
+        )
+    if case.marker and not case.is_linked and case.marker not in (item.description or ""):
+        return (
+            f"ASMS's case {code} does not carry this case's textdesk reference ({case.marker}): "
+            "a different case, so nothing was overwritten. Was the service desk restored or "
+            "its address changed?"
+        )
+    if case.is_linked and case.opened_at and item.opened_at and item.opened_at != case.opened_at:
+        return (
+            f"ASMS's case {code} was opened {item.opened_at:%b %-d, %Y %H:%M} UTC, the linked "
+            f"case {case.opened_at:%b %-d, %Y %H:%M} UTC: a different case, so nothing was "
+            "overwritten."
+        )
+    return ""
+
+
+def apply_case(case: Case, item: AsmsCase, *, now=None) -> bool:
+    """Store what ASMS says about the case; note when it became solved. Answers False (and
+    stores only the reason, shown on the case) when ``item`` is not this case."""
     now = now or timezone.now()
+    mismatch = identity_error(case, item)
+    if mismatch:
+        logger.warning("cases: ASMS answered another case for case row %s", case.pk)
+        Case.objects.filter(pk=case.pk).update(identity_error=mismatch[:500], checked_at=now)
+        case.identity_error, case.checked_at = mismatch[:500], now
+        return False
     case.state_name = (item.state_name or "")[:100]
     case.is_closed = item.is_closed
     case.responsible_name = (item.responsible_name or "")[:200]
@@ -275,6 +314,7 @@ def apply_case(case: Case, item: AsmsCase, *, now=None) -> None:
     case.code = item.code or case.code
     case.checked_at = now
     case.check_error = ""
+    case.identity_error = ""
     if case.is_solved:
         case.solved_at = case.solved_at or now
     else:
@@ -290,9 +330,11 @@ def apply_case(case: Case, item: AsmsCase, *, now=None) -> None:
             "code",
             "checked_at",
             "check_error",
+            "identity_error",
             "solved_at",
         ]
     )
+    return True
 
 
 def sweep_cases(*, now=None, min_age: timedelta = timedelta(seconds=5)) -> dict:

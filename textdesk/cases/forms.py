@@ -11,7 +11,8 @@ import uuid
 from django import forms
 
 from textdesk.asms import NOTE_MAX_LENGTH
-from textdesk.cases.services import DESCRIPTION_MAX
+from textdesk.cases.services import DESCRIPTION_MAX, TOKEN_FOR_NEW_URL, same_instance
+from textdesk.transport import service_url_error
 
 ID_FIELDS = (
     ("project_id", "Project", "projects"),
@@ -109,18 +110,31 @@ class ServiceDeskForm(forms.Form):
         label="Texts in a new case's description", min_value=1, max_value=100, initial=10
     )
 
-    def __init__(self, *args, has_token: bool = False, **kwargs):
+    def __init__(self, *args, has_token: bool = False, current_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.has_token = has_token
+        self.current_url = current_url
         if has_token:
             self.fields["token"].help_text = (
-                "Leave blank to keep the stored token. " + self.fields["token"].help_text
+                "Leave blank to keep the stored token (only while the address stays the "
+                "same). " + self.fields["token"].help_text
             )
+
+    def clean_instance_url(self) -> str:
+        url = self.cleaned_data["instance_url"]
+        error = service_url_error(url)
+        if error:
+            raise forms.ValidationError(error)
+        return url
 
     def clean(self):
         data = super().clean()
-        if not self.has_token and not data.get("token"):
+        if data.get("token"):
+            return data
+        if not self.has_token:
             self.add_error("token", "Enter the technician's API token.")
+        elif data.get("instance_url") and not same_instance(data["instance_url"], self.current_url):
+            self.add_error("token", TOKEN_FOR_NEW_URL)
         return data
 
 

@@ -150,6 +150,12 @@ class Case(models.Model):
     )
     checked_at = models.DateTimeField(null=True, blank=True)
     check_error = models.CharField(max_length=500, blank=True)
+    identity_error = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why ASMS's last answer was not this case (its id or our marker differed); "
+        "nothing was overwritten. Cleared by a read that matches.",
+    )
 
     objects = CaseQuerySet.as_manager()
 

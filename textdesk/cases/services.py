@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from textdesk.asms import AsmsError, Filter, NotFound, check_note
+from textdesk.asms import AsmsError, Filter, NotFound, check_note, instance_api_url
 from textdesk.asms import Case as AsmsCase
+from textdesk.audit import services as audit
 from textdesk.cases.delivery import (
     apply_case,
     reason_of,
@@ -23,11 +24,13 @@ from textdesk.cases.delivery import (
     send_case,
     send_note,
     text_line,
+    ticket,
 )
 from textdesk.cases.delivery import retry_transcript as _retry_transcript
 from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation, Draft, Message
 from textdesk.dashboards.crypto import rotate
+from textdesk.transport import service_url_error
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +56,14 @@ def save_service_desk(
     """Test the connection with TestConnection, then save. ``token`` None keeps the stored one.
     Raises ``CaseRefused`` with the reason when ASMS does not accept it."""
     desk = ServiceDesk.current() or ServiceDesk()
+    url_error = service_url_error(instance_url)
+    if url_error:
+        raise CaseRefused(url_error)
     if not token and not desk.token_encrypted:
         raise CaseRefused("Enter the technician's API token.")
+    if not token and not same_instance(instance_url, desk.instance_url):
+        # the stored token goes only to the address it was entered for
+        raise CaseRefused(TOKEN_FOR_NEW_URL)
     candidate = ServiceDesk(instance_url=instance_url)
     if token:
         candidate.set_token(token)
@@ -74,6 +83,17 @@ def save_service_desk(
     desk.save()
     cache.delete(_catalogue_key(desk))
     return desk
+
+
+TOKEN_FOR_NEW_URL = (
+    "Enter the technician's API token again: a new address gets the token only when you "
+    "type it for that address."
+)
+
+
+def same_instance(url: str, other: str) -> bool:
+    """Whether two instance URLs name the same connector (case and a trailing slash aside)."""
+    return bool(other) and instance_api_url(url).casefold() == instance_api_url(other).casefold()
 
 
 def rotate_token() -> int:
@@ -194,6 +214,7 @@ def request_case(
                 category_id=category_id,
                 group_id=group_id,
             )
+            _audit_case(user, case, f"Requested the case “{subject}”")
             send_case(case.pk)
     except IntegrityError:
         existing = Case.objects.filter(client_key=client_key).first()
@@ -201,6 +222,20 @@ def request_case(
             return existing
         raise CaseRefused("A case is already being created for this conversation.") from None
     return case
+
+
+def _audit_case(user, case: Case, summary: str) -> None:
+    """The audit entry of a case a person asked for, in the transaction that makes the row
+    (a double submit answers the first row and records nothing more)."""
+    conversation = case.conversation
+    audit.record(
+        actor=user,
+        kind="case",
+        summary=summary,
+        dashboard=conversation.dashboard,
+        contact=conversation.contact,
+        conversation=conversation,
+    )
 
 
 # --- The transcript file ----------------------------------------------------------------------
@@ -232,6 +267,11 @@ def add_note(*, case: Case, user, text: str, client_key) -> CaseNote:
         raise CaseRefused(str(exc)) from None
     if case.status != Case.Status.CREATED:
         raise CaseRefused("The case is not created in ASMS yet.")
+    if case.identity_error:
+        raise CaseRefused(
+            "ASMS answers another case for this one (see the case); no note is added until "
+            "it reads back as this case."
+        )
     try:
         with transaction.atomic():
             note = CaseNote.objects.create(
@@ -302,6 +342,7 @@ def link_case(*, conversation: Conversation, user, ticket: str) -> Case:
                 category_id=item.category_id,
                 group_id=item.group_id,
             )
+            _audit_case(user, case, f"Linked the conversation to the case {case.code}")
     except IntegrityError:
         raise CaseRefused(f"This conversation is already linked to {item.code}.") from None
     apply_case(case, item)
@@ -318,10 +359,12 @@ def refresh_case(case: Case) -> None:
         return
     try:
         with desk.client() as client:
-            apply_case(case, client.get_case(case.code or case.case_id))
+            item = client.get_case(ticket(case))
     except AsmsError as exc:
         Case.objects.filter(pk=case.pk).update(check_error=reason_of(exc)[:500])
         raise CaseRefused(f"ASMS could not be read: {reason_of(exc)}") from None
+    if not apply_case(case, item):
+        raise CaseRefused(case.identity_error)
 
 
 def refresh_cases(*, now=None) -> dict:
@@ -343,7 +386,7 @@ def refresh_cases(*, now=None) -> dict:
     with desk.client() as client:
         for case in rows:
             try:
-                item = client.get_case(case.code or case.case_id)
+                item = client.get_case(ticket(case))
             except NotFound as exc:
                 Case.objects.filter(pk=case.pk).update(
                     checked_at=now, check_error=f"Not found in ASMS: {exc.message}"[:500]

@@ -16,9 +16,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.audit import services as audit
 from textdesk.cases import services
 from textdesk.cases.forms import (
     CaseForm,
@@ -70,12 +72,17 @@ def _case_or_404(request, pk) -> Case:
 
 
 def _back(request, case_or_conversation):
-    """After an action: the panel when htmx asked, else the conversation page."""
-    url = _conversation_url(case_or_conversation)
+    """After an action: the panel when htmx asked, else the page the form was on (``next``,
+    this site's own path: the case page sends its own), else the conversation page."""
     if request.htmx:
         conversation = getattr(case_or_conversation, "conversation", case_or_conversation)
         return case_panel(request, conversation.pk)
-    return redirect(url)
+    back = request.POST.get("next", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect(_conversation_url(case_or_conversation))
 
 
 # --- Admin -> Service desk --------------------------------------------------------------------
@@ -92,11 +99,18 @@ def settings_page(request):
             "calls_per_minute": desk.calls_per_minute,
             "transcript_texts": desk.transcript_texts,
         }
-    form = ServiceDeskForm(request.POST or None, initial=initial, has_token=desk is not None)
+    form = ServiceDeskForm(
+        request.POST or None,
+        initial=initial,
+        has_token=desk is not None,
+        current_url=desk.instance_url if desk else "",
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        what = "Connected the service desk" if desk is None else "Changed the service desk"
+        summary = f"{what} {data['instance_url']}" + (" with a new token" if data["token"] else "")
         try:
-            services.save_service_desk(
+            saved = services.save_service_desk(
                 instance_url=data["instance_url"],
                 token=data["token"] or None,
                 user=request.user,
@@ -105,7 +119,21 @@ def settings_page(request):
             )
         except services.CaseRefused as exc:
             form.add_error(None, exc.reason)
+            audit.record(
+                actor=request.user,
+                kind="service_desk",
+                summary=summary,
+                status="failed",
+                reason=exc.reason,
+                request=request,
+            )
         else:
+            audit.record(
+                actor=request.user,
+                kind="service_desk",
+                summary=f"{summary} (token {saved.masked_token} tested)",
+                request=request,
+            )
             messages.success(request, "Connection tested and saved.")
             return redirect("cases:settings")
     return render(request, "cases/settings.html", _settings_context(request, desk, form))
@@ -146,6 +174,14 @@ def line_defaults(request, line_pk):
         LineDefaults.objects.update_or_create(
             dashboard=line, defaults={name: form.cleaned_data[name] for name in ID_FIELDS}
         )
+        ids = ", ".join(f"{name} {form.cleaned_data[name] or '—'}" for name in ID_FIELDS)
+        audit.record(
+            actor=request.user,
+            kind="service_desk",
+            summary=f"Saved the case defaults of {line.name}: {ids}",
+            dashboard=line,
+            request=request,
+        )
         messages.success(request, f"Case defaults of {line.name} saved.")
         return redirect("cases:settings")
     initial = {
@@ -153,7 +189,9 @@ def line_defaults(request, line_pk):
         "calls_per_minute": desk.calls_per_minute if desk else 30,
         "transcript_texts": desk.transcript_texts if desk else 10,
     }
-    settings_form = ServiceDeskForm(initial=initial, has_token=desk is not None)
+    settings_form = ServiceDeskForm(
+        initial=initial, has_token=desk is not None, current_url=desk.instance_url if desk else ""
+    )
     context = _settings_context(request, desk, settings_form, line, form)
     return render(request, "cases/settings.html", context, status=400)
 

@@ -21,9 +21,22 @@ LIST_SEPARATOR = "; "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _guarded(value: str) -> bool:
+    """Whether the export puts an apostrophe before ``value``: it starts with a formula
+    character, or with apostrophes before one (so that a value that really begins with
+    ``'=`` reads back as itself: ``restore`` removes exactly one apostrophe)."""
+    return value.startswith(FORMULA_STARTS) or (value.startswith("'") and _guarded(value[1:]))
+
+
 def neutralise(value: str) -> str:
     """A cell a spreadsheet shows as text: a leading apostrophe before a formula character."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if _guarded(value) else value
+
+
+def restore(cell: str) -> str:
+    """The value ``neutralise`` turned into ``cell`` (the import's inverse of the guard):
+    the apostrophe goes exactly when the export would have added it."""
+    return cell[1:] if cell.startswith("'") and _guarded(cell[1:]) else cell
 
 
 class _Echo:
@@ -48,7 +61,7 @@ def csv_lines(contacts: QuerySet) -> Iterator[str]:
     names_by_id = dict(CustomField.objects.filter(name__in=fields).values_list("field_id", "name"))
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel reads UTF-8
-    yield writer.writerow(FIXED_COLUMNS + fields + INFO_COLUMNS)
+    yield writer.writerow([neutralise(name) for name in FIXED_COLUMNS + fields + INFO_COLUMNS])
     rows = (
         contacts.select_related("dashboard")
         .prefetch_related(

@@ -14,6 +14,7 @@ from textdesk.contacts.forms import ImportMappingForm, ImportUploadForm
 from textdesk.contacts.models import ContactImport
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.models import Change
+from textdesk.uploads import upload_limits
 
 TEMPLATE = "contacts/import.html"
 ERRORS_SHOWN = 200
@@ -28,11 +29,17 @@ def _import_or_404(request, pk) -> ContactImport:
     )
 
 
+@upload_limits(total=imports.MAX_BYTES, per_file=imports.MAX_BYTES, too_big=imports.too_big)
 @permission_required("manage_lines")
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     lines = Dashboard.objects.for_user(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None, lines=lines)
+    refused = getattr(request, "upload_refused", "")  # the upload stopped as it passed a limit
+    if refused and not form.is_valid():
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+        return render(request, TEMPLATE, {"step": "upload", "form": form}, status=400)
     if request.method == "POST" and form.is_valid():
         upload, line = form.cleaned_data["file"], form.cleaned_data["line"]
         try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from textdesk.contacts.exports import restore
 from textdesk.contacts.models import Contact, ContactImport, CustomField, Group, Tag
 from textdesk.contacts.services import queue_bulk_update
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
@@ -80,6 +81,14 @@ def _reader(text: str):
     return csv.reader(io.StringIO(text, newline=""), dialect)
 
 
+def too_big(file_name: str, limit: int) -> str:
+    """The reason for a file stopped while it arrived (textdesk/uploads.py)."""
+    return (
+        f"“{file_name}” is over {limit // 1024 // 1024} MB; at most 10 MB can be imported at "
+        "once. Split it into smaller files."
+    )
+
+
 def read_file(upload) -> tuple[str, str, list[str], int]:
     """(text, encoding, header, number of data rows) of an uploaded file, or ImportRefused."""
     if upload.size > MAX_BYTES:
@@ -108,7 +117,7 @@ def read_file(upload) -> tuple[str, str, list[str], int]:
         raise ImportRefused("The file is empty: the first row should name the columns.")
     if count == 0:
         raise ImportRefused("The file has a header but no contacts.")
-    return text, encoding, [cell.strip() for cell in header], count
+    return text, encoding, [restore(cell).strip() for cell in header], count
 
 
 def target_choices(dashboard) -> list[tuple[str, str]]:
@@ -161,7 +170,8 @@ def check(imp: ContactImport) -> CheckResult:
         if not any(cell.strip() for cell in row):
             continue
         values = {
-            target: (row[i].strip() if i < len(row) else "")
+            # an exported file reads back as itself: the formula guard is not data
+            target: (restore(row[i]).strip() if i < len(row) else "")
             for i, target in enumerate(mapping)
             if target
         }

@@ -105,6 +105,11 @@ def undo_bulk(*, bulk: Bulk, user, client_key) -> Bulk:
         raise BulkRefused("An undo cannot be undone; run the action again instead.")
     if hasattr(bulk, "undone_by"):
         return bulk.undone_by
+    if not Bulk.objects.filter(pk=bulk.pk, queued_at__isnull=False).exists():
+        # Still queueing: what it changed is not known yet, so its inverse is not either.
+        raise BulkRefused(
+            "This action is still being queued; undo it once every conversation is queued."
+        )
     changed = bulk.items.filter(queued_at__isnull=False, outcome="").values("conversation_id")
     return start_bulk(
         line=bulk.dashboard,

@@ -207,6 +207,7 @@ class NoteForm(forms.Form):
         label="Internal note",
         help_text="Only staff see notes. @username mentions a colleague.",
     )
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def clean_note(self) -> str:
         note = self.cleaned_data["note"].strip()

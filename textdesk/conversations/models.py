@@ -242,6 +242,8 @@ class Note(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_notes"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # From the note form, so a double submit makes one note (None: notes from before it).
+    client_key = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from textdesk.audit import services as audit
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
@@ -221,8 +222,25 @@ def set_tags(
 
 
 def assign(*, conversation: Conversation, user, assignee) -> None:
-    """Assign the conversation to a colleague (or nobody). Local to textdesk."""
-    Conversation.objects.filter(pk=conversation.pk).update(assigned_to=assignee)
+    """Assign the conversation to a colleague (or nobody). Local to textdesk; recorded in the
+    audit log when it changes who has it."""
+    with transaction.atomic():
+        changed = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .exclude(assigned_to=assignee)
+            .update(assigned_to=assignee)
+        )
+        if changed:
+            audit.record(
+                actor=user,
+                kind="assignment",
+                summary=f"Assigned the conversation to {_sender_name(assignee)}"
+                if assignee is not None
+                else "Unassigned the conversation",
+                dashboard=conversation.dashboard,
+                contact=conversation.contact,
+                conversation=conversation,
+            )
     conversation.assigned_to = assignee
 
 
@@ -275,22 +293,46 @@ def colleagues(line):
     )
 
 
-def add_note(*, conversation: Conversation, user, body: str) -> Note:
+def add_note(*, conversation: Conversation, user, body: str, client_key=None) -> Note:
     """A staff-only note in the thread. Never queued for Text Request. ``@username`` of a
-    colleague who may see the line mentions them; other ``@words`` stay plain text."""
+    colleague who may see the line mentions them; other ``@words`` stay plain text. A double
+    submit (the same ``client_key``) answers the first note; the audit log records it once."""
+    if client_key is not None:
+        existing = Note.objects.filter(client_key=client_key).first()
+        if existing is not None:
+            return existing
     body = (body or "").strip()
     if not body:
         raise CannotText("Write a note first.")
     if len(body) > MAX_NOTE_LENGTH:
         raise CannotText(f"A note can be at most {MAX_NOTE_LENGTH} characters.")
     names = {name.rstrip(".").lower() for name in MENTION.findall(body)}
-    with transaction.atomic():
-        note = Note.objects.create(conversation=conversation, author=user, body=body)
-        if names:
-            # Case-insensitive usernames: one read with an OR of iexact lookups.
-            match = Q()
-            for name in names:
-                match |= Q(username__iexact=name)
-            mentioned = list(colleagues(conversation.dashboard).filter(match).exclude(pk=user.pk))
-            note.mentions.set(mentioned)
+    mentioned = []
+    try:
+        with transaction.atomic():
+            note = Note.objects.create(
+                conversation=conversation, author=user, body=body, client_key=client_key
+            )
+            if names:
+                # Case-insensitive usernames: one read with an OR of iexact lookups.
+                match = Q()
+                for name in names:
+                    match |= Q(username__iexact=name)
+                mentioned = list(
+                    colleagues(conversation.dashboard).filter(match).exclude(pk=user.pk)
+                )
+                note.mentions.set(mentioned)
+            who = ", ".join(f"@{u.username}" for u in mentioned)
+            audit.record(
+                actor=user,
+                kind="note",
+                summary=f"Added an internal note{f' mentioning {who}' if who else ''}",
+                dashboard=conversation.dashboard,
+                contact=conversation.contact,
+                conversation=conversation,
+            )
+    except IntegrityError:
+        if client_key is None:
+            raise
+        return Note.objects.get(client_key=client_key)  # the other submit won the race
     return note

@@ -4,6 +4,7 @@ from django.db.models import Q
 from textdesk.accounts.models import User
 from textdesk.dashboards.models import Connection, Dashboard, SavedReply
 from textdesk.phones import format_phone
+from textdesk.transport import service_url_error
 
 
 class LineAgentsForm(forms.Form):
@@ -114,6 +115,13 @@ class ConnectionForm(forms.Form):
 
     def clean_api_key(self) -> str:
         return self.cleaned_data["api_key"].strip()
+
+    def clean_api_url(self) -> str:
+        url = self.cleaned_data["api_url"]
+        error = service_url_error(url)
+        if error:
+            raise forms.ValidationError(error)
+        return url
 
 
 class ApiKeyForm(forms.Form):

@@ -27,6 +27,9 @@ from textdesk.textrequest.types import HOOK_EVENTS, MESSAGE_EVENTS
 PAGE_SIZE = 100
 # Waits before retrying a transient failure when the caller waits (the command, eager mode).
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
+# The longest a run waits in-process for a Retry-After: a longer one (a 429 or 503 asking for
+# minutes) is raised, so the task re-schedules itself instead of holding its worker.
+MAX_INLINE_WAIT = 20.0
 
 
 class Run:
@@ -71,7 +74,10 @@ class Run:
                 delays = RETRY_DELAYS
                 if not (self.wait and exc.transient) or failures >= len(delays):
                     raise
-                time.sleep(max(getattr(exc, "retry_after", 0), delays[failures]))
+                wait = max(getattr(exc, "retry_after", 0) or 0, delays[failures])
+                if wait > MAX_INLINE_WAIT:
+                    raise
+                time.sleep(wait)
                 failures += 1
                 continue
             self.calls += 1

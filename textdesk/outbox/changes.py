@@ -91,8 +91,15 @@ def enqueue_change(change_pk: int, countdown: float = 0, queue: str | None = Non
 
 def apply_change(change_pk: int) -> None:
     """Write one queued change to Text Request (the body of the ``apply_change`` task)."""
-    if not claim(Change, change_pk, status_from=Change.Status.PENDING, status_to="sending"):
+    kind = Change.objects.filter(pk=change_pk).values_list("kind", flat=True).first()
+    if kind is None:
         return
+    handler = registry.handler(kind)
+    with transaction.atomic():
+        if handler.refuse_at_send and _refused_at_send(change_pk, handler):
+            return
+        if not claim(Change, change_pk, status_from=Change.Status.PENDING, status_to="sending"):
+            return
     change = Change.objects.get(pk=change_pk)
     earlier = Change.objects.filter(
         dashboard_id=change.dashboard_id,
@@ -112,7 +119,6 @@ def apply_change(change_pk: int) -> None:
         )
         enqueue_change(change.pk, countdown=wait.total_seconds(), queue=queue_for(change.priority))
         return
-    handler = registry.handler(change.kind)
     client = registry.client_for(change)
     try:
         handler.apply(change, client)
@@ -135,6 +141,28 @@ def apply_change(change_pk: int) -> None:
         _finish(change, handler)
     finally:
         client.close()
+
+
+def _refused_at_send(change_pk: int, handler: registry.Handler) -> bool:
+    """The handler's check at send time, under its locks; a refused change fails (True)."""
+    now = timezone.now()
+    change = (
+        Change.objects.filter(pk=change_pk, status=Change.Status.PENDING)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .first()
+    )
+    if change is None:
+        return True  # not due, or another worker has it: nothing to do
+    reason = handler.refuse_at_send(change)
+    if not reason:
+        return False
+    if Change.objects.filter(pk=change.pk, status=Change.Status.PENDING).update(
+        status=Change.Status.FAILED, failure_reason=f"Not sent: {reason}"[:500], done_at=now
+    ):
+        logger.info("change %s (%s) refused at send: %s", change.pk, change.kind, reason)
+        if handler.on_failed:
+            handler.on_failed(change)
+    return True
 
 
 def _finish(change: Change, handler: registry.Handler) -> None:
@@ -185,7 +213,7 @@ def _retry_later(change: Change, handler: registry.Handler, exc: errors.TextRequ
     Change.objects.filter(pk=change.pk, status=Change.Status.SENDING).update(
         status=Change.Status.PENDING, not_before=timezone.now() + wait
     )
-    enqueue_change(change.pk, countdown=wait.total_seconds())
+    enqueue_change(change.pk, countdown=wait.total_seconds(), queue=queue_for(change.priority))
 
 
 def dismiss_change(*, change: Change, user) -> None:
@@ -230,8 +258,9 @@ def sweep_changes(*, min_age: timedelta = timedelta(seconds=5)) -> int:
         Change.objects.filter(status=Change.Status.PENDING)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .filter(created_at__lte=now - min_age)
-        .values_list("pk", flat=True)[:500]
+        .values_list("pk", "priority")[:500]
     )
-    for pk in due:
-        enqueue_change(pk)
+    for pk, priority in due:
+        # each row keeps its priority's queue: swept bulk work must not jump agents' texts
+        enqueue_change(pk, queue=queue_for(priority))
     return len(due)

@@ -19,6 +19,11 @@ class Handler:
     repeated action, a group already gone). ``on_done`` / ``on_failed`` update the domain's
     rows once the outcome is known.
 
+    ``refuse_at_send(change)``: called just before the change is claimed, inside the
+    transaction that claims it; it locks what it reads (``select_for_update``) and answers why
+    the change must not be sent now ("" to send). A refused change fails with that reason,
+    like a text to a contact who opted out while it was queued.
+
     ``idempotent``: writing the change twice has the effect of writing it once (it sets state,
     or Text Request refuses the repeat), so an unknown outcome is simply written again. A
     change that is not (it creates something) becomes ``unknown`` instead and waits for a
@@ -29,6 +34,7 @@ class Handler:
     already_done: Callable | None = None
     on_done: Callable | None = None
     on_failed: Callable | None = None
+    refuse_at_send: Callable | None = None
     idempotent: bool = True
 
 

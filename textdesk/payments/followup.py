@@ -66,6 +66,9 @@ def queue(payments: QuerySet[Payment], *, now=None) -> QuerySet[Payment]:
             requested_at__lte=now - timedelta(days=follow_up_days()),
             reminder_sent_at__isnull=True,
         )
+        # a reminder texts the customer: never offered for a contact who may not be texted
+        .exclude(contact__opted_out_at__isnull=False)
+        .exclude(contact__is_blocked=True)
         .annotate(
             reminder_queued=Exists(_reminders(list(Change.ACTIVE))),
             reminder_done=Exists(_reminders([Change.Status.DONE])),

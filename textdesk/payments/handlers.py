@@ -4,6 +4,7 @@ sweeper of payment requests."""
 from django.utils import timezone
 
 from textdesk.audit import registry as audit
+from textdesk.contacts.models import Contact
 from textdesk.dashboards.models import line_of
 from textdesk.outbox import registry
 from textdesk.outbox.models import Change
@@ -20,6 +21,16 @@ from textdesk.textrequest import errors
 
 def _remind(change, client) -> None:
     client.send_payment_reminder(line_of(change).dashboard_id, change.target.payment_id)
+
+
+def _reminder_refused(change: Change) -> str:
+    """A reminder texts the customer: at send time, under the contact's lock (the order
+    ``record_consent`` takes too), it goes only to a contact who may still be texted."""
+    payment = Payment.objects.filter(pk=change.target_id).only("contact_id").first()
+    if payment is None or payment.contact_id is None:
+        return ""
+    contact = Contact.objects.select_for_update().filter(pk=payment.contact_id).first()
+    return contact.cannot_text_reason if contact is not None else ""
 
 
 def _cancel(change, client) -> None:
@@ -87,10 +98,10 @@ def _audit_request(payment: Payment) -> dict | None:
 
 def register() -> None:
     audit.track(Payment, _audit_request)
-    for kind, label, apply in (
-        (REMIND_PAYMENT, "Send payment reminder", _remind),
-        (CANCEL_PAYMENT, "Cancel payment", _cancel),
-        (MARK_PAID, "Mark payment paid", _mark_paid),
+    for kind, label, apply, refuse in (
+        (REMIND_PAYMENT, "Send payment reminder", _remind, _reminder_refused),
+        (CANCEL_PAYMENT, "Cancel payment", _cancel, None),
+        (MARK_PAID, "Mark payment paid", _mark_paid, None),
     ):
         registry.register(
             kind,
@@ -100,6 +111,7 @@ def register() -> None:
                 already_done=_action_happened,
                 on_done=refresh_payment_after_action,
                 on_failed=undo_payment_action,
+                refuse_at_send=refuse,
             ),
         )
     registry.register_sweeper("payments", sweep_payments)

@@ -117,6 +117,8 @@ def send_reminder(*, payment: Payment, user, priority: str = "interactive") -> C
     """Text the customer one reminder. A second attempt raises ``PaymentActionRefused``.
     Bulk reminders (the follow-up queue) pass ``priority="sync"``."""
     _require_open(payment, "send a reminder")
+    if payment.contact_id and payment.contact.cannot_text_reason:
+        raise PaymentActionRefused(payment.contact.cannot_text_reason)
     if (
         payment.reminder_was_sent
         or payment.changes.filter(kind=REMIND_PAYMENT)

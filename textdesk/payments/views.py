@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
+from textdesk.audit import services as audit
 from textdesk.charts import bar_chart, grouped_bar_chart
 from textdesk.dashboards.models import Dashboard
 from textdesk.payments import export, followup, listing, services, summary, timeline
@@ -200,6 +201,13 @@ def payment_export(request):
         reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         return HttpResponse(f"Fix the filter first: {reasons}", status=400,
                             content_type="text/plain")  # fmt: skip
+    chosen = [
+        f"{form[name].label.lower()}: {value}"
+        for name, value in (form.cleaned_data.items() if form.is_bound else [])
+        if value not in (None, "", [])
+    ]
+    described = f"payments ({'; '.join(chosen)})" if chosen else "every payment"
+    audit.record(actor=request.user, kind="payment_export", summary=f"Exported {described}"[:300])
     response = StreamingHttpResponse(
         export.lines(payments, sort=sort, direction=direction), content_type="text/csv"
     )

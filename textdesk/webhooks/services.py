@@ -63,8 +63,13 @@ def process_event(event_pk: int) -> None:
     try:
         error = _apply(event)
     except errors.TextRequestError as exc:
-        # Text Request is unreachable (reading a new line): not the event's fault.
-        logger.info("webhook event %s waits for Text Request: %s", event.pk, exc)
+        if exc.transient:
+            # Text Request is unreachable (reading a new line): not the event's fault.
+            logger.info("webhook event %s waits for Text Request: %s", event.pk, exc)
+            return
+        # Refused (a revoked key, a disconnected account): no later attempt differs by
+        # itself, so it counts, and after MAX_ATTEMPTS it is set aside for an admin.
+        _failed(event, exc)
         return
     except Exception as exc:
         _failed(event, exc)
@@ -121,7 +126,9 @@ def sweep_events() -> int:
         WebhookEvent.objects.filter(
             processed_at__isnull=True, dead_at__isnull=True, received_at__lt=stale
         )
-        .order_by("received_at")
+        # Events never tried again come first, newest first: events that keep failing
+        # (their attempts counted) can never keep a newly lost one out of the batch.
+        .order_by("attempts", "-received_at")
         .values_list("pk", flat=True)[:500]
     )
     for pk in pks:

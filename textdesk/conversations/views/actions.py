@@ -45,6 +45,8 @@ from textdesk.conversations.views.rendering import (
 from textdesk.outbox import changes as outbox
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
+from textdesk.textrequest import mms
+from textdesk.uploads import upload_limits
 
 
 def _load_for_action(request, line_pk, pk):
@@ -101,12 +103,27 @@ def _guard(request, line, conversation, changes: Changes, action: dict) -> HttpR
     return with_oob(request, response, context, "thread-log")
 
 
+def _mms_limit(file_name: str) -> int:
+    return mms.MAX_BYTES.get(mms.extension(file_name), mms.DEFAULT_MAX_BYTES)
+
+
+def _mms_too_big(file_name: str, limit: int) -> str:
+    return mms.problem(file_name, limit + 1) or f"“{file_name}” is too large."
+
+
+@upload_limits(
+    total=mms.MAX_ATTACHMENTS * mms.DEFAULT_MAX_BYTES, per_file=_mms_limit, too_big=_mms_too_big
+)
 @require_POST
 @permission_required("work_inbox")
 def send(request, line_pk, pk):
     line, conversation = _load_for_action(request, line_pk, pk)
     form = ReplyForm(request.POST, request.FILES)
-    if not form.is_valid():
+    refused = getattr(request, "upload_refused", "")  # the upload stopped as it passed a limit
+    if not form.is_valid() or refused:
+        if refused:
+            form.errors.pop("attachments", None)
+            form.add_error("attachments", refused)
         return _refused(request, line, conversation, "composer", reply_form=form)
     changes = what_changed(request.user, line, conversation, form.cleaned_data["seen"])
     if changes.messages or changes.resolved is not None:
@@ -353,7 +370,10 @@ def note(request, line_pk, pk):
     if not form.is_valid():
         return _refused(request, line, conversation, "note-form", note_form=form)
     added = services.add_note(
-        conversation=conversation, user=request.user, body=form.cleaned_data["note"]
+        conversation=conversation,
+        user=request.user,
+        body=form.cleaned_data["note"],
+        client_key=form.cleaned_data["client_key"],
     )
     names = ", ".join(u.display_name for u in added.mentions.all())
     notice = f"Note added; {names} will see it in Mentions." if names else "Note added."

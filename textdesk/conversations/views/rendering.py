@@ -99,7 +99,8 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
             },
         ),
         "tags_form": extra.pop("tags_form", None),
-        "note_form": extra.pop("note_form", None) or NoteForm(auto_id="note_%s"),
+        "note_form": extra.pop("note_form", None)
+        or NoteForm(initial={"client_key": new_client_key()}, auto_id="note_%s"),
         "contact_tags": contact_tags,
         "contact_tag_ids": {t.pk for t in contact_tags},
         "line_tags": list(line.tags.all()),

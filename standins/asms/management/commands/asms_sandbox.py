@@ -13,6 +13,7 @@ class Command(ServeCommand):
     default_port = 8002
     serve_help = "Serve the sandbox over HTTP (with a demo tenant)"
     no_seed_help = "start with no tenant at all"
+    keeps_state = True
 
     def add_serve_arguments(self, serve):
         serve.add_argument("--seed-value", type=int, default=0, help="random seed of the tokens")
