@@ -385,6 +385,15 @@ def touch_session(request) -> None:
         track_session(request, request.user)
 
 
+def rekey_session(request, *, old_key: str | None) -> None:
+    """This browser's session got a new key (Django cycles it on a password change)."""
+    key = request.session.session_key
+    if old_key and key and key != old_key:
+        SignedInSession.objects.filter(key_hash=_hash(old_key)).update(
+            key_hash=_hash(key), encrypted_key=_fernet().encrypt(key.encode()).decode()
+        )
+
+
 def forget_session(request) -> None:
     """On sign-out: this browser's row goes with its session."""
     key = getattr(request, "session", None) and request.session.session_key

@@ -45,7 +45,9 @@ class _PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:password_change_done")
 
     def form_valid(self, form):
-        response = super().form_valid(form)  # keeps this browser signed in
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # keeps this browser signed in, under a new key
+        services.rekey_session(self.request, old_key=old_key)
         services.end_other_sessions(self.request, user=form.user, reason="Changed their password")
         return response
 
