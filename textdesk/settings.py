@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Two-factor sign-in: authenticator apps (TOTP) and recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Bottom to top (docs/architecture.md); imports only point down this list.
     "textdesk.outbox",
     "textdesk.audit",
@@ -98,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "textdesk.accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -187,6 +192,11 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 TEXTDESK_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "textdesk.accounts.throttling.client_ip"
 AXES_VERBOSE = False
+# Two-factor (django-otp): the name authenticator apps show; after each wrong code the next
+# try waits 1, 2, 4, … seconds (and wrong codes count toward the django-axes lock above).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "textdesk")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")

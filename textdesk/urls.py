@@ -1,5 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
 from textdesk.health import healthz
@@ -13,6 +16,17 @@ def _superusers_only(request) -> bool:
 
 
 admin.site.has_permission = _superusers_only
+
+
+@login_not_required
+def _data_admin_login(request):
+    """The data admin signs in through textdesk's own sign-in, so two-factor applies there too;
+    someone signed in who is not a superuser is refused rather than sent round in a loop."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("accounts:login") + (f"?{query}" if query else ""))
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="conversations:inbox"), name="home"),
@@ -28,5 +42,7 @@ urlpatterns = [
     path("lines/", include("textdesk.dashboards.urls")),
     path("audit/", include("textdesk.audit.urls")),
     path("hooks/", include("textdesk.webhooks.urls")),
+    # The data admin signs in through our own sign-in, so two-factor applies there too.
+    path("admin/login/", _data_admin_login, name="data_admin_login"),
     path("admin/", admin.site.urls),
 ]

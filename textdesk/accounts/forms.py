@@ -1,9 +1,11 @@
+import re
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import Group
 from django.core.validators import MaxLengthValidator
 
-from textdesk.accounts.models import User
+from textdesk.accounts.models import SecurityPolicy, User
 from textdesk.accounts.roles import ROLE_PERMISSIONS
 
 
@@ -85,3 +87,82 @@ class PreferencesForm(forms.ModelForm):
             "notify_desktop": "Show a browser notification when a text arrives while the inbox "
             "tab is hidden",
         }
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (6 digits) or a recovery code (8 letters and digits).
+    Spaces and dashes are ignored; anything longer is refused before any check."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app.",
+            "max_length": "That is too long for a code: a code is 6 digits, or a recovery code "
+            "of 8 letters and digits.",
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, recovery: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recovery = recovery
+        if recovery:
+            self.fields["code"].help_text = "Or one of your recovery codes."
+
+    def clean_code(self):
+        code = re.sub(r"[\s-]", "", self.cleaned_data["code"]).lower()
+        if len(code) == 6 and code.isdigit():
+            return code
+        if self.recovery and len(code) == 8 and code.isalnum():
+            return code
+        if not self.recovery:
+            raise forms.ValidationError("A code is the 6 digits your authenticator app shows.")
+        raise forms.ValidationError(
+            "A code is 6 digits from your app, or a recovery code of 8 letters and digits."
+        )
+
+
+class SignInCodeForm(CodeForm):
+    remember = forms.BooleanField(
+        required=False, label="Remember this browser for 30 days (not on a shared computer)"
+    )
+
+
+class EnrolForm(CodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, recovery=False, **kwargs)
+        self.fields["code"].label = "Code from the app"
+
+
+class PasswordAndCodeForm(CodeForm):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+
+    field_order = ["password", "code"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+        self.fields["code"].label = "Code from your app, or a recovery code"
+        self.fields["code"].help_text = ""
+        self.fields["code"].error_messages["required"] = (
+            "Enter a code from your app or one of your recovery codes."
+        )
+
+
+class SecurityPolicyForm(forms.Form):
+    two_factor = forms.ChoiceField(
+        label="Two-factor sign-in",
+        choices=SecurityPolicy.TwoFactor.choices,
+        widget=forms.RadioSelect,
+        help_text="People who must use it and have not set it up are taken to the set-up page "
+        "at their next sign-in and can do nothing else until it is done.",
+    )

@@ -46,3 +46,60 @@ class User(AbstractUser):
     @property
     def role_names(self) -> list[str]:
         return sorted(group.name for group in self.groups.all())
+
+
+class SecurityPolicy(models.Model):
+    """The one row of sign-in rules an Admin sets in the Admin workspace (``current()``)."""
+
+    class TwoFactor(models.TextChoices):
+        OFF = "off", "Optional for everyone"
+        ADMINS = "admins", "Required for Admins"
+        EVERYONE = "everyone", "Required for everyone"
+
+    two_factor = models.CharField(max_length=10, choices=TwoFactor.choices, default=TwoFactor.OFF)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "security policy"
+
+    def __str__(self) -> str:
+        return self.get_two_factor_display()
+
+    @classmethod
+    def current(cls) -> "SecurityPolicy":
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def requires_two_factor(self, user: User) -> bool:
+        if self.two_factor == self.TwoFactor.EVERYONE:
+            return True
+        if self.two_factor == self.TwoFactor.ADMINS:
+            return user.is_superuser or user.groups.filter(name="Admin").exists()
+        return False
+
+
+class SignedInSession(models.Model):
+    """A browser a person is signed in on, for Preferences' list and for ending it.
+
+    Django's session store cannot list one person's sessions (the cache backend cannot even
+    search). The row is found by a hash of the session key (the current browser's own row);
+    the key itself is kept encrypted only so that "Sign out" can delete that session from
+    whichever store holds it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    encrypted_key = models.TextField()
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="session_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
