@@ -62,6 +62,19 @@
     if ("Notification" in window) { Notification.requestPermission().then(showNotificationState); }
   });
 
+  // "/" focuses search when not typing. The inbox keeps its own list search (inbox.js) and the
+  // search page its own box (both #id_q); everywhere else, the top bar's box.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { return; }
+    if (document.body.getAttribute("data-shortcuts") !== "on" || event.defaultPrevented) { return; }
+    var own = document.getElementById("id_q");
+    if (own && !own.hasAttribute("data-search-box")) { return; }
+    var el = event.target;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) { return; }
+    var box = own || document.getElementById("topbar-search");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); showNotificationState(); });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
   window.textdesk = { enhance: enhance };
