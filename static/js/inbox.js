@@ -678,7 +678,16 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-composer]").forEach(updateCounter);
     document.documentElement.classList.add("js-attach");  // previews replace the native input
-    scrollThread(true);
+    // Opened from search at one text: show it in the middle, not the newest at the bottom.
+    var target = document.querySelector("#thread-log .is-target") ||
+      (document.getElementById("thread-newer") && location.hash && document.getElementById(location.hash.slice(1)));
+    if (target) {
+      target.scrollIntoView({ block: "center" });
+      stickToBottom = false;
+      if (target.classList.contains("is-target")) { target.focus({ preventScroll: true }); }
+    } else {
+      scrollThread(true);
+    }
     updateTitle();
   });
 })();
