@@ -61,7 +61,8 @@ def test_english_stemming_and_stop_words(client, agent, line):
         assert ("Dana" in body) is hit, q
 
 
-def test_rebuild_and_size(db, line):
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_and_size(line):
     add_text(make_conversation(line), "something")
     call_command("rebuild_search_index")
     assert index.index_size() > 0
