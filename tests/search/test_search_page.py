@@ -229,3 +229,26 @@ def test_the_page_without_a_query_explains_the_syntax(client, agent):
     client.force_login(agent)
     body = client.get(URL).content.decode()
     assert "the exact phrase" in body and 'id="topbar-search"' in body
+
+
+def test_best_match_pages_past_contacts_found_by_name(client, agent, line):
+    for i in range(22):
+        make_conversation(line, first_name=f"Harbor{i:02d}")
+    add_text(make_conversation(line, first_name="Zed"), "meet at the harbor")
+    first = search(client, agent, "harbor", sort="best").content.decode()
+    assert names_in_order(first)[0] == "Zed"
+    more = re.search(r'hx-get="\?([^"]+)"', first).group(1).replace("&amp;", "&")
+    rest = client.get(f"{URL}?{more}", headers={"HX-Request": "true", "HX-Target": "results-more"})
+    assert len(set(names_in_order(first) + names_in_order(rest.content.decode()))) == 23
+
+
+def test_without_fts5_search_still_works_more_slowly(client, agent, line, monkeypatch):
+    from textdesk.search import index
+
+    monkeypatch.setattr(index, "backend", lambda connection=None: "like")
+    a, b = make_conversation(line, first_name="Ann"), make_conversation(line, first_name="Bob")
+    add_text(a, "the blue fence")
+    add_text(b, "the blue gate")
+    response = search(client, agent, "blue -gate")
+    assert names(response) == {"Ann"}
+    assert "slower" in response.content.decode()

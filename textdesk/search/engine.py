@@ -94,14 +94,16 @@ def search(user, query: Query, filters: Filters, *, sort: str = "newest", after=
     if not sources:
         return Page([], None)
     union, params = _union(sources)
-    key = "MAX(at)" if sort == "newest" else "MAX(score)"
+    # A contact found by name or tag has no text score: 0, never NULL (NULLs sort first on
+    # PostgreSQL and never compare in the keyset).
+    key = "MAX(at)" if sort == "newest" else "MAX(COALESCE(score, 0))"
     having, having_params = "", []
     if after is not None:
         value, contact_id = after
         having = f"HAVING ({key} < %s OR ({key} = %s AND c < %s))"
         having_params = [value, value, contact_id]
     sql = (
-        f"SELECT c, MAX(at), MAX(score) FROM ({union}) hits GROUP BY c {having} "
+        f"SELECT c, MAX(at), MAX(COALESCE(score, 0)) FROM ({union}) hits GROUP BY c {having} "
         f"ORDER BY {key} DESC, c DESC LIMIT {PAGE_SIZE + 1}"
     )
     with connection.cursor() as cursor:
@@ -277,7 +279,7 @@ def _best_hits(user, query, filters, sort, contact_ids) -> list[tuple]:
     for qs in _sources(user, query, filters, best=sort == "best"):
         sources.append(qs.filter(c__in=contact_ids))
     union, params = _union(sources)
-    order = "at DESC" if sort == "newest" else "score DESC, at DESC"
+    order = "at DESC" if sort == "newest" else "COALESCE(score, 0) DESC, at DESC"
     sql = (
         "SELECT k, ident, c, at, n FROM (SELECT k, ident, c, at, "
         f"ROW_NUMBER() OVER (PARTITION BY c ORDER BY {order}, k, ident DESC) AS rn, "
