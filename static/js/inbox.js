@@ -681,8 +681,11 @@
     // Opened from search at one text: show it in the middle, not the newest at the bottom.
     var target = document.querySelector("#thread-log .is-target") ||
       (document.getElementById("thread-newer") && location.hash && document.getElementById(location.hash.slice(1)));
-    if (target) {
-      target.scrollIntoView({ block: "center" });
+    var scroller = document.getElementById("thread-scroll");
+    if (target && scroller) {
+      // Centre it in the thread's own scroller (scrollIntoView would move the page too).
+      scroller.scrollTop += target.getBoundingClientRect().top - scroller.getBoundingClientRect().top -
+        scroller.clientHeight / 2 + target.offsetHeight / 2;
       stickToBottom = false;
       if (target.classList.contains("is-target")) { target.focus({ preventScroll: true }); }
     } else {
