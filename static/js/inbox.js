@@ -679,8 +679,9 @@
     document.querySelectorAll("[data-composer]").forEach(updateCounter);
     document.documentElement.classList.add("js-attach");  // previews replace the native input
     // Opened from search at one text: show it in the middle, not the newest at the bottom.
+    var params = new URLSearchParams(location.search);
     var target = document.querySelector("#thread-log .is-target") ||
-      (document.getElementById("thread-newer") && location.hash && document.getElementById(location.hash.slice(1)));
+      (params.get("at") && document.getElementById("m-" + params.get("at")));
     var scroller = document.getElementById("thread-scroll");
     if (target && scroller) {
       // Centre it in the thread's own scroller (scrollIntoView would move the page too).

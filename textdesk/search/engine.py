@@ -315,11 +315,11 @@ def _results(contact_ids: list[int], hits: list[tuple], query: Query) -> list[Re
         if kind == MESSAGE and ident in messages:
             hit = messages[ident]
             at, text = hit.sent_at, hit.body
-            url = _conversation_url(contact, conversation, f"at={hit.pk}#m-{hit.pk}")
+            url = _conversation_url(contact, conversation, f"at={hit.pk}")
         elif kind == NOTE and ident in notes:
             hit = notes[ident]
             at, text = hit.created_at, hit.body
-            url = _conversation_url(contact, conversation, f"note={hit.pk}#n-{hit.pk}")
+            url = _conversation_url(contact, conversation, f"note={hit.pk}")
         else:
             hit, kind = contact, CONTACT
             at = conversation.last_message_at if conversation else None
