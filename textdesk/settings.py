@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "textdesk.webhooks",
     "textdesk.sync",
     "textdesk.reports",
+    "textdesk.search",
 ]
 if DEBUG:
     # The stand-ins for Text Request and ASMS (`manage.py sandbox serve`, `asms_sandbox`):

@@ -36,6 +36,7 @@ urlpatterns = [
     path("contacts/", include("textdesk.contacts.urls")),
     path("payments/", include("textdesk.payments.urls")),
     path("reports/", include("textdesk.reports.urls")),
+    path("search/", include("textdesk.search.urls")),
     path("lines/sync/", include("textdesk.sync.urls")),
     path("lines/replies/", include("textdesk.conversations.reply_urls")),
     path("cases/", include("textdesk.cases.urls")),

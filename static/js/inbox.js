@@ -697,7 +697,20 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-composer]").forEach(updateCounter);
     document.documentElement.classList.add("js-attach");  // previews replace the native input
-    scrollThread(true);
+    // Opened from search at one text: show it in the middle, not the newest at the bottom.
+    var params = new URLSearchParams(location.search);
+    var target = document.querySelector("#thread-log .is-target") ||
+      (params.get("at") && document.getElementById("m-" + params.get("at")));
+    var scroller = document.getElementById("thread-scroll");
+    if (target && scroller) {
+      // Centre it in the thread's own scroller (scrollIntoView would move the page too).
+      scroller.scrollTop += target.getBoundingClientRect().top - scroller.getBoundingClientRect().top -
+        scroller.clientHeight / 2 + target.offsetHeight / 2;
+      stickToBottom = false;
+      if (target.classList.contains("is-target")) { target.focus({ preventScroll: true }); }
+    } else {
+      scrollThread(true);
+    }
     updateTitle();
   });
 })();

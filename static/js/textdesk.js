@@ -62,6 +62,18 @@
     if ("Notification" in window) { Notification.requestPermission().then(showNotificationState); }
   });
 
+  // "/" focuses search when not typing: the search page's own box, else the top bar's. The
+  // inbox keeps "/" for its own list search (inbox.js).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { return; }
+    if (document.body.getAttribute("data-shortcuts") !== "on" || event.defaultPrevented) { return; }
+    if (document.getElementById("conversation-list")) { return; }  // the inbox: inbox.js
+    var el = event.target;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) { return; }
+    var box = document.querySelector("[data-search-box]") || document.getElementById("topbar-search");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); showNotificationState(); });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
   window.textdesk = { enhance: enhance };

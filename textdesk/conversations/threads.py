@@ -38,6 +38,7 @@ class Thread:
     entries: list[Entry] = field(default_factory=list)
     earlier: str | None = None  # cursor of older messages, when there are more
     notes: list[Note] = field(default_factory=list)
+    newer: int | None = None  # a jump-to window: the last text shown, when newer ones exist
 
 
 def _payment_at(payment: Payment) -> datetime:
@@ -61,17 +62,39 @@ MESSAGE_COLUMNS = (
 )
 
 
-def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
-    older = conversation.messages.only(*MESSAGE_COLUMNS).order_by("-sent_at", "-id")
+CONTEXT_BEFORE = 20  # a jump-to shows this many older texts above the one it opens at
+
+
+def load_thread(user, line, conversation: Conversation, before=None, around=None) -> Thread:
+    """The newest window of the thread; with ``before``, the window older than that cursor;
+    with ``around`` (a moment and an id, from search), a window that holds that moment: a few
+    older texts, then newer ones, all by keyset, with a link on to the newer texts."""
+    texts = conversation.messages.only(*MESSAGE_COLUMNS)
+    older = texts.order_by("-sent_at", "-id")
+    newer_than = None
+    newer: list[Message] = []
+    size = THREAD_SIZE
     if before:
         moment, pk = before
         older = older.filter(sent_at__lte=moment).filter(Q(sent_at__lt=moment) | Q(id__lt=pk))
-    window = list(older[: THREAD_SIZE + 1])
+    if around:
+        moment, pk = around
+        older = older.filter(sent_at__lte=moment).filter(Q(sent_at__lt=moment) | Q(id__lte=pk))
+        later = texts.order_by("sent_at", "id").filter(sent_at__gte=moment)
+        later = later.filter(Q(sent_at__gt=moment) | Q(id__gt=pk))
+        room = THREAD_SIZE - CONTEXT_BEFORE
+        newer = list(later[: room + 1])
+        if len(newer) > room:
+            newer = newer[:room]
+            newer_than = newer[-1].pk
+        size = CONTEXT_BEFORE
+    window = list(older[: size + 1])
     earlier = None
-    if len(window) > THREAD_SIZE:
-        window = window[:THREAD_SIZE]
+    if len(window) > size:
+        window = window[:size]
         earlier = cursor_for(window[-1].sent_at, window[-1].pk)
     window.reverse()
+    window += newer
     payments = list(
         Payment.objects.for_user(user)
         .filter(dashboard=line, customer_phone=conversation.contact.phone_number)
@@ -80,22 +103,22 @@ def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
     )
     payments.reverse()
     oldest = window[0].sent_at if (window and earlier) else None
+    newest = window[-1].sent_at if (window and newer_than) else None
     notes = []
     if not before:
-        notes = list(
-            conversation.notes.select_related("author").order_by("-created_at", "-id")[:NOTES_SHOWN]
-        )
+        shown = conversation.notes.select_related("author").order_by("-created_at", "-id")
+        if newest is not None:
+            shown = shown.filter(created_at__lte=newest)
+        notes = list(shown[:NOTES_SHOWN])
         notes.reverse()
     entries = [Entry(m.sent_at, message=m) for m in window]
     if not before:
-        entries += [
-            Entry(_payment_at(p), payment=p)
-            for p in payments
-            if oldest is None or _payment_at(p) >= oldest
-        ]
-        entries += [
-            Entry(n.created_at, note=n) for n in notes if oldest is None or n.created_at >= oldest
-        ]
+
+        def inside(at) -> bool:
+            return (oldest is None or at >= oldest) and (newest is None or at <= newest)
+
+        entries += [Entry(_payment_at(p), payment=p) for p in payments if inside(_payment_at(p))]
+        entries += [Entry(n.created_at, note=n) for n in notes if inside(n.created_at)]
     entries.sort(key=lambda e: e.at)
     previous = None
     for entry in entries:
@@ -106,4 +129,4 @@ def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
         if day != previous:
             entry.day, previous = day_label(entry.at), day
     dress_messages(window, line, conversation)
-    return Thread(conversation, window, payments, entries, earlier, notes)
+    return Thread(conversation, window, payments, entries, earlier, notes, newer_than)

@@ -79,7 +79,31 @@ def conversation_page(request, line_pk, pk):
     # A thread never read from Text Request fills now, at interactive priority; the page shows
     # it loading and the live updates draw it when it lands.
     services.load_history(conversation=conversation)
-    return inbox_response(request, line, conversation)
+    around, jump_to = _jump(request, conversation)
+    return inbox_response(request, line, conversation, around=around, jump_to=jump_to)
+
+
+def _jump(request, conversation):
+    """``?at=<text id>`` or ``?note=<note id>`` (from search): open the thread at that text or
+    note, with the texts around it. ``&newer=1`` pages on without highlighting. Another
+    conversation's id is a 404."""
+    for param, model in (("at", conversation.messages), ("note", conversation.notes)):
+        raw = request.GET.get(param, "")
+        if not raw:
+            continue
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise Http404("No such text in this conversation.")
+        if param == "at":
+            found = model.filter(pk=int(raw)).values_list("sent_at", "pk").first()
+        else:
+            found = model.filter(pk=int(raw)).values_list("created_at", "pk").first()
+        if found is None:
+            raise Http404("No such text in this conversation.")
+        moment, pk = found
+        if param == "note":
+            return (moment, 0), f"n-{pk}"
+        return (moment, pk), "" if request.GET.get("newer") else f"m-{pk}"
+    return None, ""
 
 
 @require_GET

@@ -189,7 +189,7 @@ ANSWERS = {
 
 
 def inbox_response(
-    request, line, conversation=None, *, status=200, lines=None, **extra
+    request, line, conversation=None, *, status=200, lines=None, around=None, jump_to="", **extra
 ) -> HttpResponse:
     """The whole page, or the region htmx asked for (by its target id)."""
     filters = filter_form(request, line)
@@ -223,9 +223,18 @@ def inbox_response(
             known["present"] = context["present"] = presence.seen_and_others(
                 conversation.pk, request.user
             )
-            thread = load_thread(request.user, line, conversation)
+            thread = load_thread(request.user, line, conversation, around=around)
+            # The text or note a search opened the thread at is highlighted.
+            for message in thread.messages:
+                message.is_target = jump_to == f"m-{message.pk}"
+            for note in thread.notes:
+                note.is_target = jump_to == f"n-{note.pk}"
             context.update(conversation_context(request, line, conversation, thread, **extra))
-            known.update(pending=context["pending"], thread=thread, tags=context["contact_tags"])
+            known.update(pending=context["pending"], tags=context["contact_tags"])
+            if thread.newer is None:
+                # Only the newest window fingerprints the live thread; a jump-to window that
+                # stops before the newest texts lets the live read take the newest itself.
+                known["thread"] = thread
         # The tag filter and the tag picker list the same tags of the line.
         context["filter_tags"] = context.get("line_tags")
         if context["filter_tags"] is None:
