@@ -58,11 +58,18 @@ MESSAGE_COLUMNS = (
     "failure_reason",
     "mms_media",
     "location",
+    "message_id",
+    "redacted_at",
+    "redacted_by",
 )
 
 
 def load_thread(user, line, conversation: Conversation, before=None) -> Thread:
-    older = conversation.messages.only(*MESSAGE_COLUMNS).order_by("-sent_at", "-id")
+    older = (
+        conversation.messages.select_related("redacted_by")
+        .only(*MESSAGE_COLUMNS)
+        .order_by("-sent_at", "-id")
+    )
     if before:
         moment, pk = before
         older = older.filter(sent_at__lte=moment).filter(Q(sent_at__lt=moment) | Q(id__lt=pk))
