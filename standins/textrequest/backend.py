@@ -14,6 +14,7 @@ dashboards); the operations live in mixins, one module per area:
 - ``contacts.py``: contacts, groups, tags, custom fields
 - ``conversations.py``: conversations, messages, sending and delivery, inbound, STOP/START
 - ``payments.py``: payment requests and the payment portal
+- ``messages.py``: redaction, a line's messages, sending by numbers, scheduled messages
 - ``hooks.py``: webhooks and status callbacks
 - ``mms.py``: MMS uploads (``POST /mms``) and the files served at their URLs
 - ``indexes.py``: per-line indexes and remembered lists that keep the list queries fast
@@ -35,6 +36,7 @@ from .contacts import ContactsMixin
 from .conversations import LANDLINE_ERROR, ConversationsMixin
 from .dispatch import Dispatcher
 from .hooks import HooksMixin
+from .messages import MessagesMixin
 from .mms import MmsMixin
 from .payments import PaymentsMixin
 from .records import Account, Dashboard
@@ -65,7 +67,15 @@ FAULT_KEYS = {
 }
 
 
-class Backend(ContactsMixin, ConversationsMixin, PaymentsMixin, HooksMixin, MmsMixin, FaultsMixin):
+class Backend(
+    ContactsMixin,
+    ConversationsMixin,
+    MessagesMixin,
+    PaymentsMixin,
+    HooksMixin,
+    MmsMixin,
+    FaultsMixin,
+):
     """All accounts and rules of the sandbox. Thread-safe through one re-entrant lock."""
 
     FAULT_KEYS = FAULT_KEYS

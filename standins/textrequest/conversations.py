@@ -17,6 +17,7 @@ from .validation import (
     URL_RE,
     as_object,
     bad,
+    opt_bool,
     opt_str,
     opt_url,
     page_of,
@@ -294,7 +295,8 @@ class ConversationsMixin:
         spelling, docs/textrequest-api.md); the sandbox leaves the tag in the text (the real service
         replaces it with a link)."""
         location = opt_url(body, "location_callback")
-        if location and not LOCATION_TAG.search(text):
+        asked = opt_bool(body, "geolocation_requested")  # the other way to ask (evidence)
+        if location and not asked and not LOCATION_TAG.search(text):
             raise bad(
                 "location_callback needs the location request tag ([LocationRequest]) in the body"
             )

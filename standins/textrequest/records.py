@@ -55,6 +55,7 @@ class Message:
         "status_callback",
         "phone",
         "dashboard_id",
+        "redacted",
     )
 
     def __init__(self, id, direction, body, username, at, status, error, media, phone, dash_id):
@@ -69,11 +70,18 @@ class Message:
         self.status_callback = None
         self.phone = phone
         self.dashboard_id = dash_id
+        # PUT /messages/{id}/redact hides the body from every read until unredacted (the text
+        # is kept: unredact restores it). Absent from states saved before redaction existed.
+        self.redacted = False
+
+    @property
+    def shown_body(self) -> str:
+        return "" if getattr(self, "redacted", False) else self.body
 
     def as_json(self) -> dict:
         return {
             "message_id": self.id,
-            "body": self.body,
+            "body": self.shown_body,
             "message_direction": self.direction,
             "response_by_username": self.username,
             "message_timestamp_utc": fmt_ts(self.at),
@@ -255,6 +263,7 @@ class Dashboard:
         "hooks",
         "list_cache",
         "index",
+        "scheduled",
     )
 
     def __init__(self, id: int, name: str, phone: str, account: Account):
@@ -276,6 +285,8 @@ class Dashboard:
         self.list_cache: dict[tuple, list] = {}
         # creation rank, tag and flag sets of the contacts (indexes.py), updated on write
         self.index = ContactIndex()
+        # scheduled messages (GET .../scheduledmessages; made through the control API)
+        self.scheduled: list[dict] = []
 
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "phone": self.phone}
@@ -285,6 +296,7 @@ class Dashboard:
         return {name: getattr(self, name) for name in self.__slots__ if name != "list_cache"}
 
     def __setstate__(self, state: dict) -> None:
+        self.scheduled = []  # absent from states saved before scheduled messages
         for name, value in state.items():
             setattr(self, name, value)
         self.list_cache = {}

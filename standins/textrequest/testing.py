@@ -96,6 +96,12 @@ class SandboxControl(ControlClient):
             "api_key": api_key, "dashboard_id": dashboard_id, "name": name,
         })  # fmt: skip
 
+    def add_scheduled(self, api_key, dashboard_id, **fields) -> dict:
+        """A scheduled message (``phone_number``, ``body``, ``send_at``, ``recurrence``)."""
+        return self._call("POST", "/scheduled", {
+            "api_key": api_key, "dashboard_id": dashboard_id, **fields,
+        })  # fmt: skip
+
     def advance_clock(self, seconds: float) -> dict:
         """Move the sandbox's data clock forward (e.g. to make a payment past due)."""
         return self._call("POST", "/clock", {"advance_seconds": seconds})

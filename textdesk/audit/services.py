@@ -89,7 +89,10 @@ def describe_change(change, name: str | None = None) -> str:
     label = change.label
     if change.kind == "rename_dashboard":
         return f"Renamed the line to “{payload.get('name', '')}”"
-    if change.kind in {"edit_group", "delete_group", "create_group"}:
+    if change.kind in {
+        *("edit_group", "delete_group", "create_group", "create_tag", "edit_tag", "delete_tag"),
+        *("create_field", "edit_field", "delete_field"),
+    }:
         return f"{label} “{payload.get('name', '')}”"
     if change.kind == "edit_contact" and "custom_fields" in payload:
         return f"Changed custom fields{_who(name)}"

@@ -72,7 +72,10 @@ def _sender(message: Message, contact_name: str) -> str:
 
 def text_line(message: Message, contact_name: str) -> str:
     when = timezone.localtime(message.sent_at).strftime("%b %-d, %Y %-I:%M %p")
-    body = message.body or ("[picture]" if message.mms_media else "")
+    if message.redacted_at is not None:
+        body = "[redacted]"
+    else:
+        body = message.body or ("[picture]" if message.mms_media else "")
     return f"[{when}] {_sender(message, contact_name)}: {body}"
 
 
@@ -85,7 +88,7 @@ def transcript(conversation: Conversation) -> str:
         Message.objects.filter(conversation=conversation)
         .exclude(status=Message.Status.FAILED)
         .order_by("sent_at", "id")
-        .only("direction", "body", "sender_name", "sent_at", "mms_media")
+        .only("direction", "body", "sender_name", "sent_at", "mms_media", "redacted_at")
     )
     out.extend(text_line(m, name) for m in messages.iterator(chunk_size=500))
     return "\n".join(out) + "\n"

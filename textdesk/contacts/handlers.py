@@ -7,15 +7,21 @@ from django.db.models import Count
 from django.utils import timezone
 
 from textdesk.audit import registry as audit
-from textdesk.contacts.models import Contact, Group, Tag
+from textdesk.contacts.models import Contact, CustomField, Group, Tag
 from textdesk.contacts.services import (
     BULK_UPDATE_CONTACTS,
     CREATE_CONTACT,
+    CREATE_FIELD,
     CREATE_GROUP,
+    CREATE_TAG,
     DELETE_CONTACT,
+    DELETE_FIELD,
     DELETE_GROUP,
+    DELETE_TAG,
     EDIT_CONTACT,
+    EDIT_FIELD,
     EDIT_GROUP,
+    EDIT_TAG,
     SET_GROUPS,
 )
 from textdesk.contacts.sync import apply_contact, apply_contacts, contact_values
@@ -137,6 +143,74 @@ def _store_answer(dashboard, items) -> None:
     apply_contacts(dashboard, [i for i in items if i.phone_number not in fresh])
 
 
+def _create_tag(change, client) -> None:
+    """CreateTag, unless the line has a tag of that name already: a repeat after a lost answer
+    finds the one the first attempt made instead of making a second."""
+    dashboard = line_of(change)
+    name, color = change.payload["name"], change.payload.get("color") or None
+    existing = None
+    for page in range(100):
+        result = client.get_tags(dashboard.dashboard_id, page=page, page_size=100)
+        existing = next(
+            (t for t in result.items if (t.tag or "").casefold() == name.casefold()), None
+        )
+        if existing is not None or len(result.items) < 100:
+            break
+    tag = existing or client.create_tag(dashboard.dashboard_id, tag=name, tag_color=color)
+    with suppress(IntegrityError), transaction.atomic():  # a sync may have stored it meanwhile
+        Tag.objects.update_or_create(
+            dashboard=dashboard,
+            tag_id=tag.id,
+            defaults={"name": (tag.tag or name)[:100], "color": (tag.tag_color or "")[:20]},
+        )
+
+
+def _edit_tag(change, client) -> None:
+    payload = change.payload
+    client.update_tag(
+        line_of(change).dashboard_id,
+        payload["tag_id"],
+        tag=payload["name"],
+        tag_color=payload.get("color") or None,
+    )
+
+
+def _delete_tag(change, client) -> None:
+    client.delete_tag(line_of(change).dashboard_id, change.payload["tag_id"])
+
+
+def _create_field(change, client) -> None:
+    """CreateCustomField, unless one of that name exists already (see ``_create_tag``)."""
+    dashboard, name = line_of(change), change.payload["name"]
+    existing = next(
+        (
+            f
+            for f in client.get_custom_fields(dashboard.dashboard_id)
+            if (f.name or "").casefold() == name.casefold()
+        ),
+        None,
+    )
+    made = existing or client.create_custom_field(dashboard.dashboard_id, name=name)
+    with suppress(IntegrityError), transaction.atomic():
+        CustomField.objects.update_or_create(
+            dashboard=dashboard, field_id=made.id, defaults={"name": (made.name or name)[:100]}
+        )
+
+
+def _edit_field(change, client) -> None:
+    client.update_custom_field(
+        line_of(change).dashboard_id, change.payload["field_id"], name=change.payload["name"]
+    )
+
+
+def _delete_field(change, client) -> None:
+    client.delete_custom_field(line_of(change).dashboard_id, change.payload["field_id"])
+
+
+def _gone(change, client, exc) -> bool:
+    return isinstance(exc, errors.NotFound)
+
+
 def _contact_place(contact: Contact) -> dict:
     return {"contact_id": contact.pk, "name": contact.name}
 
@@ -160,6 +234,19 @@ def register() -> None:
             already_done=_contact_gone,
             on_done=_contact_deleted,
         ),
+    )
+    registry.register(CREATE_TAG, registry.Handler(label="Create tag", apply=_create_tag))
+    registry.register(EDIT_TAG, registry.Handler(label="Rename or recolour tag", apply=_edit_tag))
+    registry.register(
+        DELETE_TAG, registry.Handler(label="Delete tag", apply=_delete_tag, already_done=_gone)
+    )
+    registry.register(
+        CREATE_FIELD, registry.Handler(label="Create custom field", apply=_create_field)
+    )
+    registry.register(EDIT_FIELD, registry.Handler(label="Rename custom field", apply=_edit_field))
+    registry.register(
+        DELETE_FIELD,
+        registry.Handler(label="Delete custom field", apply=_delete_field, already_done=_gone),
     )
     registry.register(
         BULK_UPDATE_CONTACTS,

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from textdesk.contacts import signals
-from textdesk.contacts.models import ConsentEvent, Contact, Group
+from textdesk.contacts.models import ConsentEvent, Contact, CustomField, Group, Tag
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.changes import queue_change
 from textdesk.outbox.models import Change
@@ -27,15 +27,21 @@ __all__ = [
     "consent_word",
     "contact_for",
     "create_contact",
+    "create_field",
     "create_group",
+    "create_tag",
     "delete_contact",
+    "delete_field",
     "delete_group",
+    "delete_tag",
     "queue_bulk_update",
     "record_consent",
     "set_custom_fields",
     "set_groups",
     "update_contact",
+    "update_field",
     "update_group",
+    "update_tag",
 ]
 
 # The kinds of change this domain queues (their handlers: ``handlers.py``).
@@ -47,6 +53,13 @@ CREATE_GROUP = "create_group"
 CREATE_CONTACT = "create_contact"
 DELETE_CONTACT = "delete_contact"
 BULK_UPDATE_CONTACTS = "bulk_update_contacts"
+CREATE_TAG = "create_tag"
+EDIT_TAG = "edit_tag"
+DELETE_TAG = "delete_tag"
+CREATE_FIELD = "create_field"
+EDIT_FIELD = "edit_field"
+DELETE_FIELD = "delete_field"
+TAG_KINDS = (CREATE_TAG, EDIT_TAG, DELETE_TAG, CREATE_FIELD, EDIT_FIELD, DELETE_FIELD)
 # The most contacts one BulkUpdateContacts call takes.
 BULK_BATCH = 1000
 
@@ -324,3 +337,99 @@ def change_membership(*, group: Group, user, contacts, add: bool) -> list[Change
     Group.objects.filter(pk=group.pk).update(member_count=count)
     group.member_count = count
     return changes
+
+
+# --- Tags and custom fields of a line (Admin → Tags and fields) ----------------------------
+# Renames and deletions show at once; a new tag or field shows once Text Request has given it
+# an id (until then the page lists the creation as pending, like a new group).
+
+
+def create_tag(*, dashboard: Dashboard, user, name: str, color: str) -> Change:
+    """A new tag on the line: created in Text Request by the outbox, listed once it answers."""
+    name = name.strip()
+    return queue_change(
+        dashboard=dashboard,
+        kind=CREATE_TAG,
+        subject=f"tag_create:{name.casefold()[:28]}",
+        payload={"name": name, "color": color},
+        user=user,
+    )
+
+
+def update_tag(*, tag: Tag, user, name: str, color: str) -> Change:
+    """Rename and/or recolour a tag: shown at once, written to Text Request by the outbox."""
+    name = name.strip()
+    with transaction.atomic():
+        Tag.objects.filter(pk=tag.pk).update(name=name, color=color)
+        tag.name, tag.color = name, color
+        return queue_change(
+            dashboard=tag.dashboard,
+            kind=EDIT_TAG,
+            subject="tag",
+            payload={"tag_id": tag.tag_id, "name": name, "color": color},
+            user=user,
+            target=tag,
+        )
+
+
+def delete_tag(*, tag: Tag, user) -> Change:
+    """Delete a tag: it leaves its contacts here at once and in Text Request by the outbox."""
+    with transaction.atomic():
+        change = queue_change(
+            dashboard=tag.dashboard,
+            kind=DELETE_TAG,
+            subject=f"tag_delete:{tag.tag_id[:28]}",
+            payload={"tag_id": tag.tag_id, "name": tag.name},
+            user=user,
+        )
+        tag.delete()
+    return change
+
+
+def create_field(*, dashboard: Dashboard, user, name: str) -> Change:
+    """A new custom field on the line (listed once Text Request answers)."""
+    name = name.strip()
+    return queue_change(
+        dashboard=dashboard,
+        kind=CREATE_FIELD,
+        subject=f"field_create:{name.casefold()[:26]}",
+        payload={"name": name},
+        user=user,
+    )
+
+
+def update_field(*, field: CustomField, user, name: str) -> Change:
+    """Rename a custom field: shown at once, written by the outbox."""
+    name = name.strip()
+    with transaction.atomic():
+        CustomField.objects.filter(pk=field.pk).update(name=name)
+        field.name = name
+        return queue_change(
+            dashboard=field.dashboard,
+            kind=EDIT_FIELD,
+            subject="field",
+            payload={"field_id": field.field_id, "name": name},
+            user=user,
+            target=field,
+        )
+
+
+def delete_field(*, field: CustomField, user) -> Change:
+    """Delete a custom field and every contact's value of it (here at once, in Text Request
+    by the outbox)."""
+    with transaction.atomic():
+        change = queue_change(
+            dashboard=field.dashboard,
+            kind=DELETE_FIELD,
+            subject=f"field_delete:{field.field_id[:26]}",
+            payload={"field_id": field.field_id, "name": field.name},
+            user=user,
+        )
+        holders = Contact.objects.select_for_update().filter(
+            dashboard_id=field.dashboard_id, custom_fields__has_key=field.field_id
+        )
+        for contact in holders:
+            contact.custom_fields.pop(field.field_id, None)
+            contact.save(update_fields=["custom_fields"])
+        field.delete()
+    return change

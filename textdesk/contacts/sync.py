@@ -25,25 +25,42 @@ ACTIVITY_SKEW = timedelta(minutes=2)
 OPT_IN_CAUTION = timedelta(seconds=30)
 
 
+def _pending(dashboard, kinds: tuple[str, ...], key: str) -> set[str]:
+    """Text Request ids named by this line's queued edits or deletions of these kinds: a read
+    made before they are written must not undo them here."""
+    payloads = Change.objects.filter(
+        dashboard_id=dashboard.pk, kind__in=kinds, status__in=Change.ACTIVE
+    ).values_list("payload", flat=True)
+    return {p.get(key) for p in payloads if p.get(key)}
+
+
 def sync_tags(run) -> None:
-    """Every tag of the line; tags gone upstream are deleted."""
+    """Every tag of the line; tags gone upstream are deleted. A tag with a rename or deletion
+    still queued keeps textdesk's version until that change is written."""
     dashboard = run.dashboard
+    held = _pending(dashboard, ("edit_tag", "delete_tag"), "tag_id")
     seen = []
     for item in run.walk(run.client.get_tags, dashboard.dashboard_id):
+        seen.append(item.id)
+        if item.id in held:
+            continue
         Tag.objects.update_or_create(
             dashboard=dashboard,
             tag_id=item.id,
             defaults={"name": (item.tag or "")[:100], "color": (item.tag_color or "")[:20]},
         )
-        seen.append(item.id)
     Tag.objects.filter(dashboard=dashboard).exclude(tag_id__in=seen).delete()
 
 
 def sync_fields(run) -> None:
-    """Every custom field of the line (not paged); fields gone upstream are deleted."""
+    """Every custom field of the line (not paged); fields gone upstream are deleted. A field
+    with a rename or deletion still queued keeps textdesk's version."""
     dashboard = run.dashboard
+    held = _pending(dashboard, ("edit_field", "delete_field"), "field_id")
     items = run.call(run.client.get_custom_fields, dashboard.dashboard_id)
     for item in items:
+        if item.id in held:
+            continue
         CustomField.objects.update_or_create(
             dashboard=dashboard, field_id=item.id, defaults={"name": (item.name or "")[:100]}
         )

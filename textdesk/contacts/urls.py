@@ -1,6 +1,6 @@
 from django.urls import path
 
-from textdesk.contacts import import_views, views
+from textdesk.contacts import import_views, label_views, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -18,4 +18,11 @@ urlpatterns = [
     path("groups/", views.group_list, name="groups"),
     path("groups/<int:pk>/", views.group_edit, name="group_edit"),
     path("groups/<int:pk>/delete/", views.group_delete, name="group_delete"),
+    path("tags/", label_views.labels, name="labels"),
+    path("tags/<int:line_pk>/new/", label_views.tag_new, name="tag_new"),
+    path("tags/<int:line_pk>/<int:pk>/", label_views.tag_edit, name="tag_edit"),
+    path("tags/<int:line_pk>/<int:pk>/delete/", label_views.tag_delete, name="tag_delete"),
+    path("fields/<int:line_pk>/new/", label_views.field_new, name="field_new"),
+    path("fields/<int:line_pk>/<int:pk>/", label_views.field_edit, name="field_edit"),
+    path("fields/<int:line_pk>/<int:pk>/delete/", label_views.field_delete, name="field_delete"),
 ]

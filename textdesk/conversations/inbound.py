@@ -1,6 +1,10 @@
 """What Text Request tells us about texts: messages read by sync or pushed by webhooks, and
 delivery statuses. Idempotent on Text Request's ids and safe in any order; an outbound text of
 ours is matched to its outbox row instead of being stored twice. Never sends anything.
+
+A text already stored never has its body written again from here: a redacted text
+(``Message.redacted_at``) stays blank whatever a sync or a redelivered webhook carries. Only
+an Admin's unredact (``handlers._unredact``) restores it.
 """
 
 from __future__ import annotations

@@ -149,6 +149,16 @@ class Message(models.Model):
     mms_media = models.JSONField(default=list, blank=True)
     # Where the customer said they are, in answer to this text's location request.
     location = models.JSONField(null=True, blank=True)
+    # Redacted (a card number, a password): the body is blanked here and hidden in Text
+    # Request; sync and webhooks never write a body back while this is set.
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    redacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     client_key = models.UUIDField(
         null=True, blank=True, unique=True, help_text="From the compose form: dedupes submits."
     )

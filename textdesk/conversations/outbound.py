@@ -136,16 +136,20 @@ def attach(row: Message, item: tr.Message) -> bool:
     merged away. Answers False if another outbox row already owns that message."""
     with transaction.atomic():
         owner = Message.objects.filter(message_id=item.message_id).exclude(pk=row.pk).first()
-        if owner is not None:
-            if owner.client_key is not None:
-                return False
-            owner.delete()
         updates = {
             "message_id": item.message_id,
             "status": Message.Status.SENT,
             "failure_reason": "",
             "not_before": None,
         }
+        if owner is not None:
+            if owner.client_key is not None:
+                return False
+            if owner.redacted_at is not None:  # the copy was redacted: so is our row
+                updates.update(
+                    body="", redacted_at=owner.redacted_at, redacted_by_id=owner.redacted_by_id
+                )
+            owner.delete()
         if item.delivery_status:
             updates["delivery_status"] = item.delivery_status
             updates["delivery_error"] = (item.delivery_error or "")[:500]

@@ -16,9 +16,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from textdesk.audit import services as audit
+from textdesk.audit.models import Entry
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
+from textdesk.conversations import signals
 from textdesk.conversations.models import Attachment, Conversation, Message, Note
 from textdesk.conversations.outbound import enqueue_send
 from textdesk.dashboards.models import Dashboard
@@ -36,12 +38,14 @@ __all__ = [
     "load_history",
     "mark_read",
     "pending_changes",
+    "redact_message",
     "retry_text",
     "send_text",
     "set_archived",
     "set_resolved",
     "set_tags",
     "start_conversation",
+    "unredact_message",
 ]
 
 MAX_BODY_LENGTH = 1600
@@ -53,6 +57,9 @@ UNARCHIVE = "unarchive"
 RESOLVE = "resolve"
 REOPEN = "reopen"
 SET_TAGS = "set_tags"
+REDACT = "redact_message"
+UNREDACT = "unredact_message"
+REDACTED_PREVIEW = "Message redacted"
 
 
 class CannotText(Exception):
@@ -336,3 +343,75 @@ def add_note(*, conversation: Conversation, user, body: str, client_key=None) ->
             raise
         return Note.objects.get(client_key=client_key)  # the other submit won the race
     return note
+
+
+def redact_message(*, message: Message, user) -> Change | None:
+    """Redact one text (a card number, a password): its body is blanked here at once (the
+    inbox preview and the audit entry of a text we sent too) and Text Request is asked to hide
+    it through the outbox. A text that never reached Text Request (failed before it went out)
+    needs no call: None is answered. Raises ``CannotText`` with the reason when it cannot be
+    redacted (already redacted, or still on its way)."""
+    if message.redacted_at is not None:
+        raise CannotText("This text is already redacted.")
+    if message.message_id is None and message.status != Message.Status.FAILED:
+        raise CannotText(
+            "This text is still on its way to Text Request; redact it once it has been sent."
+        )
+    conversation = message.conversation
+    with transaction.atomic():
+        row = Message.objects.select_for_update().get(pk=message.pk)
+        if row.redacted_at is not None:
+            raise CannotText("This text is already redacted.")
+        body = row.body
+        now = timezone.now()
+        Message.objects.filter(pk=row.pk).update(body="", redacted_at=now, redacted_by=user)
+        message.body, message.redacted_at, message.redacted_by = "", now, user
+        if body:
+            Conversation.objects.filter(pk=conversation.pk, last_message_preview=body[:200]).update(
+                last_message_preview=REDACTED_PREVIEW
+            )
+        # The audit entry of a text a person sent quotes its start.
+        name = conversation.contact.name
+        Entry.objects.filter(message_id=row.pk, kind="text").update(
+            summary=f"Texted {name}: [redacted]"[:300]
+        )
+        if row.message_id is not None:
+            signals.message_redacted.send(sender=Message, message_id=row.message_id)
+        else:
+            audit.record(
+                actor=user,
+                kind=REDACT,
+                summary=f"Redacted a text (never sent) for {name}",
+                dashboard=conversation.dashboard,
+                contact=conversation.contact,
+                conversation=conversation,
+            )
+            return None
+        return queue_change(
+            dashboard=conversation.dashboard,
+            kind=REDACT,
+            subject=f"redaction:{row.pk}",
+            payload={"message_id": row.message_id, "message_pk": row.pk},
+            user=user,
+            target=conversation.contact,
+        )
+
+
+def unredact_message(*, message: Message, user) -> Change:
+    """Undo a redaction (Admins): Text Request is asked to show the text again and, once it
+    has, textdesk reads the body back from the conversation's messages. Until then the text
+    stays blank here. Raises ``CannotText`` when it is not redacted or never reached Text
+    Request (then there is nothing to read back)."""
+    if message.redacted_at is None:
+        raise CannotText("This text is not redacted.")
+    if message.message_id is None:
+        raise CannotText("This text never reached Text Request, so there is no body to restore.")
+    conversation = message.conversation
+    return queue_change(
+        dashboard=conversation.dashboard,
+        kind=UNREDACT,
+        subject=f"redaction:{message.pk}",
+        payload={"message_id": message.message_id, "message_pk": message.pk},
+        user=user,
+        target=conversation.contact,
+    )

@@ -59,6 +59,9 @@ MESSAGE_COLUMNS = (
     "failure_reason",
     "mms_media",
     "location",
+    "message_id",
+    "redacted_at",
+    "redacted_by",
 )
 
 
@@ -69,7 +72,7 @@ def load_thread(user, line, conversation: Conversation, before=None, around=None
     """The newest window of the thread; with ``before``, the window older than that cursor;
     with ``around`` (a moment and an id, from search), a window that holds that moment: a few
     older texts, then newer ones, all by keyset, with a link on to the newer texts."""
-    texts = conversation.messages.only(*MESSAGE_COLUMNS)
+    texts = conversation.messages.select_related("redacted_by").only(*MESSAGE_COLUMNS)
     older = texts.order_by("-sent_at", "-id")
     newer_than = None
     newer: list[Message] = []

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from textdesk.conversations import views
-from textdesk.conversations.views import bulk
+from textdesk.conversations.views import bulk, redaction
 
 app_name = "conversations"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
     path("<int:line_pk>/c/<int:pk>/earlier/", views.earlier_messages, name="earlier"),
     path("<int:line_pk>/c/<int:pk>/send/", views.send, name="send"),
     path("<int:line_pk>/c/<int:pk>/retry/<int:message_pk>/", views.retry, name="retry"),
+    path("<int:line_pk>/c/<int:pk>/m/<int:message_pk>/redact/", redaction.redact, name="redact"),
+    path(
+        "<int:line_pk>/c/<int:pk>/m/<int:message_pk>/unredact/",
+        redaction.unredact,
+        name="unredact",
+    ),
     path("<int:line_pk>/c/<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:line_pk>/c/<int:pk>/archive/", views.archive, name="archive"),
     path("<int:line_pk>/c/<int:pk>/assign/", views.assign, name="assign"),

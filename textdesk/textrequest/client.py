@@ -44,6 +44,8 @@ from .types import (
     MmsUpload,
     Page,
     Payment,
+    ScheduledMessage,
+    SentMessage,
     Tag,
     format_timestamp,
 )
@@ -281,6 +283,90 @@ class TextRequestClient(ServiceClient):
         )
         return Message.from_api(data)
 
+    def send_message_by_numbers(
+        self,
+        *,
+        from_number: str,
+        to: str,
+        body: str,
+        sender_name: str | None = None,
+        status_callback: str | None = None,
+        location_callback: str | None = None,
+        mms_media: list[str] | None = None,
+        geolocation_requested: bool | None = None,
+    ) -> SentMessage:
+        """SendMessage (``POST /messages``; docs/textrequest-api.md, evidence): the line named by
+        its number. Not idempotent, like ``send_message``."""
+        data = self._call(
+            "SendMessage",
+            "POST",
+            "/messages",
+            json=_body(
+                **{"from": from_number, "to": to},
+                body=body,
+                sender_name=sender_name,
+                status_callback=status_callback,
+                location_callback=location_callback,
+                mms_media=list(mms_media) if mms_media is not None else None,
+                geolocation_requested=geolocation_requested,
+            ),
+        )
+        return SentMessage.from_api(data)
+
+    def redact_message(self, message_id: str) -> None:
+        """RedactMessage: Text Request hides the text's body (it is not unsent). Idempotent."""
+        self._call("RedactMessage", "PUT", f"/messages/{_path_part(message_id)}/redact")
+
+    def unredact_message(self, message_id: str) -> None:
+        """UnredactMessage: the body shows again in Text Request's reads."""
+        self._call("UnredactMessage", "PUT", f"/messages/{_path_part(message_id)}/unredact")
+
+    def get_dashboard_messages(
+        self,
+        dashboard_id: int,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        page: int = 0,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[Message]:
+        """GetDashboardMessages: every message of the line, oldest first. The items do not name
+        the contact, so this cannot replace a conversation's history read; 204 → empty page."""
+        return self._page(
+            "GetDashboardMessages",
+            f"/dashboards/{_path_part(dashboard_id)}/messages",
+            Message.from_api,
+            page,
+            page_size,
+            start_date=start_date,
+            end_date=end_date,
+        )
+
+    def get_scheduled_messages(
+        self,
+        dashboard_id: int,
+        *,
+        recurring_only: bool | None = None,
+        page: int = 0,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ScheduledMessage]:
+        """GetScheduledMessages. Its shape is unknown (docs/textrequest-api.md): a page or a
+        plain array are both read, and an item that is not an object is skipped."""
+        data = self._call(
+            "GetScheduledMessages",
+            "GET",
+            f"/dashboards/{_path_part(dashboard_id)}/scheduledmessages",
+            params=_params(recurring_only=recurring_only, page=page, page_size=page_size),
+        )
+        if data is None:
+            return Page.empty(page)
+        if isinstance(data, list):
+            data = {"items": data}
+        if not isinstance(data, Mapping):
+            return Page.empty(page)
+        items = [x for x in _list_of(data.get("items")) if isinstance(x, Mapping)]
+        return Page.from_api({**data, "items": items}, ScheduledMessage.from_api, page=page)
+
     def upload_mms(self, file_name: str, content: bytes, content_type: str) -> MmsUpload:
         """UploadMms (``POST /mms``, multipart field ``file``; docs/textrequest-api.md):
         answers the URL that ``send_message(mms_media=...)`` accepts. Nothing reaches a customer, so
@@ -513,17 +599,88 @@ class TextRequestClient(ServiceClient):
     def get_tags(
         self, dashboard_id: int, *, page: int = 0, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Page[Tag]:
-        """GetTags (read-only through the API)."""
+        """GetTags."""
         return self._page(
             "GetTags", f"/dashboards/{_path_part(dashboard_id)}/tags", Tag.from_api, page, page_size
         )
 
+    # Tags and custom fields beyond the definition (docs/textrequest-api.md, evidence): create,
+    # read one, rename, delete.
+
+    def _tag_path(self, dashboard_id: int, tag_id: str | None = None) -> str:
+        path = f"/dashboards/{_path_part(dashboard_id)}/tags"
+        return path if tag_id is None else f"{path}/{_path_part(tag_id)}"
+
+    def create_tag(self, dashboard_id: int, *, tag: str, tag_color: str | None = None) -> Tag:
+        """CreateTag: answers the new tag (its GUID). Not idempotent: on ``OutcomeUnknown``
+        look for the name with ``get_tags`` before creating it again."""
+        data = self._call(
+            "CreateTag",
+            "POST",
+            self._tag_path(dashboard_id),
+            json=_body(tag=tag, tag_color=tag_color),
+        )
+        return Tag.from_api(data)
+
+    def get_tag(self, dashboard_id: int, tag_id: str) -> Tag | None:
+        """GetTag; an unknown tag (204) → None."""
+        data = self._call("GetTag", "GET", self._tag_path(dashboard_id, tag_id))
+        return None if data is None else Tag.from_api(data)
+
+    def update_tag(
+        self, dashboard_id: int, tag_id: str, *, tag: str, tag_color: str | None = None
+    ) -> Tag:
+        """UpdateTag: rename and/or recolour (the same body as CreateTag). Unknown → NotFound."""
+        data = self._call(
+            "UpdateTag",
+            "PUT",
+            self._tag_path(dashboard_id, tag_id),
+            json=_body(tag=tag, tag_color=tag_color),
+        )
+        return Tag.from_api(data)
+
+    def delete_tag(self, dashboard_id: int, tag_id: str) -> None:
+        """DeleteTag (204). Unknown → NotFound; refused → BadRequest."""
+        self._call("DeleteTag", "DELETE", self._tag_path(dashboard_id, tag_id))
+
     def get_custom_fields(self, dashboard_id: int) -> list[CustomField]:
-        """GetCustomFields (read-only through the API; not paged)."""
+        """GetCustomFields (not paged: a plain array; a paged answer is read too)."""
         data = self._call(
             "GetCustomFields", "GET", f"/dashboards/{_path_part(dashboard_id)}/fields"
         )
+        if isinstance(data, Mapping):
+            data = data.get("items") or []
         return [CustomField.from_api(f) for f in data or []]
+
+    def _field_path(self, dashboard_id: int, field_id: str | None = None) -> str:
+        path = f"/dashboards/{_path_part(dashboard_id)}/fields"
+        return path if field_id is None else f"{path}/{_path_part(field_id)}"
+
+    def create_custom_field(self, dashboard_id: int, *, name: str) -> CustomField:
+        """CreateCustomField: answers ``{id, name}``. Not idempotent (see ``create_tag``)."""
+        data = self._call(
+            "CreateCustomField", "POST", self._field_path(dashboard_id), json={"name": name}
+        )
+        return CustomField.from_api(data)
+
+    def get_custom_field(self, dashboard_id: int, field_id: str) -> CustomField | None:
+        """GetCustomField; unknown (204) → None."""
+        data = self._call("GetCustomField", "GET", self._field_path(dashboard_id, field_id))
+        return None if data is None else CustomField.from_api(data)
+
+    def update_custom_field(self, dashboard_id: int, field_id: str, *, name: str) -> CustomField:
+        """UpdateCustomField: rename. Unknown → NotFound."""
+        data = self._call(
+            "UpdateCustomField",
+            "PUT",
+            self._field_path(dashboard_id, field_id),
+            json={"name": name},
+        )
+        return CustomField.from_api(data)
+
+    def delete_custom_field(self, dashboard_id: int, field_id: str) -> None:
+        """DeleteCustomField (204). Unknown → NotFound; refused → BadRequest."""
+        self._call("DeleteCustomField", "DELETE", self._field_path(dashboard_id, field_id))
 
     # --- Payments ----------------------------------------------------------------------------
 
@@ -654,6 +811,10 @@ class TextRequestClient(ServiceClient):
             if isinstance(entry, str) and entry:
                 out.append(entry)
         return out
+
+
+def _list_of(value: Any) -> list:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def _phone_list(data: Any) -> list[str]:

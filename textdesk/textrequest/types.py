@@ -449,6 +449,67 @@ class CustomField:
 
 
 @dataclass(frozen=True)
+class SentMessage:
+    """The answer of ``POST /messages`` (send by numbers; docs/textrequest-api.md, evidence)."""
+
+    message_id: str
+    segments_count: int | None
+    from_number: str | None
+    to: str | None
+    status: str | None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Any) -> SentMessage:
+        data = _mapping(data, "sent message")
+        message_id = _str(data, "message_id")
+        if not message_id:
+            raise ValueError("the send answer has no message_id")
+        return cls(
+            message_id=message_id,
+            segments_count=_int(data, "segments_count"),
+            from_number=_str(data, "from"),
+            to=_str(data, "to"),
+            status=delivery_state(data.get("status")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class ScheduledMessage:
+    """A scheduled message of a line. Its shape is unknown beyond the endpoint's existence
+    (docs/textrequest-api.md), so every field is optional and read under the spellings seen in
+    the stand-in and in Text Request's other objects; ``raw`` keeps the whole item."""
+
+    id: str | None
+    phone_number: str | None
+    body: str
+    send_at: datetime | None
+    is_recurring: bool
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Any) -> ScheduledMessage:
+        data = _mapping(data, "scheduled message")
+        ident = data.get("id", data.get("scheduled_message_id"))
+        phone = _str(data, "phone_number") or _str(data, "to") or _str(data, "contact_phone")
+        send_at = None
+        for name in ("send_at", "scheduled_date", "send_date", "scheduled_for"):
+            send_at = _ts(data, name)
+            if send_at is not None:
+                break
+        body = _str(data, "body") or _str(data, "message") or ""
+        return cls(
+            id=None if ident is None else str(ident),
+            phone_number=phone,
+            body=body,
+            send_at=send_at,
+            is_recurring=_bool(data, "is_recurring") or bool(data.get("recurrence")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
 class Payment:
     payment_id: int
     request_date: datetime | None

@@ -104,13 +104,28 @@ def _apply(event: WebhookEvent) -> str:
         if dashboard is None:
             error = f"unknown line {parsed.dashboard_id}"
         else:
-            record_webhook_message(dashboard, parsed)
+            message = record_webhook_message(dashboard, parsed)
+            if message.redacted_at is not None:  # a redelivery of a text redacted since
+                scrub_events(message_id=parsed.message_unique_identifier)
     else:
         parsed = tr.StatusCallback.from_payload(event.payload)
         message_pk = int(event.key.split(":", 1)[0])  # the key starts with our row's id
         if record_status(connection, message_pk, parsed) is None:
             error = "no such message"
     return error
+
+
+def scrub_events(sender=None, *, message_id: str, **kwargs) -> int:
+    """Blank the text in the raw events of a redacted message (they are kept up to a week,
+    and dead ones are shown to Admins). Also the receiver of ``message_redacted``."""
+    scrubbed = 0
+    for event in WebhookEvent.objects.filter(kind=WebhookEvent.Kind.MESSAGE, key=message_id):
+        conversation = event.payload.get("conversation")
+        if isinstance(conversation, dict) and conversation.get("message"):
+            conversation["message"] = ""
+            WebhookEvent.objects.filter(pk=event.pk).update(payload=event.payload)
+            scrubbed += 1
+    return scrubbed
 
 
 def _line(connection: Connection, dashboard_id) -> Dashboard | None:

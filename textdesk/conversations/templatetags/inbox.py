@@ -152,6 +152,21 @@ def _files_not_uploaded(messages) -> dict[int, list[str]]:
     return names
 
 
+def _dress_redaction(message, line, conversation) -> None:
+    """ "Redacted by … at …", or the links to redact (a text Text Request has, or one that failed
+    before it went out) and to unredact; the views check who may use them."""
+    args = [line.pk, conversation.pk, message.pk]
+    message.redact_url = message.unredact_url = message.redacted_note = ""
+    if message.redacted_at is not None:
+        who = message.redacted_by.display_name if message.redacted_by else "someone"
+        when = timezone.localtime(message.redacted_at)
+        message.redacted_note = f"Redacted by {who} at {clock(when)}, {when:%b} {when.day}"
+        if message.message_id:
+            message.unredact_url = reverse("conversations:unredact", args=args)
+    elif message.message_id or message.status == "failed":
+        message.redact_url = reverse("conversations:redact", args=args)
+
+
 def dress_messages(messages, line, conversation) -> None:
     """What each text of the thread shows, as plain attributes (see the thread-entries partial).
 
@@ -168,6 +183,7 @@ def dress_messages(messages, line, conversation) -> None:
         else:
             message.who = f"{contact_name} wrote"
         message.body_html = linebreaksbr(message.body, autoescape=True) if message.body else ""
+        _dress_redaction(message, line, conversation)
         message.at_iso = message.local_at.isoformat()
         message.at_clock = clock(message.local_at)
         if not sent:

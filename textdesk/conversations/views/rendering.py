@@ -125,6 +125,8 @@ def base_context(request, line, filters: ListFilterForm, conversation=None) -> d
         "query": query,
         "can_act": can_act,
         "can_pay": can_act and request.user.has_perm("accounts.request_payments"),
+        # Admins undo a redaction (views/redaction.py checks the same permission).
+        "can_unredact": request.user.has_perm("accounts.manage_lines"),
         "open_conversation": conversation,
         "live_every": LIVE_EVERY_MS,
         "count_cap": COUNT_CAP,
