@@ -1,6 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from textdesk.health import healthz
 
@@ -14,8 +14,17 @@ def _superusers_only(request) -> bool:
 
 admin.site.has_permission = _superusers_only
 
+
+def home(request):
+    """Where signing in lands: the inbox for people who reply, Payments for Finance."""
+    user = request.user
+    if not user.has_perm("accounts.work_inbox") and user.has_perm("accounts.manage_payments"):
+        return redirect("payments:list")
+    return redirect("conversations:inbox")
+
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="conversations:inbox"), name="home"),
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("textdesk.accounts.urls")),
     path("inbox/", include("textdesk.conversations.urls")),
