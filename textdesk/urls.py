@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
-from django.views.generic import RedirectView
 
 from textdesk.health import healthz
 
@@ -28,8 +27,16 @@ def _data_admin_login(request):
     return redirect(reverse("accounts:login") + (f"?{query}" if query else ""))
 
 
+def home(request):
+    """Where signing in lands: the inbox for people who reply, Payments for Finance."""
+    user = request.user
+    if not user.has_perm("accounts.work_inbox") and user.has_perm("accounts.manage_payments"):
+        return redirect("payments:list")
+    return redirect("conversations:inbox")
+
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="conversations:inbox"), name="home"),
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("textdesk.accounts.urls")),
     path("inbox/", include("textdesk.conversations.urls")),

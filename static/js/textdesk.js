@@ -41,7 +41,52 @@
     });
   }
 
+  // Phones: the main navigation folds into a menu button; filter panels start closed unless
+  // a filter is in use (wide screens always show them open; the summary is hidden there).
+  var phone = window.matchMedia("(max-width: 720px)");
+  function setUpMenu() {
+    var bar = document.querySelector(".topbar");
+    var button = bar && bar.querySelector("[data-action=toggle-menu]");
+    if (!button) { return; }
+    bar.classList.add("has-menu");
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && bar.classList.contains("menu-open")) {
+        bar.classList.remove("menu-open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+  function foldFilters(root) {
+    if (!phone.matches) { return; }
+    root.querySelectorAll("details.filter-panel:not([data-active])").forEach(function (el) {
+      el.open = false;
+    });
+  }
+
+  // A table that scrolls sideways must be reachable by keyboard to scroll it (WCAG 2.1.1).
+  function focusableScrollers() {
+    document.querySelectorAll(".table-wrap").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        el.setAttribute("tabindex", "0");
+        if (!el.hasAttribute("role")) { el.setAttribute("role", "region"); }
+        if (!el.hasAttribute("aria-label")) {
+          var caption = el.querySelector("caption");
+          el.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table (scrolls sideways)");
+        }
+      } else if (el.getAttribute("tabindex") === "0") {
+        el.removeAttribute("tabindex");
+      }
+    });
+  }
+  window.addEventListener("resize", focusableScrollers);
+
   function enhance(root) {
+    focusableScrollers();
     paintColours(root);
     settleFlashes(root);
     countCharacters(root);
@@ -74,7 +119,12 @@
     if (box) { event.preventDefault(); box.focus(); box.select(); }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); showNotificationState(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpMenu();
+    foldFilters(document);
+    enhance(document);
+    showNotificationState();
+  });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
   window.textdesk = { enhance: enhance };
 })();

@@ -16,8 +16,17 @@ def test_staff_sign_in_and_land_in_the_inbox(client, db):
     make_user("sam", "Agent")
     response = sign_in(client, "sam", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("conversations:inbox")
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home"))["Location"] == reverse("conversations:inbox")
     assert client.get(reverse("conversations:inbox")).status_code == 200
+
+
+def test_finance_lands_on_payments(client, db):
+    make_user("fran", "Finance")
+    response = sign_in(client, "fran", PASSWORD)
+    response = client.get(response["Location"])
+    assert response["Location"] == reverse("payments:list")
+    assert client.get(reverse("payments:list")).status_code == 200
 
 
 def test_wrong_password_shows_a_clear_error_and_keeps_the_username(client, db):

@@ -145,7 +145,8 @@ def test_finance_reads_every_line_but_cannot_act(client, finance_user, line, min
 def test_finance_sees_no_composer(client, finance_user, line, mine):
     client.force_login(finance_user)
     page = client.get(reverse("conversations:conversation", args=[line.pk, mine[0].pk]))
-    assert b"your role cannot reply" in page.content
+    assert b"replies come from the agents of this line" in page.content
+    assert b"composer-readonly" in page.content
     assert b'name="body"' not in page.content
     assert Message.objects.filter(conversation=mine[0]).count() == 1
 

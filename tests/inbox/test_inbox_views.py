@@ -185,7 +185,7 @@ def test_opening_marks_read_and_renders_thread(client, agent, line):
     client.force_login(agent)
     response = client.get(conv_url(conversation))
     body = response.content.decode()
-    assert 'role="log"' in body
+    assert 'id="thread-log" class="thread-log" aria-live="polite"' in body
     assert "Today" in body
     assert 'src="https://cdn.example/p.jpg"' in body
     assert "Not sent: Number unreachable" in body

@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils.choices import BaseChoiceIterator
 
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
 from textdesk.dashboards.models import Dashboard
@@ -18,11 +19,31 @@ from textdesk.dashboards.models import Dashboard
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 
 
-class LineChoiceField(forms.ModelChoiceField):
-    """Options labelled with their line, so "VIP" of two lines can be told apart."""
+class _GroupedByLine(BaseChoiceIterator):
+    """The options in one <optgroup> per line, read when the select is drawn (lazily)."""
 
-    def label_from_instance(self, obj) -> str:
-        return f"{obj.name} ({obj.dashboard.name})"
+    def __init__(self, field):
+        self.field = field
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups: dict[str, list] = {}
+        for obj in self.field.queryset.order_by("dashboard__name", "name", "pk"):
+            groups.setdefault(obj.dashboard.name, []).append((obj.pk, obj.name))
+        yield from groups.items()
+
+
+class LineChoiceField(forms.ModelChoiceField):
+    """Options grouped by line, so "VIP" of two lines can be told apart without repeating it."""
+
+    @property
+    def choices(self):
+        return _GroupedByLine(self)
+
+    @choices.setter
+    def choices(self, value):
+        forms.ChoiceField.choices.fset(self, value)
 
 
 class ContactFilterForm(forms.Form):

@@ -34,22 +34,33 @@ PAGE_SIZE = 50
 @permission_required("view_conversations")
 def contact_list(request):
     form, contacts = filtered_contacts(request.user, request.GET)
+    total = contacts.count()
     contacts = contacts.select_related("dashboard").prefetch_related("tags")
+    # Keyset pages in id order, both ways: `after` the last id shown, or `before` the first.
     after = parse_cursor(request.GET.get("after", ""))
-    if after is False:
-        return HttpResponseBadRequest("Not a valid page link: 'after' must be a contact id.")
-    if after is not None:
-        contacts = contacts.filter(id__gt=after)
-    page = list(contacts.order_by("id")[: PAGE_SIZE + 1])
-    has_more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    before = parse_cursor(request.GET.get("before", ""))
+    if after is False or before is False:
+        return HttpResponseBadRequest("Not a valid page link: the cursor must be a contact id.")
+    if before is not None:
+        page = list(contacts.filter(id__lt=before).order_by("-id")[: PAGE_SIZE + 1])
+        has_earlier, has_more = len(page) > PAGE_SIZE, True
+        page = page[:PAGE_SIZE][::-1]
+    else:
+        if after is not None:
+            contacts = contacts.filter(id__gt=after)
+        page = list(contacts.order_by("id")[: PAGE_SIZE + 1])
+        has_earlier, has_more = after is not None, len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE]
     query = request.GET.copy()
     query.pop("after", None)
+    query.pop("before", None)
     context = {
         "contacts": page,
         "filters": form,
+        "total": total,
         "query_string": query.urlencode(),
-        "next_after": page[-1].id if has_more else None,
+        "next_after": page[-1].id if has_more and page else None,
+        "previous_before": page[0].id if has_earlier and page else None,
     }
     return render(request, "contacts/contact_list.html", context)
 

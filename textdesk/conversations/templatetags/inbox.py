@@ -99,6 +99,18 @@ def url_pattern(name: str, *args) -> str:
     return reverse(name, args=[*args, slot]).replace(str(slot), "{}")
 
 
+LOCATION_TAGS = ("[LocationRequest]", "[Location Request]")
+
+
+def readable_preview(preview: str) -> str:
+    """A list preview a person reads: Text Request's location tag becomes a label."""
+    for tag in LOCATION_TAGS:
+        if tag in preview:
+            rest = preview.replace(tag, "").strip()
+            return f"📍 Location request{': ' + rest if rest else ''}"
+    return preview
+
+
 def dress_rows(rows, line, query: str = "") -> None:
     """What each row of the conversation list shows, as plain attributes."""
     pattern = url_pattern("conversations:conversation", line.pk)
@@ -116,7 +128,10 @@ def dress_rows(rows, line, query: str = "") -> None:
         else:
             row.at_iso = row.at_title = ""
         row.age = since(at, now)
-        waiting = row.waiting_since
+        row.preview = readable_preview(row.last_message_preview)
+        # A resolved or archived conversation is not waiting, whatever the column still holds.
+        waiting = None if row.is_resolved or row.is_archived else row.waiting_since
+        row.waiting_since = waiting
         if waiting is not None:
             row.waiting_title = ap_stamp(waiting.astimezone(zone), year=False)
             row.waiting_age = since(waiting, now)
