@@ -40,7 +40,10 @@ def connection_new(request):
                 api_url=data["api_url"],
                 api_key=data["api_key"],
                 rate_limit=data["rate_limit"],
+                client_key=data["client_key"],
             )
+        except connections.AlreadyConnected as exc:
+            return redirect("dashboards:connection", pk=exc.connection.pk)
         except connections.ConnectionRefused as exc:
             form.add_error(None, exc.reason)
             audit.record(

@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from textdesk.dashboards import signals
-from textdesk.dashboards.models import Connection, Dashboard, SyncState, new_webhook_token
+from textdesk.dashboards.models import (
+    Connection,
+    Dashboard,
+    SyncState,
+    key_fingerprint,
+    new_webhook_token,
+)
 from textdesk.dashboards.sync import _is_ours, event_url, register_hooks, sync_dashboards
 from textdesk.textrequest import errors
 from textdesk.textrequest.client import TextRequestClient
@@ -86,13 +92,62 @@ def test_key(api_url: str, api_key: str) -> list[int]:
     return [item.id for item in page.items]
 
 
-def add_connection(*, name: str, api_url: str, api_key: str, rate_limit: int = 100) -> Connection:
+class AlreadyConnected(Exception):
+    """This form was sent before and made ``connection`` (a double click): show that one."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        super().__init__(connection.name)
+
+
+def _connected_already(api_url: str, api_key: str, lines: list[int]) -> str:
+    """Why this account must not be connected again, or "". The same key, or another key that
+    sees lines an active connection to the same API already mirrors: a second copy of an
+    account would lose rows, since Text Request's message ids are unique across both."""
+    active = Connection.objects.filter(is_active=True)
+    same_key = active.filter(api_key_fingerprint=key_fingerprint(api_key)).first()
+    if same_key is not None:
+        return f"This API key is already connected as “{same_key.name}”. Nothing was saved."
+    line = (
+        Dashboard.objects.filter(
+            connection__in=active.filter(api_url=api_url), dashboard_id__in=lines
+        )
+        .select_related("connection")
+        .first()
+    )
+    if line is not None:
+        return (
+            f"This Text Request account is already connected as “{line.connection.name}” (this "
+            f"key sees its line “{line.name}”). Replace that connection's key instead. Nothing "
+            "was saved."
+        )
+    return ""
+
+
+def add_connection(
+    *, name: str, api_url: str, api_key: str, rate_limit: int = 100, client_key=None
+) -> Connection:
     """Test the key, then save the connection, read its lines, register its webhooks and start
-    the first sync in the background. Raises ``ConnectionRefused`` (nothing saved)."""
-    test_key(api_url, api_key)
-    connection = Connection(name=name, api_url=api_url, rate_limit=rate_limit)
+    the first sync in the background. Raises ``ConnectionRefused`` (nothing saved), or
+    ``AlreadyConnected`` when this form (``client_key``) was already sent."""
+    if client_key is not None:
+        earlier = Connection.objects.filter(client_key=client_key).first()
+        if earlier is not None:
+            raise AlreadyConnected(earlier)
+    lines = test_key(api_url, api_key)
+    reason = _connected_already(api_url, api_key, lines)
+    if reason:
+        raise ConnectionRefused(reason)
+    connection = Connection(
+        name=name, api_url=api_url, rate_limit=rate_limit, client_key=client_key
+    )
     connection.set_api_key(api_key)
-    connection.save()
+    try:
+        with transaction.atomic():
+            connection.save()
+    except IntegrityError:
+        # The same form's first submit saved it while this one was testing the key.
+        raise AlreadyConnected(Connection.objects.get(client_key=client_key)) from None
     sync_dashboards(connection)
     try:
         register_hooks(connection)
@@ -126,6 +181,7 @@ def replace_key(*, connection: Connection, api_key: str) -> None:
         update_fields=[
             "api_key_encrypted",
             "api_key_last4",
+            "api_key_fingerprint",
             "previous_api_key_encrypted",
             "api_key_replaced_at",
             "sync_error",

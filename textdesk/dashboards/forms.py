@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.db.models import Q
 
@@ -92,6 +94,9 @@ class SavedReplyForm(forms.ModelForm):
 
 
 class ConnectionForm(forms.Form):
+    # One per form shown: a double submit is one connection (connections.AlreadyConnected).
+    # A plain Field: nothing it holds can make the (hidden) field invalid.
+    client_key = forms.Field(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
     name = forms.CharField(max_length=100, help_text="How staff tell accounts apart.")
     api_url = forms.URLField(
         label="API URL",
@@ -115,6 +120,13 @@ class ConnectionForm(forms.Form):
 
     def clean_api_key(self) -> str:
         return self.cleaned_data["api_key"].strip()
+
+    def clean_client_key(self) -> uuid.UUID | None:
+        # Only a double-submit guard: a missing or mangled one just means no guard.
+        try:
+            return uuid.UUID(str(self.cleaned_data["client_key"] or ""))
+        except ValueError:
+            return None
 
     def clean_api_url(self) -> str:
         url = self.cleaned_data["api_url"]

@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -15,6 +16,10 @@ def new_webhook_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def key_fingerprint(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
 class Connection(models.Model):
     """One Text Request account, reached with one API key (encrypted at rest)."""
 
@@ -22,6 +27,10 @@ class Connection(models.Model):
     api_url = models.URLField(default="https://api.textrequest.com/api/v3")
     api_key_encrypted = models.TextField(editable=False)
     api_key_last4 = models.CharField(max_length=4, editable=False)
+    # SHA-256 of the key: finds the same account connected twice without decrypting every key.
+    api_key_fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The connect form's key: a double submit lands on the connection the first one made.
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     webhook_token = models.CharField(
         max_length=64, unique=True, default=new_webhook_token, editable=False
     )
@@ -62,6 +71,7 @@ class Connection(models.Model):
     def set_api_key(self, api_key: str) -> None:
         self.api_key_encrypted = encrypt(api_key)
         self.api_key_last4 = api_key[-4:]
+        self.api_key_fingerprint = key_fingerprint(api_key)
 
     def replace_api_key(self, api_key: str) -> None:
         """Set a new key, keeping the old one (encrypted) for the signature grace period."""
