@@ -123,7 +123,7 @@ def test_sign_in_with_a_code_from_the_app(client, db):
     sign_in(client, "sam")
     response = submit_code(client, code_for(device))
     assert response.status_code == 302
-    assert response["Location"] == reverse("conversations:inbox")
+    assert response["Location"] == reverse("home")
     assert client.get(reverse("conversations:inbox")).status_code == 200
     assert REMEMBER_COOKIE not in response.cookies
     assert Entry.objects.filter(kind="sign_in", actor=user).count() == 1
@@ -243,7 +243,7 @@ def test_a_remembered_browser_skips_the_code_for_that_person_and_key(client, db)
     assert int(cookie["max-age"]) == 30 * 24 * 3600
     client.post(reverse("accounts:logout"))
     again = sign_in(client, "sam")
-    assert again["Location"] == reverse("conversations:inbox")  # straight in
+    assert again["Location"] == reverse("home")  # straight in
     # Another person signing in on this browser still needs their code.
     other = make_user("kim", "Agent")
     make_enrolled(other)

@@ -18,7 +18,7 @@ def require(level: str) -> None:
 def test_enforcement_is_off_by_default(client, db):
     make_user("avery", "Admin")
     assert SecurityPolicy.current().two_factor == "off"
-    assert sign_in(client, "avery")["Location"] == reverse("conversations:inbox")
+    assert sign_in(client, "avery")["Location"] == reverse("home")
     assert client.get(reverse("accounts:staff")).status_code == 200
 
 
@@ -137,7 +137,7 @@ def test_admin_resets_a_persons_two_factor_after_confirming(client, db):
     assert entry.actor == admin and "Sam" in entry.summary
     # Their next sign-in needs only the password.
     other = client.__class__()
-    assert sign_in(other, "sam")["Location"] == reverse("conversations:inbox")
+    assert sign_in(other, "sam")["Location"] == reverse("home")
 
 
 def test_nobody_resets_their_own_two_factor_from_the_admin_pages(client, db):
