@@ -46,6 +46,7 @@ bench: install
 	$(PY) bench/admin.py
 	$(PY) bench/asms.py
 	$(PY) bench/reports.py
+	$(PY) bench/search.py
 
 ## Every bench at a tiny scale, so none can rot unnoticed (CI runs it; a minute or two).
 ## Results go to var/bench-smoke/, never over bench/results/; PostgreSQL data in its own
@@ -61,6 +62,7 @@ bench-smoke: install
 	$(PY) bench/payments.py --scale 0.001 --runs 3 --sync-contacts 50
 	$(PY) bench/admin.py --scale 0.001 --runs 3
 	$(PY) bench/reports.py --scale 0.001 --runs 3
+	$(PY) bench/search.py --scale 0.002 --runs 3
 
 clean:
 	rm -rf var .pytest_cache

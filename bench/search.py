@@ -16,7 +16,6 @@ timed in the same run; queries per page; the index's size; load average and comm
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -31,6 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("TEXTDESK_BENCH_DB", "textdesk_search_bench")
 
+from bench import recording  # noqa: E402
 from bench.inbox import bench_database, summary  # noqa: E402
 
 FULL_CONVERSATIONS = 100_000
@@ -197,12 +197,16 @@ def server_timings(data: dict, runs: int) -> dict:
     def url(**params) -> str:
         return f"{search}?{urlencode(params)}"
 
-    # "Load more" ten times: the cursor of the tenth page.
+    # "Load more" ten times: the cursor of the tenth page (or the last page, at a tiny scale).
     deep = url(q="thanks")
+    pages_deep = 1
     for _ in range(10):
         page = client.get(deep).content.decode()
         more = re.search(r'hx-get="\?([^"]+)"', page)
+        if more is None:
+            break
         deep = f"{search}?{more.group(1).replace('&amp;', '&')}"
+        pages_deep += 1
     old = Message.objects.order_by("sent_at", "id").values_list("conversation_id", "id")[
         Message.objects.count() // 3
     ]
@@ -225,6 +229,7 @@ def server_timings(data: dict, runs: int) -> dict:
         "jump_to_old_text": time_requests(client, f"{jump}?at={old[1]}", runs),
     }
     results["common_word"]["matching_texts"] = common
+    results["deep_page_11"]["page"] = pages_deep
     baseline = results["baseline_signed_in_page"]["median_ms"]
     for name, result in results.items():
         result["ratio_to_baseline_median"] = round(result["median_ms"] / baseline, 2)
@@ -322,9 +327,7 @@ def main() -> None:
         "write_overhead": write_overhead(min(messages, 50_000)),
     }
     results["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-    out = ROOT / "bench" / "results" / "search.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    recording.write("search", results)
     print(f"index {results['index_bytes'] / 1e6:.1f} MB; load {results['load_average_1m']}")
     print(f"write overhead: {results['write_overhead']}")
     for name, result in results["server"].items():
