@@ -15,9 +15,9 @@ def test_a_swept_change_keeps_its_prioritys_queue(line, monkeypatch):
         changes, "enqueue", lambda name, pk, countdown=0, queue=None: sent.append((pk, queue))
     )
     bulk = Change.objects.create(
-        dashboard=line, kind="edit_contact", subject="tags", priority="sync"
+        dashboard_id=line.pk, kind="edit_contact", subject="tags", priority="sync"
     )
-    agent = Change.objects.create(dashboard=line, kind="edit_contact", subject="name")
+    agent = Change.objects.create(dashboard_id=line.pk, kind="edit_contact", subject="name")
     Change.objects.filter(pk__in=[bulk.pk, agent.pk]).update(
         created_at=timezone.now() - timedelta(minutes=1)
     )
