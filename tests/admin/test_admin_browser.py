@@ -18,6 +18,7 @@ from textdesk.audit.models import Entry
 from textdesk.contacts.models import Contact, Group
 from textdesk.dashboards.models import Connection
 from textdesk.textrequest.client import TextRequestClient, iter_items
+from textdesk.textrequest.types import HOOK_EVENTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -92,7 +93,8 @@ def test_admin_journey(world, browser_page, live_url, sandbox_server):  # noqa: 
     progress = page.locator("#sync-progress")
     progress.get_by_text("The first sync is finished").wait_for(timeout=60_000)
     assert page.locator("#sync-progress progress").count() == 5
-    page.locator("#webhook-health").get_by_text("2 of 2").wait_for()
+    events = len(HOOK_EVENTS)  # every line subscribes every event the account offers
+    page.locator("#webhook-health").get_by_text(f"{events} of {events}").wait_for()
     assert world["key"] not in page.content()
     assert f"••••{world['key'][-4:]}" in page.content()
     shot(page, "2-connected")
