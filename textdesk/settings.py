@@ -311,6 +311,8 @@ if not REDIS_URL:
     _broker_dir = TEXTDESK_STATE_DIR / "broker"
     for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    # kombu's filesystem transport with atomic writes (textdesk/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "textdesk.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
