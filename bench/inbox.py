@@ -57,6 +57,24 @@ def bench_database(url: str) -> str:
     return f"{base}/{name}"
 
 
+def open_bench_database(script: str) -> None:
+    """Point Django at the bench database beside DATABASE_URL's (PostgreSQL only), set it up
+    and migrate it: the common start of the PostgreSQL benches."""
+    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
+    if not url.startswith("postgres"):
+        sys.exit(f"bench/{script} needs PostgreSQL (DATABASE_URL=postgres://…)")
+    os.environ["DATABASE_URL"] = bench_database(url)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+    call_command("migrate", verbosity=0)
+
+
 def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
@@ -549,19 +567,7 @@ def main() -> None:
                         help="seconds (Text Request: 60; shorter keeps the run short)")  # fmt: skip
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
-    if not url.startswith("postgres"):
-        sys.exit("bench/inbox.py needs PostgreSQL (DATABASE_URL=postgres://…)")
-    os.environ["DATABASE_URL"] = bench_database(url)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
-    call_command("migrate", verbosity=0)
+    open_bench_database("inbox.py")
     conversations = max(int(FULL_CONVERSATIONS * args.scale), 200)
     messages = max(int(FULL_MESSAGES * args.scale), 1_000)
     data = ensure_data(conversations, messages)

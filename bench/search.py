@@ -31,7 +31,7 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("TEXTDESK_BENCH_DB", "textdesk_search_bench")
 
 from bench import recording  # noqa: E402
-from bench.inbox import bench_database, summary  # noqa: E402
+from bench.inbox import open_bench_database, summary  # noqa: E402
 
 FULL_CONVERSATIONS = 100_000
 FULL_MESSAGES = 1_000_000
@@ -295,21 +295,10 @@ def main() -> None:
                         help="fraction of 100,000 conversations / 1,000,000 messages")  # fmt: skip
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/textdesk"
-    if not url.startswith("postgres"):
-        sys.exit("bench/search.py needs PostgreSQL (DATABASE_URL=postgres://…)")
-    os.environ["DATABASE_URL"] = bench_database(url)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    open_bench_database("search.py")
 
     from textdesk.search import index
 
-    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
-    call_command("migrate", verbosity=0)
     conversations = max(int(FULL_CONVERSATIONS * args.scale), 200)
     messages = max(int(FULL_MESSAGES * args.scale), 1_000)
     data = ensure_data(conversations, messages)
