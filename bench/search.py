@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -279,16 +278,6 @@ def write_overhead(rows: int) -> dict:
     }
 
 
-def commit() -> str:
-    try:
-        return subprocess.run(  # noqa: S603 - fixed arguments
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0,
@@ -303,10 +292,7 @@ def main() -> None:
     messages = max(int(FULL_MESSAGES * args.scale), 1_000)
     data = ensure_data(conversations, messages)
     results = {
-        "when": datetime.now(tz=UTC).isoformat(timespec="seconds"),
-        "commit": commit(),
         "load_average_1m": round(os.getloadavg()[0], 2),
-        "cpus": os.cpu_count(),
         "scale": args.scale,
         "conversations": conversations,
         "messages": messages,
