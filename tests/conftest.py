@@ -144,3 +144,12 @@ def live_server(transactional_db):
     server = LiveServer("localhost")
     yield server
     server.stop()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item, so a fixture's teardown knows the test failed
+    (the browser fixture keeps the failed page)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

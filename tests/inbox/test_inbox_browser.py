@@ -5,6 +5,7 @@ Screenshots of each state land in test-artifacts/screenshots/.
 
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -83,8 +84,23 @@ def live_url(transactional_db):
         conn.dec_thread_sharing()
 
 
+def keep_failed_page(page, name: str) -> None:
+    """What the browser showed when a test failed: a full-page PNG and the HTML in
+    test-artifacts/failures/, and the address and visible text on stderr (CI prints it)."""
+    failures = SHOTS.parent / "failures"
+    failures.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=failures / f"{name}.png", full_page=True)
+        (failures / f"{name}.html").write_text(page.content())
+        text = page.locator("body").inner_text(timeout=2_000)
+    except Exception as exc:  # noqa: BLE001 - a closed page must not hide the test's failure
+        print(f"the failed page could not be kept: {exc}", file=sys.stderr)
+        return
+    print(f"The page at failure: {page.url}\n{text[:3000]}", file=sys.stderr)
+
+
 @pytest.fixture
-def browser_page():
+def browser_page(request):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -109,6 +125,9 @@ def browser_page():
         )
         page.on("pageerror", lambda e: errors.append(str(e)))
         yield page, errors
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            keep_failed_page(page, request.node.name)
         # Under Playwright's loop the test's ORM calls got their own connection: close it, or
         # PostgreSQL cannot drop the test database at the end.
         connections.close_all()
