@@ -2,10 +2,13 @@
 the token typed again (the stored one is never sent to it), plain http:// is refused except to
 this machine's stand-in in development, and every change and token test is audited."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
-from tests.cases_helpers import connect_desk
+from tests.cases_helpers import NEW_CASE, connect_desk
+from tests.conftest import make_conversation
 from textdesk.audit.models import Entry
 from textdesk.cases import services
 from textdesk.cases.models import ServiceDesk
@@ -135,3 +138,36 @@ def test_read_from_asms_now_returns_to_the_case_page(client, agent, line, asms_t
     # a foreign address is never followed: back to the conversation
     evil = client.post(reverse("cases:refresh", args=[case.pk]), {"next": "//evil.example/x"})
     assert evil["Location"].startswith("/inbox/") or "/c/" in evil["Location"]
+
+
+def test_an_admin_disconnects_the_service_desk_and_its_token_is_gone(
+    client, connected, line, agent
+):
+    page = client.get(reverse("cases:settings")).content.decode()
+    assert reverse("cases:disconnect") in page
+    confirm = client.get(reverse("cases:disconnect"))
+    assert confirm.status_code == 200
+    assert "Disconnect" in confirm.content.decode()
+    assert ServiceDesk.objects.exists()  # a GET only asks
+
+    response = client.post(reverse("cases:disconnect"))
+    assert response.status_code == 302
+    assert not ServiceDesk.objects.exists()
+    entry = Entry.objects.filter(kind="service_desk").latest("pk")
+    assert entry.summary.startswith(f"Disconnected the service desk {connected.instance_url}")
+    # Escalating now says why instead of trying the forgotten instance.
+    conversation = make_conversation(line, first_name="Casey")
+    with pytest.raises(services.CaseRefused, match="not set up"):
+        services.request_case(
+            conversation=conversation, user=agent, subject="Casey", description="Dead laptop",
+            **NEW_CASE, group_id=31,
+            client_key=uuid.uuid4(),
+        )  # fmt: skip
+    # A second POST (a double click) finds nothing to disconnect and says so.
+    assert client.post(reverse("cases:disconnect")).status_code == 302
+
+
+def test_only_admins_may_disconnect(client, connected, agent):
+    client.force_login(agent)
+    assert client.post(reverse("cases:disconnect")).status_code == 403
+    assert ServiceDesk.objects.exists()

@@ -107,6 +107,19 @@ def rotate_token() -> int:
     return count
 
 
+def disconnect_service_desk() -> str | None:
+    """Forget the instance and its token (a leaked token, a move to another instance). Cases
+    keep their links and last known state; nothing is read from or sent to ASMS until a
+    service desk is connected again (queued work then fails with "not set up"). The address
+    that was disconnected, or None when none was set."""
+    desk = ServiceDesk.current()
+    if desk is None:
+        return None
+    cache.delete(_catalogue_key(desk))
+    ServiceDesk.objects.all().delete()
+    return desk.instance_url
+
+
 def _catalogue_key(desk: ServiceDesk) -> str:
     return f"cases:catalogue:{desk.pk}:{desk.instance_url}"
 

@@ -6,6 +6,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/disconnect/", views.disconnect, name="disconnect"),
     path("settings/lines/<int:line_pk>/", views.line_defaults, name="line_defaults"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/notes/", views.case_note, name="note"),

@@ -139,6 +139,30 @@ def settings_page(request):
     return render(request, "cases/settings.html", _settings_context(request, desk, form))
 
 
+@permission_required("manage_connections")
+@require_http_methods(["GET", "POST"])
+def disconnect(request):
+    desk = ServiceDesk.current()
+    if desk is None:
+        messages.info(request, "No service desk is connected.")
+        return redirect("cases:settings")
+    if request.method == "POST":
+        address = services.disconnect_service_desk()
+        audit.record(
+            actor=request.user,
+            kind="service_desk",
+            summary=f"Disconnected the service desk {address} (its token was deleted)",
+            request=request,
+        )
+        messages.success(request, "Service desk disconnected; its token is deleted.")
+        return redirect("cases:settings")
+    followed = Case.objects.filter(status=Case.Status.CREATED, is_closed=False).count()
+    in_flight = Case.objects.filter(status__in=Case.IN_FLIGHT).count()
+    context = {"desk": desk, "followed": followed, "in_flight": in_flight,
+               "admin_tab": "service_desk"}  # fmt: skip
+    return render(request, "cases/disconnect.html", context)
+
+
 def _settings_context(request, desk, form, bound_line=None, bound_form=None) -> dict:
     catalogue = services.catalogue(desk)
     lines = []
