@@ -3,8 +3,9 @@
     .venv/bin/python bench/search.py                # 100,000 conversations, 1,000,000 messages
     .venv/bin/python bench/search.py --scale 0.05   # a twentieth (generation is the slow part)
 
-PostgreSQL only, in its own database (TEXTDESK_BENCH_DB, default `textdesk_search_bench`)
-beside DATABASE_URL's, generated once and kept; another --scale regenerates it.
+PostgreSQL only, in its own database (TEXTDESK_BENCH_DB, by default
+`<TEXTDESK_BENCH_DB_PREFIX>_search`, so a smoke run keeps off the real run's data) beside
+DATABASE_URL's, generated once and kept; another --scale regenerates it.
 
 Server time, in process with Django's test client (middleware, queries, templates; no network):
 median and p95 of --runs requests for a common word (in every other text), a rare word, a
@@ -27,9 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "textdesk.settings")
 os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("TEXTDESK_BENCH_DB", "textdesk_search_bench")
 
 from bench import recording  # noqa: E402
+
+os.environ.setdefault("TEXTDESK_BENCH_DB", recording.database("search"))
+
 from bench.inbox import open_bench_database, summary  # noqa: E402
 
 FULL_CONVERSATIONS = 100_000
