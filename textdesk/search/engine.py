@@ -146,14 +146,20 @@ def _window(sources: list[QuerySet], size: int | None, columns: str) -> tuple[st
     # that are not there. So each source first takes up to FEW matches in any order (the GIN
     # index, or the first rows that match); when that is all of them they are sorted, and only
     # a source with more matches is walked newest first. One statement: the branch not taken
-    # is never run (a one-time filter).
+    # is never run (a one-time filter). A contact's moment (its conversation's last text) has
+    # no index: contacts are always sorted.
+    walkable = [i for i, qs in enumerate(sources) if qs.model is not Contact]
     ctes, parts, params = [], [], []
-    for i, qs in enumerate(sources):
-        sql, qs_params = qs.query.sql_with_params()
+    for i in walkable:
+        sql, qs_params = sources[i].query.sql_with_params()
         ctes.append(f"f{i} AS (SELECT * FROM ({sql}) s LIMIT {FEW + 1})")
         params += qs_params
     for i, qs in enumerate(sources):
         walk, walk_params = qs.order_by("-at", "-ident")[:size].query.sql_with_params()
+        if i not in walkable:
+            parts.append(f"SELECT * FROM ({walk}) b{i}")
+            params += walk_params
+            continue
         parts.append(
             f"SELECT * FROM (SELECT * FROM f{i} WHERE (SELECT COUNT(*) FROM f{i}) <= {FEW} "
             f"ORDER BY at DESC, ident DESC LIMIT {size}) a{i}"
@@ -162,7 +168,7 @@ def _window(sources: list[QuerySet], size: int | None, columns: str) -> tuple[st
         params += walk_params
     union = " UNION ALL ".join(parts)
     window = f"w AS (SELECT {columns} FROM ({union}) u ORDER BY {WALK} LIMIT {size})"
-    return f"WITH {', '.join(ctes)}, {window} ", params
+    return f"WITH {', '.join([*ctes, window])} ", params
 
 
 def _newest_groups(sources: list[QuerySet], after) -> list[tuple]:
