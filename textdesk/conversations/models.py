@@ -174,6 +174,9 @@ class Message(models.Model):
         ordering = ["sent_at", "id"]
         indexes = [
             models.Index(fields=["conversation", "-sent_at", "-id"], name="msg_thread"),
+            # Search reads the texts that match newest first across conversations and stops
+            # at a page of conversations (textdesk/search/engine.py).
+            models.Index(fields=["-sent_at", "-id"], name="msg_newest"),
             models.Index(
                 fields=["status", "not_before"],
                 name="msg_outbox",
@@ -257,7 +260,11 @@ class Note(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "-created_at"], name="note_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "-created_at"], name="note_thread"),
+            # Search reads matching notes newest first (textdesk/search/engine.py).
+            models.Index(fields=["-created_at", "-id"], name="note_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"Note by {self.author}: {self.body[:40]}"

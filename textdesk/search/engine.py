@@ -86,39 +86,159 @@ class Result:
 class Page:
     results: list[Result]
     next_after: str | None
+    capped: bool = False  # best match ranked only the newest BEST_CAP matches
 
 
 def search(user, query: Query, filters: Filters, *, sort: str = "newest", after=None) -> Page:
     """A page of results. ``after`` is the cursor of the last group already shown."""
-    sources = _sources(user, query, filters, best=sort == "best")
+    best = sort == "best"
+    sources = _sources(user, query, filters, best=best)
     if not sources:
         return Page([], None)
-    union, params = _union(sources)
-    # A contact found by name or tag has no text score: 0, never NULL (NULLs sort first on
-    # PostgreSQL and never compare in the keyset).
-    key = "MAX(at)" if sort == "newest" else "MAX(COALESCE(score, 0))"
+    if best:
+        groups, capped = _best_groups(sources, after)
+    else:
+        groups, capped = _newest_groups(sources, after), False
+    next_after = None
+    if len(groups) > PAGE_SIZE:
+        groups = groups[:PAGE_SIZE]
+        last = groups[-1]
+        next_after = encode_cursor(sort, last[1] if not best else last[2], last[0])
+    if not groups:
+        return Page([], None, capped)
+    contact_ids = [row[0] for row in groups]
+    hits = _best_hits(sources, sort, contact_ids)
+    return Page(_results(contact_ids, hits, query), next_after, capped)
+
+
+# Newest first, a page of conversations is found by reading matches newest first and stopping
+# once PAGE_SIZE + 1 conversations are seen: the newest WINDOW matches after the cursor (each
+# source planned on its own with its LIMIT, so the planner walks the (sent_at, id) index while
+# testing the match for a common word, or sorts the few matches of a rare word from the GIN
+# index), grouped by conversation. Only when the window holds too few conversations (one
+# chatty conversation's matches fill it) is it read again WINDOW_GROWTH times larger; the last
+# try has no limit: at most WINDOWS queries, one in the usual case.
+WINDOW = 120
+WINDOW_GROWTH = 12
+WINDOWS = 4
+# Best match ranks only the newest BEST_CAP matches (ts_rank of every match of a common word
+# is what made it slow); the page says so when the cap was reached.
+BEST_CAP = 2000
+# A source with at most FEW matches is read from the GIN index and sorted (see _window).
+FEW = 1000
+# One total order of matches, newest first: per source (k is constant there) it is the
+# (sent_at, id) index's order.
+WALK = "at DESC, k, ident DESC"
+
+
+def _window(sources: list[QuerySet], size: int | None, columns: str) -> tuple[str, list]:
+    """``WITH … w AS (…)``: the newest ``size`` matches of all sources (all when None)."""
+    if size is None:
+        union, params = _union(sources)
+        return f"WITH w AS (SELECT {columns} FROM ({union}) u) ", params
+    if connection.vendor != "postgresql":
+        union, params = _union([qs.order_by("-at", "-ident")[:size] for qs in sources])
+        return f"WITH w AS (SELECT {columns} FROM ({union}) u ORDER BY {WALK} LIMIT {size}) ", (
+            params
+        )
+    # PostgreSQL estimates a word it has no statistics for at 0.5 % of the rows: for a rare
+    # word it would walk the (sent_at, id) index through the whole table looking for matches
+    # that are not there. So each source first takes up to FEW matches in any order (the GIN
+    # index, or the first rows that match); when that is all of them they are sorted, and only
+    # a source with more matches is walked newest first. One statement: the branch not taken
+    # is never run (a one-time filter). A contact's moment (its conversation's last text) has
+    # no index: contacts are always sorted.
+    walkable = [i for i, qs in enumerate(sources) if qs.model is not Contact]
+    ctes, parts, params = [], [], []
+    for i in walkable:
+        sql, qs_params = sources[i].query.sql_with_params()
+        ctes.append(f"f{i} AS (SELECT * FROM ({sql}) s LIMIT {FEW + 1})")
+        params += qs_params
+    for i, qs in enumerate(sources):
+        walk, walk_params = qs.order_by("-at", "-ident")[:size].query.sql_with_params()
+        if i not in walkable:
+            parts.append(f"SELECT * FROM ({walk}) b{i}")
+            params += walk_params
+            continue
+        parts.append(
+            f"SELECT * FROM (SELECT * FROM f{i} WHERE (SELECT COUNT(*) FROM f{i}) <= {FEW} "
+            f"ORDER BY at DESC, ident DESC LIMIT {size}) a{i}"
+        )
+        parts.append(f"SELECT * FROM ({walk}) b{i} WHERE (SELECT COUNT(*) FROM f{i}) > {FEW}")
+        params += walk_params
+    union = " UNION ALL ".join(parts)
+    window = f"w AS (SELECT {columns} FROM ({union}) u ORDER BY {WALK} LIMIT {size})"
+    return f"WITH {', '.join([*ctes, window])} ", params
+
+
+def _newest_groups(sources: list[QuerySet], after) -> list[tuple]:
+    """(contact, newest match time, 0) of the next PAGE_SIZE + 1 conversations after ``after``.
+
+    Groups are ordered by their newest match, then contact id (descending). Reading matches
+    newest first from the cursor, a conversation first appears at its newest match below the
+    cursor; one that also has a match above the cursor was on an earlier page and is left out
+    (the NOT EXISTS), so no conversation repeats or is skipped across pages. A window cut at
+    a moment several matches share may have left some of them out: groups at that moment wait
+    for a larger window."""
+    below, exclude, exclude_params = sources, "", []
+    if after is not None:
+        moment, contact_id = after
+        key_below = Q(at__lt=moment) | Q(at=moment, c__lt=contact_id)
+        key_above = Q(at__gt=moment) | Q(at=moment, c__gte=contact_id)
+        below = [qs.filter(at__lte=moment).filter(key_below) for qs in sources]
+        for qs in sources:
+            sql, params = qs.filter(key_above, c=RawSQL('"g"."c"', [])).query.sql_with_params()
+            exclude += f" AND NOT EXISTS ({sql})"
+            exclude_params += params
+    # PostgreSQL: keep the ordered groups a subquery (OFFSET 0), so the NOT EXISTS runs on
+    # them in order and stops at the page's end instead of running for every group.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    size = WINDOW
+    for attempt in range(WINDOWS):
+        last = attempt == WINDOWS - 1
+        window, params = _window(below, None if last else size, "k, ident, c, at")
+        edge = f"(SELECT n FROM edge) < {size} OR g.top > (SELECT low FROM edge)"
+        if last:
+            edge = "1 = 1"
+        sql = (
+            f"{window}, edge AS (SELECT COUNT(*) AS n, MIN(at) AS low FROM w) "
+            "SELECT p.c, p.top, 0, edge.n FROM edge LEFT JOIN (SELECT c, top FROM "
+            "(SELECT c, MAX(at) AS top FROM w GROUP BY c "
+            f"ORDER BY top DESC, c DESC{fence}) g WHERE ({edge}){exclude} "
+            f"ORDER BY top DESC, c DESC LIMIT {PAGE_SIZE + 1}) p ON 1 = 1 "
+            "ORDER BY p.top DESC, p.c DESC"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params + exclude_params)
+            rows = cursor.fetchall()
+        groups = [row for row in rows if row[0] is not None]
+        if last or len(groups) > PAGE_SIZE or rows[0][3] < size:
+            return groups
+        size *= WINDOW_GROWTH
+    return groups
+
+
+def _best_groups(sources: list[QuerySet], after) -> tuple[list[tuple], bool]:
+    """(contact, newest, best score) of the next groups by best match, ranked among the newest
+    BEST_CAP matches only; and whether the cap was reached."""
+    window, params = _window(sources, BEST_CAP, "k, ident, c, at, score")
+    key = "MAX(COALESCE(score, 0))"
     having, having_params = "", []
     if after is not None:
         value, contact_id = after
         having = f"HAVING ({key} < %s OR ({key} = %s AND c < %s))"
         having_params = [value, value, contact_id]
     sql = (
-        f"SELECT c, MAX(at), MAX(COALESCE(score, 0)) FROM ({union}) hits GROUP BY c {having} "
-        f"ORDER BY {key} DESC, c DESC LIMIT {PAGE_SIZE + 1}"
+        f"{window}, edge AS (SELECT COUNT(*) AS n FROM w) "
+        "SELECT p.c, p.top, p.score, edge.n FROM edge LEFT JOIN "
+        f"(SELECT c, MAX(at) AS top, {key} AS score FROM w GROUP BY c {having} "
+        f"ORDER BY {key} DESC, c DESC LIMIT {PAGE_SIZE + 1}) p ON 1 = 1 "
+        "ORDER BY p.score DESC, p.c DESC"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params + having_params)
-        groups = cursor.fetchall()
-    next_after = None
-    if len(groups) > PAGE_SIZE:
-        groups = groups[:PAGE_SIZE]
-        last = groups[-1]
-        next_after = encode_cursor(sort, last[1] if sort == "newest" else last[2], last[0])
-    if not groups:
-        return Page([], None)
-    contact_ids = [row[0] for row in groups]
-    hits = _best_hits(user, query, filters, sort, contact_ids)
-    return Page(_results(contact_ids, hits, query), next_after)
+        rows = cursor.fetchall()
+    return [row for row in rows if row[0] is not None], rows[0][3] >= BEST_CAP
 
 
 # --- The three sources --------------------------------------------------------------------
@@ -131,7 +251,8 @@ def _match(kind: str, table: str, query: Query, best: bool) -> tuple[Q | RawSQL,
         tsq, params = tsquery_sql(query)
         column = f'"{table}"."{index.COLUMN}"'
         condition = RawSQL(f"{column} @@ {tsq}", params, output_field=BooleanField())
-        score = RawSQL(f"ts_rank({column}, {tsq})", params, output_field=FloatField())
+        # float8: a float4 rank read back into the "Load more" cursor no longer equals itself.
+        score = RawSQL(f"ts_rank({column}, {tsq})::float8", params, output_field=FloatField())
         return condition, score if best else None
     if engine == "fts5":
         fts = index.fts_table(kind)
@@ -168,12 +289,22 @@ def _sources(user, query: Query, filters: Filters, *, best: bool) -> list[QueryS
         conversations = conversations.filter(
             contact__tags__in=_visible_tags(user).filter(name__in=filters.tag_names)
         )
+    # Texts and notes are scoped through the conversation they join anyway (for its contact):
+    # "IN (every visible conversation)" made PostgreSQL hash all conversations first.
+    lines = Dashboard.objects.for_user(user)
+    if filters.lines is not None:
+        lines = lines.filter(pk__in=filters.lines)
+    scope = Q(conversation__dashboard__in=lines)
+    if filters.status:
+        scope &= Q(conversation__is_resolved=filters.status == "resolved")
+    if filters.tag_names is not None:
+        scope &= Q(conversation__in=conversations)
     sources = []
     message_only = bool(filters.kind in ("received", "sent") or filters.has_attachment)
     dated = filters.start is not None or filters.end is not None
 
     if filters.kind != "note":
-        messages = Message.objects.filter(conversation__in=conversations)
+        messages = Message.objects.filter(scope)
         if filters.kind:
             messages = messages.filter(
                 direction=Message.Direction.RECEIVED
@@ -193,7 +324,7 @@ def _sources(user, query: Query, filters: Filters, *, best: bool) -> list[QueryS
             )
         )
     if not message_only:
-        notes = Note.objects.filter(conversation__in=conversations)
+        notes = Note.objects.filter(scope)
         if filters.agent_id is not None:
             notes = notes.filter(author_id=filters.agent_id)
         notes = _dated(notes, "created_at", filters)
@@ -213,17 +344,19 @@ def _sources(user, query: Query, filters: Filters, *, best: bool) -> list[QueryS
             )
             contacts = contacts.filter(pk__in=tagged.values("contact_id"))
         condition, score = _match("contact", "contacts_contact", query, best)
-        either = Q(condition) if not isinstance(condition, Q) else condition
+        # Three ways to find a contact, each its own source so each uses its own index (ORed
+        # in one WHERE, PostgreSQL scanned every contact); a contact found twice is one hit
+        # (the DISTINCT in _best_hits, the grouping elsewhere).
+        found = [contacts.filter(condition)]
         if query.is_simple:
             # Inside a name or a number ("555-98", "ann" in "Joanne"): the trigram index.
             words = " ".join(term.text for term in query.positive_terms)
-            either |= Q(pk__in=Contact.objects.matching(words).values("pk"))
+            found.append(contacts.filter(pk__in=Contact.objects.matching(words).values("pk")))
         # A tag's name finds its contacts.
         tagged = Contact.tags.through.objects.filter(
             tag__in=_visible_tags(user).filter(like_q(query, "name"))
         )
-        either |= Q(pk__in=tagged.values("contact_id"))
-        contacts = contacts.filter(either)
+        found.append(contacts.filter(pk__in=tagged.values("contact_id")))
         at = Coalesce(
             F("conversation__last_message_at"),
             F("last_contact_at"),
@@ -231,7 +364,7 @@ def _sources(user, query: Query, filters: Filters, *, best: bool) -> list[QueryS
             Value(EPOCH),
             output_field=DateTimeField(),
         )
-        sources.append(_shape(contacts, CONTACT, "pk", at, score))
+        sources += [_shape(qs, CONTACT, "pk", at, score) for qs in found]
     return sources
 
 
@@ -273,17 +406,15 @@ def _union(sources: list[QuerySet]) -> tuple[str, list]:
     return " UNION ALL ".join(f"SELECT * FROM ({sql}) s{i}" for i, sql in enumerate(parts)), params
 
 
-def _best_hits(user, query, filters, sort, contact_ids) -> list[tuple]:
+def _best_hits(sources: list[QuerySet], sort: str, contact_ids: list[int]) -> list[tuple]:
     """The best hit of each group on the page (newest, or highest score), and how many."""
-    sources = []
-    for qs in _sources(user, query, filters, best=sort == "best"):
-        sources.append(qs.filter(c__in=contact_ids))
-    union, params = _union(sources)
+    union, params = _union([qs.filter(c__in=contact_ids) for qs in sources])
     order = "at DESC" if sort == "newest" else "COALESCE(score, 0) DESC, at DESC"
     sql = (
         "SELECT k, ident, c, at, n FROM (SELECT k, ident, c, at, "
         f"ROW_NUMBER() OVER (PARTITION BY c ORDER BY {order}, k, ident DESC) AS rn, "
-        f"COUNT(*) OVER (PARTITION BY c) AS n FROM ({union}) hits) ranked WHERE rn = 1"
+        "COUNT(*) OVER (PARTITION BY c) AS n "
+        f"FROM (SELECT DISTINCT k, ident, c, at, score FROM ({union}) u) hits) ranked WHERE rn = 1"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -366,7 +497,7 @@ def encode_cursor(sort: str, value, contact_id: int) -> str:
 
 
 def decode_cursor(sort: str, raw: str):
-    """(value, contact id) for the HAVING clause, or None when the cursor is not ours."""
+    """(value, contact id) of the last group shown, or None when the cursor is not ours."""
     value, _, contact = raw.rpartition("~")
     if not (contact.isascii() and contact.isdigit() and len(contact) <= 18):
         return None
@@ -377,7 +508,7 @@ def decode_cursor(sort: str, raw: str):
             return None
         if moment is None or moment.tzinfo is None:
             return None
-        return connection.ops.adapt_datetimefield_value(moment), int(contact)
+        return moment, int(contact)
     try:
         number = float(value)
     except ValueError:

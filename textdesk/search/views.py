@@ -27,6 +27,7 @@ def results(request):
         "chips": [],
         "max_length": MAX_LENGTH,
         "is_slow": index.backend() == "like",
+        "best_cap": engine.BEST_CAP,
     }
     status = 200
     if asked and form.is_valid():
