@@ -72,4 +72,6 @@ def test_mention_a_colleague_from_the_note_form(demo, browser_page, live_url):
     marks = page.locator(f"#n-{saved.pk} mark.mention")
     expect(marks).to_have_text(["@jordan", "@jody"])
     page.screenshot(path=str(SHOTS / "mentions-note.png"))
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=str(SHOTS / "mentions-note-dark.png"))
     assert not errors, errors
