@@ -1,4 +1,4 @@
-// The agent inbox: composer (counter, Enter to send, saved replies, draft autosave), keyboard
+// The agent inbox: composer (counter, Enter to send, saved replies and @mentions, draft autosave), keyboard
 // shortcuts, live-update housekeeping and focus. CSP-safe: no inline code, no eval.
 (function () {
   "use strict";
@@ -97,16 +97,24 @@
     if (draftPending === form) { draftPending = null; clearTimeout(draftTimer); }
   }
 
-  // --- Saved replies: type / and a shortcut ----------------------------------------------------
-  function slashWord(textarea) {
-    var before = textarea.value.slice(0, textarea.selectionStart);
-    var match = /(^|\s)\/([\w-]*)$/.exec(before);
-    return match ? { start: before.length - match[2].length - 1, word: match[2] } : null;
+  // --- Pickers: "/" saved replies in the composer, "@" colleagues in the note form ----------------
+  // A textarea with data-picker="<listbox id>" (an ARIA combobox) opens that listbox while the
+  // word before the caret starts with the list's data-trigger. Each option carries data-match
+  // (words a typed prefix finds) and data-insert (what replaces the trigger and the word).
+  var TRIGGERS = {
+    "/": /(^|\s)\/([\w-]*)$/,
+    "@": /(^|[^\w@])@([\w.+-]*)$/,  // as services.MENTION: not inside an address
+  };
+
+  function pickerFor(textarea) {
+    var id = textarea.getAttribute("data-picker");
+    return id ? document.getElementById(id) : null;
   }
 
-  function repliesFor(textarea) {
-    var id = textarea.getAttribute("data-saved-replies");
-    return id ? document.getElementById(id) : null;
+  function typedWord(textarea, list) {
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var match = TRIGGERS[list.getAttribute("data-trigger")].exec(before);
+    return match ? { start: before.length - match[2].length - 1, word: match[2] } : null;
   }
 
   function visibleOptions(list) {
@@ -124,80 +132,100 @@
     }
   }
 
-  function closeReplies(textarea, list) {
+  function closePicker(textarea, list) {
     list.hidden = true;
     textarea.setAttribute("aria-expanded", "false");
     selectOption(textarea, list, null);
   }
 
-  function refreshReplies(textarea) {
-    var list = repliesFor(textarea);
+  function refreshPicker(textarea) {
+    var list = pickerFor(textarea);
     if (!list) { return; }
-    var slash = slashWord(textarea);
-    if (!slash) { closeReplies(textarea, list); return; }
-    var word = slash.word.toLowerCase();
+    var typed = typedWord(textarea, list);
+    if (!typed) { closePicker(textarea, list); return; }
+    var url = list.getAttribute("data-options-url");
+    if (url) {  // options kept on the server: fetched once, then filtered here as for the others
+      list.removeAttribute("data-options-url");
+      htmx.ajax("GET", url, { target: list, swap: "innerHTML" });
+    }
+    var word = typed.word.toLowerCase();
     list.querySelectorAll("[role=option]").forEach(function (option) {
-      var shortcut = option.getAttribute("data-shortcut").toLowerCase();
-      option.classList.toggle("is-hidden", shortcut.indexOf(word) !== 0);
+      var words = option.getAttribute("data-match").toLowerCase().split(/\s+/);
+      option.classList.toggle("is-hidden", !words.some(function (w) { return w.indexOf(word) === 0; }));
     });
     var options = visibleOptions(list);
     list.hidden = options.length === 0;
     textarea.setAttribute("aria-expanded", String(!list.hidden));
-    if (!list.hidden && !list.querySelector("[aria-selected=true]:not(.is-hidden)")) {
+    if (list.hidden) {
+      selectOption(textarea, list, null);
+    } else if (!list.querySelector("[aria-selected=true]:not(.is-hidden)")) {
       selectOption(textarea, list, options[0]);
     }
   }
 
-  function insertReply(textarea, option) {
-    var slash = slashWord(textarea);
-    if (!slash || !option) { return; }
-    var body = option.getAttribute("data-body");
+  function pick(textarea, option) {
+    var list = pickerFor(textarea);
+    var typed = list && typedWord(textarea, list);
+    if (!typed || !option) { return; }
+    var text = option.getAttribute("data-insert");
     var value = textarea.value;
-    textarea.value = value.slice(0, slash.start) + body + value.slice(textarea.selectionStart);
-    var caret = slash.start + body.length;
+    textarea.value = value.slice(0, typed.start) + text + value.slice(textarea.selectionStart);
+    var caret = typed.start + text.length;
     textarea.setSelectionRange(caret, caret);
-    closeReplies(textarea, repliesFor(textarea));
+    closePicker(textarea, list);
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  function repliesKeydown(event, textarea) {
-    var list = repliesFor(textarea);
+  function pickerKeydown(event, textarea) {
+    var list = pickerFor(textarea);
     if (!list || list.hidden) { return false; }
     var options = visibleOptions(list);
     var current = options.indexOf(list.querySelector("[aria-selected=true]"));
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       var next = event.key === "ArrowDown" ? current + 1 : current - 1;
       selectOption(textarea, list, options[(next + options.length) % options.length]);
-      event.preventDefault();
-      return true;
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      pick(textarea, options[Math.max(current, 0)]);
+    } else if (event.key === "Escape") {
+      closePicker(textarea, list);
+    } else {
+      return false;
     }
-    if (event.key === "Enter" || event.key === "Tab") {
-      insertReply(textarea, options[Math.max(current, 0)]);
-      event.preventDefault();
-      return true;
-    }
-    if (event.key === "Escape") {
-      closeReplies(textarea, list);
-      event.preventDefault();
-      return true;
-    }
-    return false;
+    event.preventDefault();
+    event.stopPropagation();
+    return true;
   }
 
   document.addEventListener("mousedown", function (event) {
-    var option = event.target.closest(".saved-replies [role=option]");
+    var option = event.target.closest(".picker [role=option]");
     if (!option) { return; }
-    event.preventDefault();
-    var form = option.closest("form");
-    insertReply(form.querySelector("textarea[name=body]"), option);
+    event.preventDefault();  // the textarea keeps the focus and its caret
+    var textarea = document.querySelector('[data-picker="' + option.closest(".picker").id + '"]');
+    if (textarea) { pick(textarea, option); }
   });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-picker")) { refreshPicker(event.target); }
+  });
+
+  // Options that arrive while the person types (the note form's colleagues, on the first @).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.detail.target;
+    if (!list.classList || !list.classList.contains("picker")) { return; }
+    var textarea = document.querySelector('[data-picker="' + list.id + '"]');
+    if (textarea && document.activeElement === textarea) { refreshPicker(textarea); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var textarea = event.target;
+    if (textarea.tagName === "TEXTAREA" && textarea.hasAttribute("data-picker")) { pickerKeydown(event, textarea); }
+  }, true);
 
   // --- Composer: Enter sends, Shift+Enter makes a new line --------------------------------------
   document.addEventListener("input", function (event) {
     var form = event.target.closest("[data-composer]");
     if (!form || event.target.name !== "body") { return; }
     updateCounter(form);
-    refreshReplies(event.target);
     scheduleDraft(form);
   });
 
@@ -206,7 +234,7 @@
     if (textarea.tagName !== "TEXTAREA" || textarea.name !== "body") { return; }
     var form = textarea.closest("[data-composer]");
     if (!form) { return; }
-    if (repliesKeydown(event, textarea)) { return; }
+    if (event.defaultPrevented) { return; }  // the picker took the key
     if (event.key === "Escape") { textarea.blur(); return; }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();

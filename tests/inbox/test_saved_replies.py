@@ -24,7 +24,7 @@ def test_admin_creates_a_reply_for_one_line_and_the_agent_gets_it(client, admin_
     conversation = make_conversation(line)
     client.force_login(agent)
     inbox = client.get(reverse("conversations:conversation", args=[line.pk, conversation.pk]))
-    assert 'data-shortcut="hours"' in inbox.content.decode()
+    assert 'data-match="hours"' in inbox.content.decode()
     assert "We are open 9 to 5." in inbox.content.decode()
 
 
@@ -38,7 +38,7 @@ def test_a_reply_for_every_line_shows_on_every_line(client, admin_user, line, ot
     for each in (line, other_line):
         conversation = make_conversation(each)
         page = client.get(reverse("conversations:conversation", args=[each.pk, conversation.pk]))
-        assert 'data-shortcut="thanks"' in page.content.decode()
+        assert 'data-match="thanks"' in page.content.decode()
 
 
 def test_shortcuts_are_unique_per_line(client, admin_user, line, other_line):

@@ -6,9 +6,9 @@ signs in and opens every page it may open:
 - at 390x844, no element may reach past the viewport unless a scroll container of its own (a
   table wrapper, a tab strip) holds it: content cut off by `overflow:hidden`, or a page that
   scrolls sideways, fails;
-- at 390x844 and 1440x900, in the light and the dark colour scheme, axe-core (vendored in
-  tests/vendor/, injected here only, never served to users) finds no serious or critical
-  violation.
+- at 390x844 and 1440x900 in the light colour scheme, and at 1440x900 in the dark one, axe-core
+  (vendored in tests/vendor/, injected here only, never served to users; colour contrast
+  included) finds no serious or critical violation.
 The failure lists every page and element at once, so one run shows the whole picture.
 """
 
@@ -27,6 +27,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.conftest import make_user  # noqa: E402
 from tests.inbox.test_inbox_browser import CHROMIUM_ARGS, SHOTS, demo, live_url  # noqa: E402, F401
+from textdesk.accounts.models import User  # noqa: E402
 from textdesk.cases.models import Case  # noqa: E402
 from textdesk.contacts.models import Contact, Group  # noqa: E402
 from textdesk.conversations.models import Conversation  # noqa: E402
@@ -92,8 +93,6 @@ def pages(line) -> list[str]:
     group = Group.objects.order_by("pk").first()
     reply = SavedReply.objects.order_by("pk").first()
     case = Case.objects.order_by("pk").first()
-    from textdesk.accounts.models import User
-
     staff = User.objects.order_by("pk").first()
     urls = [
         reverse("conversations:line", args=[line.pk]),
@@ -181,14 +180,20 @@ def world(demo):
     return demo
 
 
-def audit(base, username, line, *, scheme="light", widths=(PHONE, DESKTOP)) -> list[str]:
+def audit(
+    base, username, line, *, scheme="light", widths=(PHONE, DESKTOP), system=None
+) -> list[str]:
+    """Walk every page as ``username`` in ``scheme``; the browser's own scheme is ``system``
+    (the same unless a person's Preferences chose another)."""
     problems = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )
         # axe is injected as a script tag: the test's context may bypass our CSP to do it.
-        context = browser.new_context(viewport=PHONE, bypass_csp=True, color_scheme=scheme)
+        context = browser.new_context(
+            viewport=PHONE, bypass_csp=True, color_scheme=system or scheme
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         log_in(page, base, username)
@@ -209,8 +214,10 @@ def audit(base, username, line, *, scheme="light", widths=(PHONE, DESKTOP)) -> l
                 if size is PHONE:
                     wide = page.evaluate(WIDTH_CHECK)
                     problems += [f"{where}: too wide: {item}" for item in wide]
+                if size is PHONE or scheme == "dark":
                     name = f"screen-{username}-{scheme}-{url.strip('/').replace('/', '-')}"
-                    page.screenshot(path=str(SHOTS / f"{name or 'home'}.png"), full_page=True)
+                    name += "" if size is PHONE else f"-{size['width']}"
+                    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
                 page.add_script_tag(path=str(AXE))
                 problems += [f"{where}: axe {item}" for item in page.evaluate(AXE_RUN)]
         connections.close_all()
@@ -223,4 +230,19 @@ def audit(base, username, line, *, scheme="light", widths=(PHONE, DESKTOP)) -> l
 def test_every_page_fits_a_phone_and_passes_axe(world, live_url, username):
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = audit(live_url, username, world["line"])
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("username", ["avery", "sam", "fran"])
+def test_every_page_passes_axe_in_the_dark(world, live_url, username):
+    """Dark as the system asks (prefers-color-scheme), and for Finance as Preferences chose it
+    on a light system, with axe's colour contrast; at the desktop width, whose inbox shows every
+    pane at once (the screenshots of both widths are in test-artifacts/screenshots/)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    system = "dark"
+    if username == "fran":
+        User.objects.filter(username="fran").update(theme=User.Theme.DARK)
+        system = "light"
+    problems = audit(live_url, username, world["line"], scheme="dark", system=system,
+                     widths=(DESKTOP,))  # fmt: skip
     assert not problems, "\n".join(problems)

@@ -80,13 +80,30 @@ class NewStaffForm(UserCreationForm):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "shortcuts_enabled", "notify_sound", "notify_desktop"]
+        fields = [
+            "first_name",
+            "last_name",
+            "theme",
+            "shortcuts_enabled",
+            "notify_sound",
+            "notify_desktop",
+        ]
+        widgets = {"theme": forms.RadioSelect}
         labels = {
+            "theme": "Colours",
             "shortcuts_enabled": "Single-key keyboard shortcuts in the inbox",
             "notify_sound": "Play a sound when a text arrives while the inbox tab is hidden",
             "notify_desktop": "Show a browser notification when a text arrives while the inbox "
             "tab is hidden",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A page opened before the choice existed sends none: the colours stay as they are.
+        self.fields["theme"].required = False
+
+    def clean_theme(self) -> str:
+        return self.cleaned_data["theme"] or self.instance.theme
 
 
 class CodeForm(forms.Form):

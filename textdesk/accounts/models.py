@@ -19,6 +19,13 @@ class User(AbstractUser):
     notify_sound = models.BooleanField(default=False)
     notify_desktop = models.BooleanField(default=False)
 
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "System: as your device is set"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
+    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+
     class Meta:
         permissions = [
             ("work_inbox", "Can reply, tag, archive and resolve in the inbox"),

@@ -188,7 +188,10 @@ def preferences(request):
         form.save()
         messages.success(request, "Preferences saved.")
         return redirect("accounts:preferences")
-    return render(request, "accounts/preferences.html", {"form": form, **_security(request)})
+    status = 400 if form.is_bound else 200  # bound and not saved: the form says what is wrong
+    return render(
+        request, "accounts/preferences.html", {"form": form, **_security(request)}, status=status
+    )
 
 
 def _security(request) -> dict:

@@ -203,9 +203,19 @@ class ReplyForm(SeenForm):
 class NoteForm(forms.Form):
     note = forms.CharField(
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # A combobox: typing @ offers the line's colleagues (static/js/inbox.js, "Pickers").
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "role": "combobox",
+                "aria-autocomplete": "list",
+                "aria-controls": "mention-people",
+                "aria-expanded": "false",
+                "data-picker": "mention-people",
+            }
+        ),
         label="Internal note",
-        help_text="Only staff see notes. @username mentions a colleague.",
+        help_text="Only staff see notes. Type @ and a name to mention a colleague.",
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 

@@ -109,7 +109,11 @@ def load_thread(user, line, conversation: Conversation, before=None, around=None
     newest = window[-1].sent_at if (window and newer_than) else None
     notes = []
     if not before:
-        shown = conversation.notes.select_related("author").order_by("-created_at", "-id")
+        shown = (
+            conversation.notes.select_related("author")
+            .prefetch_related("mentions")  # whom each note's @mentions name (marked when shown)
+            .order_by("-created_at", "-id")
+        )
         if newest is not None:
             shown = shown.filter(created_at__lte=newest)
         notes = list(shown[:NOTES_SHOWN])

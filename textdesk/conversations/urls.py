@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:line_pk>/", views.line_inbox, name="line"),
     path("<int:line_pk>/live/", views.live, name="live"),
+    path("<int:line_pk>/people/", views.people, name="people"),
     path("<int:line_pk>/new/", views.new_conversation, name="new"),
     path("<int:line_pk>/bulk/", bulk.bulk_start, name="bulk"),
     path("<int:line_pk>/bulk/count/", bulk.bulk_count, name="bulk_count"),

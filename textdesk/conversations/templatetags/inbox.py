@@ -14,9 +14,12 @@ from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_AP
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from textdesk.conversations.models import Attachment
+from textdesk.conversations.services import MENTION
 from textdesk.textrequest import mms
 
 register = template.Library()
@@ -223,3 +226,32 @@ def dress_messages(messages, line, conversation) -> None:
             message.state = "other"  # a status textdesk has no word for: shown as it came
         else:
             message.state = "sent"
+
+
+@register.filter
+def note_html(note, reader) -> SafeString:
+    """A note's text, escaped, with its line breaks, and each ``@mention`` of a colleague the
+    note mentions (``note.mentions``, prefetched) marked; the reader's own is marked as theirs.
+    Any other ``@word`` stays plain text, and nothing of the body is ever read as HTML."""
+    body = note.body.replace("\r\n", "\n")
+    named = {person.username.lower(): person for person in note.mentions.all()}
+    parts, done = [], 0
+    for match in MENTION.finditer(body):
+        name = match.group(1).rstrip(".")  # as services.add_note reads it
+        person = named.get(name.lower())
+        if person is None:
+            continue
+        parts.append(escape(body[done : match.start()]))
+        if person.pk == getattr(reader, "pk", None):
+            parts.append(
+                format_html(
+                    '<mark class="mention is-you">@{}<span class="visually-hidden"> (you)'
+                    "</span></mark>",
+                    name,
+                )
+            )
+        else:
+            parts.append(format_html('<mark class="mention">@{}</mark>', name))
+        done = match.start() + 1 + len(name)
+    parts.append(escape(body[done:]))
+    return mark_safe("".join(parts).replace("\n", "<br>"))  # noqa: S308 - every part is escaped

@@ -24,6 +24,7 @@ from textdesk.conversations.views.pages import (
     line_inbox,
     live,
     new_conversation,
+    people,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "live",
     "new_conversation",
     "note",
+    "people",
     "remind",
     "request_payment",
     "resolve",

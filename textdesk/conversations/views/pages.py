@@ -38,6 +38,8 @@ from textdesk.conversations.views.rendering import (
 )
 from textdesk.dashboards.models import Dashboard
 
+PEOPLE_SHOWN = 200  # a line's staff; the picker filters them as the name is typed
+
 
 @require_GET
 @permission_required("view_conversations")
@@ -104,6 +106,20 @@ def _jump(request, conversation):
             return (moment, 0), f"n-{pk}"
         return (moment, pk), "" if request.GET.get("newer") else f"m-{pk}"
     return None, ""
+
+
+@require_GET
+@permission_required("work_inbox")
+def people(request, line_pk):
+    """The colleagues an ``@mention`` in a note of this line may name (those who may see the
+    line, as ``services.add_note`` accepts them), as the options of the note form's picker."""
+    line = line_or_404(request.user, line_pk)
+    people = (
+        services.colleagues(line)
+        .exclude(pk=request.user.pk)
+        .order_by("first_name", "last_name", "username")[:PEOPLE_SHOWN]
+    )
+    return render_region(request, "mention-options", {"people": people})
 
 
 @require_GET
