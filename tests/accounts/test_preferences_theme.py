@@ -47,3 +47,15 @@ def test_a_form_without_the_choice_keeps_the_scheme(client, agent):
     assert client.post(reverse("accounts:preferences"), FIELDS).status_code == 302
     agent.refresh_from_db()
     assert agent.theme == "light"
+
+
+def test_a_change_of_preferences_is_audited_and_an_unchanged_save_is_not(client, agent):
+    from textdesk.audit.models import Entry
+
+    client.force_login(agent)
+    client.post(reverse("accounts:preferences"), {**FIELDS, "theme": "dark"})
+    entry = Entry.objects.get(kind="preferences")
+    assert entry.actor_id == agent.pk
+    assert entry.summary == "Changed own preferences: last name, colours"
+    client.post(reverse("accounts:preferences"), {**FIELDS, "theme": "dark"})
+    assert Entry.objects.filter(kind="preferences").count() == 1

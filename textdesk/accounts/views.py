@@ -185,7 +185,18 @@ def two_factor_off(request):
 def preferences(request):
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            if form.changed_data:
+                changed = ", ".join(
+                    str(form.fields[name].label).lower() for name in form.changed_data
+                )
+                audit.record(
+                    actor=request.user,
+                    kind="preferences",
+                    summary=f"Changed own preferences: {changed}"[:300],
+                    request=request,
+                )
         messages.success(request, "Preferences saved.")
         return redirect("accounts:preferences")
     status = 400 if form.is_bound else 200  # bound and not saved: the form says what is wrong

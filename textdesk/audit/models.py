@@ -20,6 +20,7 @@ OWN_KINDS = [
     ("security_policy", "Sign-in rules"),
     ("role_change", "Change a role"),
     ("staff", "Add or edit staff"),
+    ("preferences", "Own preferences"),
     ("line_access", "Change who works a line"),
     ("saved_reply", "Saved reply"),
     ("connection", "Text Request connection"),
