@@ -215,23 +215,25 @@ def test_sync_priority_keeps_the_reserve_for_people(sandbox_account, settings, s
         (lambda c: Contact.objects.filter(pk=c.contact_id).update(is_blocked=True), "blocked"),
         (lambda c: c.delete(), "conversation was deleted"),
         (
-            lambda c: type(c.dashboard.connection)
-            .objects.filter(pk=c.dashboard.connection_id)
-            .update(is_active=False),
+            lambda c: (
+                type(c.dashboard.connection)
+                .objects.filter(pk=c.dashboard.connection_id)
+                .update(is_active=False)
+            ),
             "disconnected",
         ),
         (
-            lambda c: type(c.dashboard)
-            .objects.filter(pk=c.dashboard_id)
-            .update(removed_at=timezone.now()),
+            lambda c: (
+                type(c.dashboard)
+                .objects.filter(pk=c.dashboard_id)
+                .update(removed_at=timezone.now())
+            ),
             "line was removed",
         ),
     ],
     ids=["opted-out", "blocked", "conversation-deleted", "disconnected", "line-removed"],
 )
-def test_a_text_that_may_no_longer_go_is_skipped_with_why(
-    setup, staff, make_unsendable, reason
-):
+def test_a_text_that_may_no_longer_go_is_skipped_with_why(setup, staff, make_unsendable, reason):
     account, line = setup
     conversation = new_conversation(line)
     item = due_text(conversation, staff, "Should not leave")
