@@ -371,3 +371,27 @@ def test_default_zone_without_business_hours(line, settings):
     other = make_line(make_connection(), name="Elsewhere")
     BusinessHours.objects.create(dashboard=other, time_zone="America/Denver")
     assert scheduled.line_zone(other.pk) == "America/Denver"
+
+
+def test_the_open_thread_redraws_when_a_scheduled_text_is_skipped(
+    client, agent, conversation, chicago
+):
+    item = make_scheduled(conversation, agent, body="Skipped by beat")
+    client.force_login(agent)
+    page = client.get(
+        reverse("conversations:conversation", args=[conversation.dashboard_id, conversation.pk])
+    ).content.decode()
+    live = re.search(r'id="live" class="live" hx-get="([^"]+)"', page).group(1)
+    live = live.replace("&amp;", "&")
+    assert client.get(live, **HTMX).status_code == 204
+    ScheduledText.objects.filter(pk=item.pk).update(
+        status=ScheduledText.Status.SKIPPED,
+        skip_reason="Not sent: This contact is blocked.",
+        due_at=timezone.now(),
+    )
+    response = client.get(live, **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="thread-log"' in body and "Not sent: This contact is blocked." in body
+    new_live = re.search(r'id="live" class="live" hx-get="([^"]+)"', body).group(1)
+    assert client.get(new_live.replace("&amp;", "&"), **HTMX).status_code == 204

@@ -73,6 +73,14 @@ MESSAGE_COLUMNS = (
 CONTEXT_BEFORE = 20  # a jump-to shows this many older texts above the one it opens at
 
 
+def scheduled_shown(conversation: Conversation):
+    """The thread's scheduled texts: those still to leave, and those skipped lately (with why)."""
+    return conversation.scheduled_texts.filter(
+        Q(status=ScheduledText.Status.SCHEDULED)
+        | Q(status=ScheduledText.Status.SKIPPED, due_at__gte=timezone.now() - SKIPPED_SHOWN_FOR)
+    ).order_by("due_at", "id")[:SCHEDULED_SHOWN]
+
+
 def load_thread(user, line, conversation: Conversation, before=None, around=None) -> Thread:
     """The newest window of the thread; with ``before``, the window older than that cursor;
     with ``around`` (a moment and an id, from search), a window that holds that moment: a few
@@ -139,13 +147,5 @@ def load_thread(user, line, conversation: Conversation, before=None, around=None
     dress_messages(window, line, conversation)
     scheduled = []
     if not before and newer_than is None:
-        scheduled = list(
-            conversation.scheduled_texts.filter(
-                Q(status=ScheduledText.Status.SCHEDULED)
-                | Q(
-                    status=ScheduledText.Status.SKIPPED,
-                    due_at__gte=timezone.now() - SKIPPED_SHOWN_FOR,
-                )
-            ).order_by("due_at", "id")[:SCHEDULED_SHOWN]
-        )
+        scheduled = list(scheduled_shown(conversation))
     return Thread(conversation, window, payments, entries, earlier, notes, newer_than, scheduled)
