@@ -135,8 +135,19 @@ def test_htmx_schedule_answers_the_composer_and_the_thread(client, agent, conver
             "Write the text",
         ),
         ("x" * 1601, lambda zone: local_input(timezone.now() + timedelta(days=1), zone), "1600"),
+        ("Hi", lambda zone: "9999-12-31T23:59", "within the next year"),
+        ("Hi", lambda zone: "0001-01-01T00:00", "already passed"),
     ],
-    ids=["past", "beyond-a-year", "no-time", "not-a-time", "empty", "too-long"],
+    ids=[
+        "past",
+        "beyond-a-year",
+        "no-time",
+        "not-a-time",
+        "empty",
+        "too-long",
+        "year-9999",
+        "year-1",
+    ],
 )
 def test_bad_input_is_a_form_error_with_the_text_kept(
     client, agent, conversation, chicago, body, send_at, error

@@ -411,5 +411,8 @@ class ScheduleForm(forms.Form):
         except scheduled.CannotSchedule as exc:
             self.add_error("send_at", exc.reason)
             return cleaned
+        except OverflowError:  # year 1 or 9999: outside what a moment in UTC can hold
+            self.add_error("send_at", "Choose a time within the next year.")
+            return cleaned
         cleaned["due_at"] = due_at
         return cleaned
