@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.textrequest_helpers import connect, lines_of, staff_fixture  # noqa: F401
 from textdesk.contacts.models import ConsentEvent, Contact
 from textdesk.contacts.services import record_consent
-from textdesk.conversations import outbound, scheduled
+from textdesk.conversations import outbound, scheduled, services
 from textdesk.conversations.models import Conversation, Message, ScheduledText
 from textdesk.outbox import delivery
 from textdesk.textrequest.limiter import get_limiter
@@ -263,3 +263,16 @@ def test_an_opt_out_after_release_still_stops_the_send(setup, staff, monkeypatch
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED and "opted out" in message.failure_reason
     assert delivered(account, "Raced a STOP") == 0
+
+
+def test_a_scheduled_text_and_a_text_sent_now_from_one_form_are_two_texts(setup, staff):
+    """The form's key was refused for Schedule (a past time), then used by Send: both texts
+    still go, each once."""
+    account, line = setup
+    conversation = new_conversation(line)
+    key = uuid.uuid4()
+    services.send_text(conversation=conversation, user=staff, body="Now", client_key=key)
+    item = due_text(conversation, staff, "Later on")
+    ScheduledText.objects.filter(pk=item.pk).update(client_key=key)
+    assert scheduled.release_due()["released"] == 1
+    assert delivered(account, "Now") == 1 and delivered(account, "Later on") == 1

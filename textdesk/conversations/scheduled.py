@@ -17,6 +17,7 @@ Views check permissions (through ``ScheduledText.objects.for_user``); these func
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -309,7 +310,9 @@ def release(scheduled_pk: int, *, user=None) -> str | None:
             sent_by=author,
             sent_at=timezone.now(),
             status=Message.Status.PENDING,
-            client_key=scheduled.client_key,
+            # Derived, not the compose form's own key: that one may already name a text the
+            # agent sent now from the same form, and a clash would stop this release for good.
+            client_key=uuid.uuid5(scheduled.client_key, "released"),
             priority="interactive" if user is not None else "sync",
         )
         ScheduledText.objects.filter(pk=scheduled_pk).update(message=message)
