@@ -406,3 +406,12 @@ def test_the_open_thread_redraws_when_a_scheduled_text_is_skipped(
     assert 'id="thread-log"' in body and "Not sent: This contact is blocked." in body
     new_live = re.search(r'id="live" class="live" hx-get="([^"]+)"', body).group(1)
     assert client.get(new_live.replace("&amp;", "&"), **HTMX).status_code == 204
+
+
+def test_opening_the_edit_page_of_a_text_that_left_says_so(client, agent, conversation, chicago):
+    item = make_scheduled(conversation, agent)
+    ScheduledText.objects.filter(pk=item.pk).update(status=ScheduledText.Status.CANCELLED)
+    client.force_login(agent)
+    response = client.get(edit_url(item) + "?back=list", follow=True)
+    assert response.redirect_chain[-1][0] == list_url(conversation.dashboard)
+    assert "This text was cancelled." in response.content.decode()

@@ -205,7 +205,7 @@ def edit_scheduled(*, scheduled: ScheduledText, user, body: str, due_at: datetim
             pk=scheduled.pk, status=ScheduledText.Status.SCHEDULED
         ).update(body=body, due_at=due_at)
         if not changed:
-            raise CannotSchedule(_gone(scheduled))
+            raise CannotSchedule(why_unchangeable(scheduled))
         scheduled.body, scheduled.due_at = body, due_at
         _record(
             user,
@@ -223,7 +223,7 @@ def cancel_scheduled(*, scheduled: ScheduledText, user) -> None:
             pk=scheduled.pk, status=ScheduledText.Status.SCHEDULED
         ).update(status=ScheduledText.Status.CANCELLED)
         if not changed:
-            raise CannotSchedule(_gone(scheduled))
+            raise CannotSchedule(why_unchangeable(scheduled))
         _record(
             user,
             scheduled,
@@ -237,7 +237,7 @@ def send_scheduled_now(*, scheduled: ScheduledText, user) -> ScheduledText:
     with transaction.atomic():
         outcome = release(scheduled.pk, user=user)
         if outcome is None:
-            raise CannotSchedule(_gone(scheduled))
+            raise CannotSchedule(why_unchangeable(scheduled))
         scheduled.refresh_from_db()
         _record(
             user,
@@ -249,7 +249,8 @@ def send_scheduled_now(*, scheduled: ScheduledText, user) -> ScheduledText:
     return scheduled
 
 
-def _gone(scheduled: ScheduledText) -> str:
+def why_unchangeable(scheduled: ScheduledText) -> str:
+    """Why a text that is no longer scheduled cannot be edited, sent now or cancelled."""
     status = ScheduledText.objects.filter(pk=scheduled.pk).values_list("status", flat=True).first()
     if status == ScheduledText.Status.RELEASED:
         return "This text is already being sent; it can no longer be changed."

@@ -100,7 +100,8 @@ def _scheduled_or_404(request, line_pk, pk) -> tuple:
 
 def _back(request, line, item: ScheduledText) -> str:
     """Where an action returns: the Scheduled view it came from, else the thread."""
-    if request.POST.get("back") == "list" or item.conversation_id is None:
+    back = request.POST.get("back") or request.GET.get("back")
+    if back == "list" or item.conversation_id is None:
         return reverse("conversations:scheduled", args=[line.pk])
     return conversation_url(line, item.conversation)
 
@@ -169,6 +170,9 @@ def scheduled_edit(request, line_pk, pk):
     """Change the body or the time of a text that has not left."""
     line, item = _scheduled_or_404(request, line_pk, pk)
     status = 200
+    if request.method == "GET" and item.status != ScheduledText.Status.SCHEDULED:
+        flash.error(request, schedules.why_unchangeable(item))
+        return redirect(_back(request, line, item))
     if request.method == "POST":
         form = ScheduleForm(request.POST, zone=item.time_zone)
         if form.is_valid():
