@@ -415,3 +415,15 @@ def test_opening_the_edit_page_of_a_text_that_left_says_so(client, agent, conver
     response = client.get(edit_url(item) + "?back=list", follow=True)
     assert response.redirect_chain[-1][0] == list_url(conversation.dashboard)
     assert "This text was cancelled." in response.content.decode()
+
+
+def test_a_forged_answer_to_which_time_is_a_form_error(client, agent, conversation, chicago):
+    client.force_login(agent)
+    due = local_input(timezone.now() + timedelta(days=1), chicago)
+    response = schedule(client, conversation, "Forged", due, fold="7")
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    response = schedule(client, conversation, "Forged", due, client_key="not-a-key")
+    assert response.status_code == 400
+    assert "This form is out of date" in response.content.decode()
+    assert not ScheduledText.objects.exists()
