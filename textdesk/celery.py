@@ -85,6 +85,8 @@ app.conf.beat_schedule = {
     },
     # The outbox's safety net: lost pending rows, dead workers, unknown outcomes.
     "sweep-outbox": {"task": "textdesk.outbox.tasks.sweep_outbox", "schedule": 15.0},
+    # Scheduled texts that are due: released to the outbox at sync priority, each once.
+    "send-due-texts": {"task": "textdesk.conversations.tasks.send_due_texts", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
     # Audit entries past TEXTDESK_AUDIT_RETENTION_DAYS.

@@ -239,7 +239,10 @@
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       if (form.classList.contains("htmx-request") || !textarea.value.trim()) { return; }
-      form.requestSubmit();
+      // With "Send later" open, Enter schedules: a text meant for later never leaves now by a
+      // reflex. A click (not requestSubmit) is what tells htmx which button submitted.
+      var later = form.querySelector("details.send-later[open] button[name=when]");
+      if (later) { later.click(); } else { form.requestSubmit(); }
     }
   });
 

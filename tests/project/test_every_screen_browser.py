@@ -13,6 +13,7 @@ The failure lists every page and element at once, so one run shows the whole pic
 """
 
 import os
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from tests.inbox.test_inbox_browser import CHROMIUM_ARGS, SHOTS, demo, live_url 
 from textdesk.accounts.models import User  # noqa: E402
 from textdesk.cases.models import Case  # noqa: E402
 from textdesk.contacts.models import Contact, Group  # noqa: E402
-from textdesk.conversations.models import Conversation  # noqa: E402
+from textdesk.conversations.models import Conversation, ScheduledText  # noqa: E402
 from textdesk.dashboards.models import SavedReply  # noqa: E402
 from textdesk.payments.models import Payment  # noqa: E402
 
@@ -141,6 +142,10 @@ def pages(line) -> list[str]:
     if case:
         urls.append(reverse("cases:detail", args=[case.pk]))
     urls.append(reverse("reports:hours_edit", args=[line.pk]))
+    urls.append(reverse("conversations:scheduled", args=[line.pk]))
+    waiting = ScheduledText.objects.filter(dashboard=line, status="scheduled").first()
+    if waiting:
+        urls.append(reverse("conversations:scheduled_edit", args=[line.pk, waiting.pk]))
     return urls
 
 
@@ -177,6 +182,20 @@ def world(demo):
         state_name="In progress",
         opened_at=timezone.now() - timedelta(hours=3),
     )
+    # A text waiting to leave and one skipped: the thread, the Scheduled view and its edit page.
+    shown = Conversation.objects.filter(dashboard=line).order_by("-last_message_at").first()
+    for status, reason in (("scheduled", ""), ("skipped", "Not sent: This contact is blocked.")):
+        ScheduledText.objects.create(
+            dashboard=line,
+            conversation=shown,
+            contact_name=shown.contact.name,
+            body="Your technician arrives between 9 and 11 tomorrow.",
+            due_at=timezone.now() + timedelta(days=1 if status == "scheduled" else -1),
+            time_zone="America/New_York",
+            status=status,
+            skip_reason=reason,
+            client_key=uuid.uuid4(),
+        )
     return demo
 
 

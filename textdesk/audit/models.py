@@ -32,6 +32,10 @@ OWN_KINDS = [
     ("note", "Internal note"),
     ("service_desk", "Service desk settings"),
     ("case", "Service desk case"),
+    ("text_scheduled", "Schedule a text"),
+    ("text_schedule_edited", "Edit a scheduled text"),
+    ("text_schedule_sent_now", "Send a scheduled text now"),
+    ("text_schedule_cancelled", "Cancel a scheduled text"),
 ]
 OWN_LABELS = dict(OWN_KINDS)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 
 from textdesk.contacts.forms import NAME_MAX, NOTE_MAX, check_display_name
+from textdesk.conversations import scheduled
 from textdesk.phones import InvalidPhoneNumber, normalize_phone
 from textdesk.textrequest import mms
 
@@ -360,3 +361,68 @@ class BulkForm(forms.Form):
         if data.get("action") in ("tag", "untag") and not data.get("tag"):
             self.add_error("tag", "Pick a tag.")
         return data
+
+
+class ScheduleForm(forms.Form):
+    """A text to send later: its body and a wall-clock time in the line's time zone (``zone``).
+
+    ``fold`` answers the question a time that happens twice (clocks go back) asks; the form
+    offers it (``ambiguous`` holds the two choices) only then. ``due_at`` is the moment, in
+    UTC, once valid."""
+
+    body = forms.CharField(
+        max_length=BODY_MAX, required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    send_at = forms.CharField(
+        label="Send at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    fold = forms.ChoiceField(
+        choices=[("", "—"), ("0", "The first"), ("1", "The second")],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    client_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.ambiguous: list[tuple[str, str]] = []
+
+    def clean_body(self) -> str:
+        try:
+            return scheduled.check_body(self.cleaned_data["body"])
+        except scheduled.CannotSchedule as exc:
+            raise forms.ValidationError(exc.reason) from None
+
+    def clean_send_at(self) -> datetime:
+        raw = (self.cleaned_data["send_at"] or "").strip()
+        if not raw:
+            raise forms.ValidationError("Choose the date and time to send it.")
+        try:
+            return datetime.fromisoformat(raw.replace(" ", "T")).replace(tzinfo=None)
+        except ValueError:
+            raise forms.ValidationError("Enter a date and time, like 2026-12-08 09:30.") from None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        local = cleaned.get("send_at")
+        if local is None:
+            return cleaned
+        fold = cleaned.get("fold")
+        try:
+            due_at = scheduled.local_to_utc(local, self.zone, int(fold) if fold else None)
+            scheduled.check_due(due_at, self.zone)
+        except scheduled.AmbiguousTime as exc:
+            self.ambiguous = exc.choices
+            self.add_error("send_at", exc.reason)
+            return cleaned
+        except scheduled.CannotSchedule as exc:
+            self.add_error("send_at", exc.reason)
+            return cleaned
+        except OverflowError:  # year 1 or 9999: outside what a moment in UTC can hold
+            self.add_error("send_at", "Choose a time within the next year.")
+            return cleaned
+        cleaned["due_at"] = due_at
+        return cleaned

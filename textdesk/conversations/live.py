@@ -10,7 +10,12 @@ from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.guard import payment_state
 from textdesk.conversations.listing import PAGE_SIZE, lines_with_counts, list_query
-from textdesk.conversations.threads import NOTES_SHOWN, PAYMENTS_SHOWN, THREAD_SIZE
+from textdesk.conversations.threads import (
+    NOTES_SHOWN,
+    PAYMENTS_SHOWN,
+    THREAD_SIZE,
+    scheduled_shown,
+)
 from textdesk.payments.models import Payment
 
 # What a list row shows; the live fingerprint of the list is built from exactly these.
@@ -103,6 +108,7 @@ def live_parts(
             ]
             payments = thread.payments[::-1]
             notes = [n.pk for n in thread.notes[::-1]]
+            waiting = [(s.pk, s.status, s.due_at, s.body) for s in thread.scheduled]
         else:
             recent = list(
                 convo.messages.order_by("-sent_at", "-id").values_list(
@@ -124,13 +130,15 @@ def live_parts(
                     :NOTES_SHOWN
                 ]
             )
+            waiting = list(scheduled_shown(convo).values_list("id", "status", "due_at", "body"))
         if pending is None:
             pending = services.pending_changes(convo)
         contact = convo.contact
         tags = known.get("tags")
         if tags is None:
             tags = contact.tags.all()
-        parts["thread"] = digest(recent, convo.history_synced_at, notes)
+        # A scheduled text edited, cancelled or skipped (by a colleague, by beat) redraws too.
+        parts["thread"] = digest(recent, convo.history_synced_at, notes, waiting)
         parts["status"] = digest(
             convo.is_resolved,
             convo.is_archived,

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -167,6 +169,9 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
+    # The limiter priority of its send: "interactive" (an agent's reply, may use the whole
+    # limit) or "sync" (sent by textdesk itself, e.g. a scheduled text: keeps the reserve).
+    priority = models.CharField(max_length=12, default="interactive")
 
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 
@@ -197,6 +202,86 @@ class Message(models.Model):
         self.failure_reason = reason[:500]
         self.not_before = None
         self.save(update_fields=["status", "failure_reason", "not_before"])
+
+
+class ScheduledTextQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Scheduled texts on the lines ``user`` may see (anything else is a 404)."""
+        return self.filter(dashboard__in=Dashboard.objects.for_user(user))
+
+
+class ScheduledText(models.Model):
+    """A text an agent wrote to leave later (``scheduled.py``).
+
+    It waits here, outside the thread's messages, until it is due; then one conditional update
+    (by the database's clock) releases it: it becomes an outbound ``Message`` (the outbox row,
+    sent at sync priority) in the same transaction, or is skipped with the reason why it may
+    not leave. Until then it may be edited, sent now or cancelled."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        RELEASED = "released", "Handed to the outbox"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="scheduled_texts"
+    )
+    # Kept when the conversation goes (the Scheduled view then says why the text was skipped).
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scheduled_texts",
+    )
+    contact_name = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    due_at = models.DateTimeField()
+    # The zone the agent chose the time in (the line's), to show it as they typed it.
+    time_zone = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    skip_reason = models.CharField(max_length=500, blank=True)
+    message = models.OneToOneField(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="schedule"
+    )
+    client_key = models.UUIDField(unique=True, help_text="From the compose form: dedupes submits.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScheduledTextQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # Beat's question, and a line's Scheduled view (keyset on due_at, id).
+            models.Index(
+                fields=["due_at", "id"], name="sched_due", condition=Q(status="scheduled")
+            ),
+            models.Index(fields=["dashboard", "status", "due_at", "id"], name="sched_line"),
+            models.Index(fields=["conversation", "status"], name="sched_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scheduled for {self.due_at:%Y-%m-%d %H:%M}: {self.body[:40]}"
+
+    @property
+    def local_due(self):
+        return self.due_at.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def due_label(self) -> str:
+        """When it leaves, as the agent chose it: the line's wall clock and zone."""
+        local = self.local_due
+        return f"{local:%a %b %-d, %Y, %-I:%M %p} {local.tzname()}"
+
+    @property
+    def due_input(self) -> str:
+        """The local time as a ``datetime-local`` field shows it."""
+        return f"{self.local_due:%Y-%m-%dT%H:%M}"
 
 
 class Attachment(models.Model):

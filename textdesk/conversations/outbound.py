@@ -13,9 +13,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import (
     Attachment,
@@ -83,7 +85,9 @@ def deliver_text(message_pk: int) -> None:
         "conversation__contact", "conversation__dashboard__connection"
     ).get(pk=message_pk)
     dashboard = message.conversation.dashboard
-    client = dashboard.connection.client("interactive")
+    # An agent's reply may use the whole limit; a text textdesk sends by itself (scheduled)
+    # keeps the reserve for people.
+    client = dashboard.connection.client(message.priority)
     try:
         try:
             upload_attachments(client, message)
@@ -102,12 +106,34 @@ def deliver_text(message_pk: int) -> None:
             location_callback=location_callback_url(message),
             mms_media=message.mms_media or None,
         )
+    except errors.LimiterBusy as exc:
+        if message.priority == "interactive":
+            delivery.send_failed(message, exc, send=enqueue_send, settle=enqueue_settle)
+        else:
+            wait_for_slot(message, exc)
     except errors.TextRequestError as exc:
         delivery.send_failed(message, exc, send=enqueue_send, settle=enqueue_settle)
     else:
         attach(message, result)
     finally:
         client.close()
+
+
+def wait_for_slot(message: Message, exc: errors.LimiterBusy) -> None:
+    """A sync-priority text our own limiter held back sent nothing: pending again once a slot
+    frees, without counting an attempt (a batch of due texts waits its turn, never gives up)."""
+    wait = timedelta(seconds=max(1.0, exc.retry_in))
+    if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.PENDING,
+        not_before=timezone.now() + wait,
+        attempts=F("attempts") - 1,
+    ):
+        enqueue(
+            "textdesk.conversations.tasks.send_message",
+            message.pk,
+            countdown=wait.total_seconds(),
+            queue="sync",
+        )
 
 
 def upload_attachments(client, message: Message) -> list[str]:

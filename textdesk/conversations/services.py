@@ -109,7 +109,7 @@ def send_text(
                 conversation=conversation,
                 direction=Message.Direction.SENT,
                 body=body,
-                sender_name=_sender_name(user),
+                sender_name=sender_name(user),
                 sent_by=user if getattr(user, "pk", None) else None,
                 sent_at=now,
                 status=Message.Status.PENDING,
@@ -241,7 +241,7 @@ def assign(*, conversation: Conversation, user, assignee) -> None:
             audit.record(
                 actor=user,
                 kind="assignment",
-                summary=f"Assigned the conversation to {_sender_name(assignee)}"
+                summary=f"Assigned the conversation to {sender_name(assignee)}"
                 if assignee is not None
                 else "Unassigned the conversation",
                 dashboard=conversation.dashboard,
@@ -279,7 +279,8 @@ def pending_changes(conversation: Conversation) -> QuerySet[Change]:
     return conversation.changes.open()
 
 
-def _sender_name(user) -> str:
+def sender_name(user) -> str:
+    """What Text Request shows as the sender of a text ``user`` sends."""
     if user is None or not getattr(user, "pk", None):
         return ""
     return (getattr(user, "display_name", "") or str(user))[:100]

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from textdesk.conversations import bulk, outbound, sync
+from textdesk.conversations import bulk, outbound, scheduled, sync
 
 
 @shared_task
@@ -30,3 +30,10 @@ def fill_history(self, conversation_pk: int, priority: str = "sync") -> None:
 def run_bulk(bulk_pk: int) -> None:
     """Queue a bulk action's writes, one conversation at a time (sync queue)."""
     bulk.run_bulk(bulk_pk)
+
+
+@shared_task
+def send_due_texts() -> None:
+    """Beat, every 15 s: release the scheduled texts that are due (each exactly once, by a
+    conditional update on the database's clock; sync queue)."""
+    scheduled.release_due()

@@ -4,19 +4,22 @@ them, by day, each text dressed for display once (see `templatetags.inbox.dress_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
 from textdesk.conversations.forms import cursor_for
-from textdesk.conversations.models import Conversation, Message, Note
+from textdesk.conversations.models import Conversation, Message, Note, ScheduledText
 from textdesk.conversations.templatetags.inbox import day_label, dress_messages
 from textdesk.payments.models import Payment
 
 THREAD_SIZE = 60
 PAYMENTS_SHOWN = 20
 NOTES_SHOWN = 50
+SCHEDULED_SHOWN = 20
+# A text skipped at its time stays in the thread (with why) this long.
+SKIPPED_SHOWN_FOR = timedelta(days=7)
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Thread:
     earlier: str | None = None  # cursor of older messages, when there are more
     notes: list[Note] = field(default_factory=list)
     newer: int | None = None  # a jump-to window: the last text shown, when newer ones exist
+    # Texts still to leave (or skipped at their time, with why), after the newest texts.
+    scheduled: list[ScheduledText] = field(default_factory=list)
 
 
 def _payment_at(payment: Payment) -> datetime:
@@ -66,6 +71,14 @@ MESSAGE_COLUMNS = (
 
 
 CONTEXT_BEFORE = 20  # a jump-to shows this many older texts above the one it opens at
+
+
+def scheduled_shown(conversation: Conversation):
+    """The thread's scheduled texts: those still to leave, and those skipped lately (with why)."""
+    return conversation.scheduled_texts.filter(
+        Q(status=ScheduledText.Status.SCHEDULED)
+        | Q(status=ScheduledText.Status.SKIPPED, due_at__gte=timezone.now() - SKIPPED_SHOWN_FOR)
+    ).order_by("due_at", "id")[:SCHEDULED_SHOWN]
 
 
 def load_thread(user, line, conversation: Conversation, before=None, around=None) -> Thread:
@@ -136,4 +149,7 @@ def load_thread(user, line, conversation: Conversation, before=None, around=None
         if day != previous:
             entry.day, previous = day_label(entry.at), day
     dress_messages(window, line, conversation)
-    return Thread(conversation, window, payments, entries, earlier, notes, newer_than)
+    scheduled = []
+    if not before and newer_than is None:
+        scheduled = list(scheduled_shown(conversation))
+    return Thread(conversation, window, payments, entries, earlier, notes, newer_than, scheduled)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from textdesk.conversations import views
-from textdesk.conversations.views import bulk, redaction
+from textdesk.conversations.views import bulk, redaction, scheduling
 
 app_name = "conversations"
 urlpatterns = [
@@ -10,6 +10,22 @@ urlpatterns = [
     path("<int:line_pk>/live/", views.live, name="live"),
     path("<int:line_pk>/people/", views.people, name="people"),
     path("<int:line_pk>/new/", views.new_conversation, name="new"),
+    path("<int:line_pk>/scheduled/", scheduling.scheduled_list, name="scheduled"),
+    path(
+        "<int:line_pk>/scheduled/<int:pk>/edit/",
+        scheduling.scheduled_edit,
+        name="scheduled_edit",
+    ),
+    path(
+        "<int:line_pk>/scheduled/<int:pk>/send/",
+        scheduling.scheduled_send_now,
+        name="scheduled_send_now",
+    ),
+    path(
+        "<int:line_pk>/scheduled/<int:pk>/cancel/",
+        scheduling.scheduled_cancel,
+        name="scheduled_cancel",
+    ),
     path("<int:line_pk>/bulk/", bulk.bulk_start, name="bulk"),
     path("<int:line_pk>/bulk/count/", bulk.bulk_count, name="bulk_count"),
     path("<int:line_pk>/bulk/<int:bulk_pk>/", bulk.bulk_progress, name="bulk_progress"),

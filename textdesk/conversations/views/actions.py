@@ -42,6 +42,7 @@ from textdesk.conversations.views.rendering import (
     render_region,
     with_oob,
 )
+from textdesk.conversations.views.scheduling import schedule as schedule_later
 from textdesk.outbox import changes as outbox
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
@@ -118,6 +119,8 @@ def _mms_too_big(file_name: str, limit: int) -> str:
 @permission_required("work_inbox")
 def send(request, line_pk, pk):
     line, conversation = _load_for_action(request, line_pk, pk)
+    if request.POST.get("when") == "later":
+        return schedule_later(request, line, conversation)
     form = ReplyForm(request.POST, request.FILES)
     refused = getattr(request, "upload_refused", "")  # the upload stopped as it passed a limit
     if not form.is_valid() or refused:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from textdesk.conversations import presence, services
+from textdesk.conversations import presence, scheduled, services
 from textdesk.conversations.forms import (
     ContactForm,
     ListFilterForm,
@@ -109,6 +109,9 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
         # Actions of this conversation still on their way to Text Request, or failed.
         "pending": list(services.pending_changes(conversation)),
         "sender_name": user.display_name,
+        # "Send later" in the composer: a time in the line's zone.
+        "schedule_form": extra.pop("schedule_form", None),
+        "schedule_zone": scheduled.line_zone(line.pk),
     }
     context.update(extra)
     return context
