@@ -15,6 +15,7 @@ and is recorded, which the net also checks does not raise.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -173,6 +174,21 @@ def make_side(connection, name: str, phone: str, agent_name: str) -> dict:
         "group": group,
         "agent": agent,
     }
+
+
+@pytest.fixture(autouse=True)
+def quiet_request_logs():
+    """Thousands of 4xx answers, each logged with its request attached (Django's
+    ``log_response`` puts it in the record), and pytest keeps every record of a test: with
+    100,000-character query strings that held ~11 GB until the test ended. A 500 is still
+    logged (ERROR), and the net finds 500s by their status anyway."""
+    loggers = [logging.getLogger(name) for name in ("django.request", "django.security", "axes")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 @pytest.fixture
