@@ -43,9 +43,8 @@ def test_connect_waits_for_the_commit_before_enqueueing(
     sent = []
     monkeypatch.setattr(tasks.sync_dashboard, "delay", lambda pk, *a, **k: sent.append(pk))
     account = seeded_account(sandbox_server, contacts=6, messages=12, dashboards=1)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            _connect(account)
-            assert sent == []  # a worker must not look for a line that is not committed
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        _connect(account)
+        assert sent == []  # a worker must not look for a line that is not committed
     assert len(callbacks) == 1
     assert sent == list(Dashboard.objects.values_list("pk", flat=True))

@@ -46,6 +46,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Connected {connection.name} ({connection.masked_api_key}): {lines} line(s), "
-                "webhooks registered; the first sync is queued for the workers (or run `manage.py sync`)."
+                "webhooks registered; the first sync is queued for the workers."
             )
         )
