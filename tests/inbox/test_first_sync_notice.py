@@ -28,7 +28,7 @@ def test_a_never_synced_line_says_syncing_not_all_caught_up(client, new_line):
     assert "Syncing your lines…" in page
     assert "All caught up" not in page
     assert "Front Desk" in page
-    assert f'{reverse("dashboards:first_sync")}?resource=conversations' in page
+    assert f"{reverse('dashboards:first_sync')}?resource=conversations" in page
     assert 'hx-trigger="every 2s"' in page
     assert "Syncing…" in page  # the lines pane: no count of 0 before the counts are in
 
