@@ -121,6 +121,8 @@ def one_run(args) -> dict:
         DEBUG="1",
         TEXTDESK_STATE_DIR=str(state),
         TEXTREQUEST_API_URL=f"http://127.0.0.1:{api}/api/v3",
+        # The sandbox's events must reach this run's web server, as they reach :8000.
+        TEXTDESK_PUBLIC_URL=web,
         PYTHONUNBUFFERED="1",
     )
     procs: list[subprocess.Popen] = []
