@@ -100,3 +100,12 @@ def test_the_notice_checks_its_list_and_the_lines(client, new_line):
     assert "Billing" not in body
     body = client.get(url, {"resource": "conversations", "only": other.pk}).content.decode()
     assert "Billing" not in body
+
+
+def test_a_disconnected_line_never_says_syncing(client, new_line):
+    new_line.connection.is_active = False
+    new_line.connection.save()
+    client.force_login(make_user("sam", "Agent", lines=[new_line]))
+    page = client.get(reverse("conversations:line", args=[new_line.pk])).content.decode()
+    assert "Syncing" not in page
+    assert "All caught up" in page

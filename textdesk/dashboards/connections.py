@@ -299,6 +299,7 @@ def first_sync_context(user, resource: str, lines=None) -> dict | None:
     """The "Syncing your lines…" notice for a list page that would look empty: the user's
     lines (or ``lines`` of them) that never finished reading ``resource``, with the first-sync
     progress of their connection; None once every line has read it."""
+    # A disconnected line will not sync again (``with_first_sync``): its list is what there is.
     syncing = Dashboard.objects.for_user(user).with_first_sync(resource).filter(is_syncing=True)
     if lines is not None:
         syncing = syncing.filter(pk__in=[line.pk for line in lines])
