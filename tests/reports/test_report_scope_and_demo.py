@@ -53,3 +53,29 @@ def test_the_demo_gives_reports_true_figures(sandbox_server):
     assert f.reply_median is not None and 60 <= f.reply_median < 6 * 3600
     assert f.reply_p90 >= f.reply_median
     assert f.backlog > 0
+
+
+def test_never_counted_reports_count_now_and_poll(client, agent, monkeypatch):
+    from textdesk.reports import views
+
+    asked = []
+    monkeypatch.setattr(views.refresh_reports, "delay", lambda: asked.append(1))
+    client.force_login(agent)
+    html = client.get(URL).content.decode()
+    assert asked == [1]  # not at beat's first tick, a minute later
+    assert "counting now" in html
+    assert 'hx-trigger="every 3s"' in html
+    rollups.refresh()
+    asked.clear()
+    html = client.get(URL).content.decode()
+    assert asked == []
+    assert "counting now" not in html and 'hx-trigger="every 3s"' not in html
+
+
+def test_reports_say_when_lines_are_still_syncing(client, admin_user):
+    from tests.conftest import make_line
+
+    make_line(name="Front Desk", first_synced=False)
+    client.force_login(admin_user)
+    html = client.get(URL).content.decode()
+    assert "Syncing your lines…" in html
