@@ -15,9 +15,23 @@ from standins.textrequest.seeding import HISTORY_DAYS, PAY_SOON
 NOW = 1_796_000_000.0  # a fixed clock: the demo is laid out relative to "now"
 
 
+class _Frozen:
+    @staticmethod
+    def time() -> float:
+        return NOW
+
+
 @pytest.fixture
-def fixed_clock(monkeypatch):
-    monkeypatch.setattr(backend_module.time, "time", lambda: NOW)
+def demo(monkeypatch):
+    """Seeds a demo Backend on a fixed clock (only the sandbox module's, only while seeding:
+    other threads of the session keep the real time)."""
+
+    def make(**options) -> Backend:
+        with monkeypatch.context() as m:
+            m.setattr(backend_module, "time", _Frozen)
+            return Backend(seed="demo", **options)
+
+    return make
 
 
 def _everything(b: Backend, key: str) -> list:
@@ -35,15 +49,15 @@ def _everything(b: Backend, key: str) -> list:
     return out
 
 
-def test_the_same_seed_gives_the_same_demo(fixed_clock):
-    a, b = Backend(seed="demo"), Backend(seed="demo")
+def test_the_same_seed_gives_the_same_demo(demo):
+    a, b = demo(), demo()
     assert _everything(a, DEMO_API_KEY) == _everything(b, DEMO_API_KEY)
-    other = Backend(seed="demo", seed_value=7)
+    other = demo(seed_value=7)
     assert _everything(other, DEMO_API_KEY) != _everything(a, DEMO_API_KEY)
 
 
-def test_staff_answer_within_business_hours_with_a_few_slow_days(fixed_clock):
-    b = Backend(seed="demo")
+def test_staff_answer_within_business_hours_with_a_few_slow_days(demo):
+    b = demo()
     tz = ZoneInfo(b.accounts[DEMO_API_KEY].timezone)
     delays, inside, stamps = [], 0, []
     for dash in b.accounts[DEMO_API_KEY].dashboards.values():
@@ -65,8 +79,8 @@ def test_staff_answer_within_business_hours_with_a_few_slow_days(fixed_clock):
     assert max(stamps) - min(stamps) > 60 * 86_400_000  # months of history, not weeks
 
 
-def test_recent_requests_are_open_and_some_will_be_paid_soon(fixed_clock):
-    b = Backend(seed="demo")
+def test_recent_requests_are_open_and_some_will_be_paid_soon(demo):
+    b = demo()
     now_ms = NOW * 1000
     payments = [
         p for d in b.accounts[DEMO_API_KEY].dashboards.values() for p in d.payments.values()
