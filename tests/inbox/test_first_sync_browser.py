@@ -37,3 +37,46 @@ def test_the_inbox_fills_itself_after_the_first_sync(browser_page, live_url):  #
     expect(page.locator("#lines").get_by_text("Syncing…")).to_have_count(0, timeout=15_000)
     shot(page, "first-sync-inbox-filled")
     assert not errors
+
+
+def test_the_syncing_pages_fit_a_phone_and_pass_axe(live_url):  # noqa: F811
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from tests.inbox.test_inbox_browser import CHROMIUM_ARGS, SHOTS
+    from tests.project.test_every_screen_browser import AXE, AXE_RUN, DESKTOP, PHONE, WIDTH_CHECK
+
+    line = make_line(name="Front Desk", first_synced=False)
+    make_user("avery", "Admin")
+    urls = [
+        f"/inbox/{line.pk}/",
+        "/payments/",
+        "/reports/",
+        "/lines/first-sync/?resource=conversations",
+    ]
+    problems = []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        for scheme in ("light", "dark"):
+            context = browser.new_context(viewport=PHONE, bypass_csp=True, color_scheme=scheme)
+            page = context.new_page()
+            log_in(page, live_url, "avery")
+            for url in urls:
+                for size in (PHONE, DESKTOP):
+                    page.set_viewport_size(size)
+                    page.goto(live_url + url)
+                    expect(page.get_by_role("heading", name="Syncing your lines…")).to_be_visible()
+                    where = f"{size['width']}px {scheme} {url}"
+                    if size is PHONE:
+                        problems += [f"{where}: too wide: {x}" for x in page.evaluate(WIDTH_CHECK)]
+                        name = url.strip("/").split("?")[0].replace("/", "-")
+                        page.screenshot(path=str(SHOTS / f"first-sync-{scheme}-{name}.png"))
+                    page.add_script_tag(path=str(AXE))
+                    problems += [f"{where}: axe {item}" for item in page.evaluate(AXE_RUN)]
+            context.close()
+        connections.close_all()
+        browser.close()
+    assert not problems, "\n".join(problems)
