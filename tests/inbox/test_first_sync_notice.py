@@ -82,10 +82,14 @@ def test_the_payments_list_says_syncing_while_payments_are_not_read(client, new_
     page = client.get(reverse("payments:list")).content.decode()
     assert "Syncing your lines…" in page
     assert "No payments match" not in page
+    summary = client.get(reverse("payments:summary"), headers={"HX-Request": "true"})
+    assert "Syncing your lines… these figures fill in" in summary.content.decode()
     _finish(new_line, SyncState.Resource.PAYMENTS)
     page = client.get(reverse("payments:list")).content.decode()
     assert "Syncing your lines…" not in page
     assert "No payments match" in page
+    summary = client.get(reverse("payments:summary"), headers={"HX-Request": "true"})
+    assert "Syncing" not in summary.content.decode()
 
 
 def test_the_notice_checks_its_list_and_the_lines(client, new_line):

@@ -142,6 +142,9 @@ def payment_summary(request):
     found = _filtered(request)
     totals = summary.summarize(found.payments, rollup=found.rollup(), **found.names())
     context = {"totals": totals, "query": _query(request), "form": found.form}
+    if not totals["requested_count"]:
+        # Nothing at all: maybe nothing read yet, rather than nothing requested.
+        context["first_sync"] = connections.first_sync_context(request.user, "payments")
     template = "payments/payment_summary.html"
     if request.htmx:
         template += "#payment-summary"
