@@ -72,21 +72,41 @@ def make_connection(*, api_url="http://127.0.0.1:9/api/v3", api_key="tr_test_key
     connection = Connection(name=extra.pop("name", "Test account"), api_url=api_url, **extra)
     connection.set_api_key(api_key)
     connection.save()
+    # Primary keys repeat between tests: an earlier test's calls under the same key must not
+    # make this connection's limiter busy (e.g. after a demo's first sync).
+    from tests.textrequest_helpers import reset_limiter
+
+    reset_limiter(connection.bucket)
     return connection
 
 
 _dashboard_ids = iter(range(1000, 10**9))
 
 
-def make_line(connection=None, *, name="Front desk", phone=None, **extra) -> Dashboard:
+def make_line(
+    connection=None, *, name="Front desk", phone=None, first_synced=True, **extra
+) -> Dashboard:
+    """A line whose lists were read once (``first_synced``), as the tests' rows assume; with
+    ``first_synced=False`` a line never synced yet (its pages say "Syncing your lines…")."""
+    from django.utils import timezone
+
+    from textdesk.dashboards.models import SyncState
+
     dashboard_id = next(_dashboard_ids)
-    return Dashboard.objects.create(
+    line = Dashboard.objects.create(
         connection=connection or make_connection(),
         dashboard_id=extra.pop("dashboard_id", dashboard_id),
         name=name,
         phone=phone or f"423555{dashboard_id % 10000:04d}",
         **extra,
     )
+    if first_synced:
+        now = timezone.now()
+        for resource in (SyncState.Resource.CONVERSATIONS, SyncState.Resource.PAYMENTS):
+            SyncState.objects.create(
+                dashboard=line, resource=resource, last_success_at=now, last_full_at=now
+            )
+    return line
 
 
 def make_conversation(line: Dashboard, *, phone=None, first_name="Casey", **extra) -> Conversation:

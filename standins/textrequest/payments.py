@@ -160,6 +160,33 @@ class PaymentsMixin:
             self._fire_payment(dash, payment)
             return self._payment_json(dash, payment)
 
+    def pay_scheduled(self, now_ms: int | None = None, key: str | None = None) -> int:
+        """The demo's customers pay, through the portal, the open requests whose ``pays_at``
+        has come (fired like ``portal_pay``), of every account or the one of ``key``;
+        answers how many. Run about every second by the ``serve`` command's helper
+        (seeding.ScheduledPayments)."""
+        paid = 0
+        with self.lock:
+            now_ms = self.now_ms() if now_ms is None else now_ms
+            accounts = self.accounts.values() if key is None else [self.accounts[key]]
+            for acct in accounts:
+                for dash in acct.dashboards.values():
+                    for payment in dash.payments.values():
+                        # Snapshots from before ``pays_at`` existed have no such slot value.
+                        pays_at = getattr(payment, "pays_at", None)
+                        if pays_at is None or pays_at > now_ms:
+                            continue
+                        payment.pays_at = None
+                        if payment.status != "Sent":
+                            continue  # canceled or marked paid meanwhile
+                        payment.status = "Paid"
+                        payment.transaction_status = "Approved"
+                        self._fire_payment(dash, payment)
+                        paid += 1
+            if paid:
+                self.changes += 1
+        return paid
+
 
 def _amount(value: object) -> float:
     if value is None:

@@ -214,6 +214,7 @@ class Payment:
         "status",
         "reference",
         "token",
+        "pays_at",
     )
 
     def __init__(self, id, request_at, description, phone, amount, message, reference, token):
@@ -228,6 +229,9 @@ class Payment:
         self.status = "Sent"
         self.reference = reference
         self.token = token
+        # The demo's customers pay some open requests in the portal at this moment (ms):
+        # ``Backend.pay_scheduled``; None for every other payment.
+        self.pays_at = None
 
     def is_past_due(self, now_ms: int) -> bool:
         return self.status == "Sent" and now_ms - self.request_at >= PAST_DUE_MS

@@ -236,16 +236,27 @@ CUSTOMER_LINES = [
     "👍",
 ]
 PAYMENT_STATES = [
-    # (textrequest status, transaction status, days ago, reminder sent)
-    ("Sent", "Unknown", 1, False),
-    ("Sent", "Unknown", 10, False),
-    ("Sent", "Unknown", 8, True),
-    ("Sent", "Unknown", 3, True),
-    ("Paid", "Approved", 5, False),
-    ("Paid", "Unknown", 12, False),
-    ("Canceled", "Unknown", 6, False),
-    ("Sent", "Declined", 2, False),
+    # (textrequest status, transaction status, days ago, reminder sent, the customer pays it
+    # in the portal soon after the sandbox starts: textdesk reads it open, then sees it paid)
+    ("Sent", "Unknown", 1, False, False),
+    ("Sent", "Unknown", 10, False, False),
+    ("Sent", "Unknown", 8, True, False),
+    ("Sent", "Unknown", 3, True, True),
+    ("Sent", "Unknown", 2, False, True),
+    ("Sent", "Unknown", 5, False, True),
+    ("Sent", "Unknown", 9, True, True),
+    ("Paid", "Approved", 25, False, False),
+    ("Paid", "Unknown", 40, False, False),
+    ("Canceled", "Unknown", 6, False, False),
+    ("Sent", "Declined", 2, False, False),
 ]
+# The demo's history: 90 days of a small business open 8:00-18:00 on weekdays (local time).
+HISTORY_DAYS = 90
+OPEN_HOUR, CLOSE_HOUR = 8, 18
+# Payments of the last days are still open at the start; most are paid in the portal within
+# PAY_SOON seconds of it (``Payment.pays_at``), as textdesk watches.
+OPEN_DAYS = 12
+PAY_SOON = (20, 120)
 PAYMENT_TEXTS = [
     ("Drain cleaning", 149.0),
     ("Water heater repair", 385.0),
@@ -265,6 +276,54 @@ def seed_demo_accounts(backend, *, contacts=None, messages=None, dashboards=None
                  dashboards, seed_value, business=0)  # fmt: skip
     seed_account(backend, backend.new_account_record(DEMO2_API_KEY), "demo", 24, 160, 1,
                  seed_value, business=1)  # fmt: skip
+
+
+def _business_time(at: int, offset: int) -> int:
+    """``at`` if the business is open then, else its next opening (``offset``: local - UTC)."""
+    day, ms = divmod(at + offset, DAY)
+    if ms < OPEN_HOUR * HOUR:
+        ms = OPEN_HOUR * HOUR
+    elif ms >= CLOSE_HOUR * HOUR:
+        day, ms = day + 1, OPEN_HOUR * HOUR
+    while (day + 3) % 7 >= 5:  # day 0 (1970-01-01) was a Thursday: skip Saturday, Sunday
+        day, ms = day + 1, OPEN_HOUR * HOUR
+    return day * DAY + ms - offset
+
+
+def _thread_times(rng: random.Random, directions: list[str], now: int, offset: int) -> list[int]:
+    """When each text of a thread was sent, within the last HISTORY_DAYS (more of them
+    recent): customers text at any hour of the day; staff answer within business hours,
+    within minutes, and on a slow day (about one reply in twelve) after hours."""
+    day = (now + offset) // DAY - int(rng.random() ** 1.6 * HISTORY_DAYS)
+    at = day * DAY + rng.randint(7 * 60, 22 * 60) * MINUTE - offset
+    times = []
+    prev = None
+    for direction in directions:
+        if prev is not None:
+            if direction == "S" and prev == "R":
+                at = _business_time(at, offset)
+                slow = rng.random() < 0.08
+                at += (rng.randint(90, 300) if slow else rng.randint(2, 30)) * MINUTE
+            elif direction == "R":
+                at += (
+                    rng.randint(3, 90) * MINUTE if rng.random() < 0.7 else rng.randint(3, 40) * HOUR
+                )
+            else:  # staff texts again (a reminder, "on the way"): business hours
+                at = _business_time(at + rng.randint(1, 48) * HOUR, offset)
+        times.append(at)
+        prev = direction
+    late = times[-1] - (now - 5 * MINUTE)
+    if late > 0:  # whole weeks back: the same weekdays and hours
+        weeks = -(-late // (7 * DAY))
+        times = [t - weeks * 7 * DAY for t in times]
+    return times
+
+
+def _utc_offset(acct) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return int(datetime.now(ZoneInfo(acct.timezone)).utcoffset().total_seconds() * 1000)
 
 
 def _guid(rng: random.Random) -> str:
@@ -320,6 +379,7 @@ def _demo_key() -> str:
 
 def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messages: int) -> None:
     now = backend.now_ms()
+    offset = _utc_offset(dash.account)
     for name, color in TAGS:
         tag = {"id": _guid(rng), "tag_color": color, "tag": name}
         dash.tags[tag["id"]] = tag
@@ -379,13 +439,12 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
             c.suppressed_reason = "Marked as spam"
         if i < n_conv:
             k = counts[i]
-            end = now - int(random_() ** 2 * 40 * DAY) - rng.randint(1, 90) * MINUTE
-            span = int(rng.uniform(0.3, 6.0) * 7 * DAY * min(1.0, k / 8))
-            start = end - span
-            times = sorted(start + int(random_() * span) for _ in range(k - 1))
-            times.append(end)
             dialogue = rng.choice(DIALOGUES)
             opted_out = random_() < 0.04
+            directions = [dialogue[j % len(dialogue)][0] for j in range(k)]
+            if opted_out:
+                directions[-1] = "R"
+            times = _thread_times(rng, directions, now, offset)
             prev_dir = None
             msgs = c.messages
             for j, at in enumerate(times):
@@ -444,10 +503,17 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
     payable = [c for c in with_messages if c.opted_out_at is None and not c.is_blocked]
     if not payable:
         return
-    states = list(PAYMENT_STATES) + [
-        rng.choice(PAYMENT_STATES) for _ in range(min(200, n_contacts // 25))
-    ]
-    for status, transaction, days, reminded in states:
+    states = list(PAYMENT_STATES)
+    for _ in range(min(200, max(4, n_contacts // 5))):
+        days = int(random_() ** 1.3 * HISTORY_DAYS)
+        if days <= OPEN_DAYS:
+            states.append(("Sent", "Unknown", days, days >= 4 and random_() < 0.3, random_() < 0.7))
+        else:
+            r = random_()
+            status = "Paid" if r < 0.8 else "Canceled" if r < 0.9 else "Sent"
+            transaction = "Approved" if status == "Paid" and random_() < 0.85 else "Unknown"
+            states.append((status, transaction, days, status == "Sent", False))
+    for status, transaction, days, reminded, pays in states:
         c = rng.choice(payable)
         description, amount = rng.choice(PAYMENT_TEXTS)
         payment = Payment(
@@ -463,7 +529,34 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
         payment.status = status
         payment.transaction_status = transaction
         payment.reminder_sent = reminded
+        if pays:
+            payment.pays_at = now + rng.randint(*PAY_SOON) * 1000
         dash.payments[payment.id] = payment
+
+
+class ScheduledPayments:
+    """Every second, the demo's customers pay the requests whose time has come
+    (``Backend.pay_scheduled``): textdesk, having read them open, sees them paid."""
+
+    def __init__(self, backend, every: float = 1.0):
+        self.backend = backend
+        self.every = every
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="sandbox-payers", daemon=True)
+
+    def start(self) -> ScheduledPayments:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.backend.pay_scheduled()
+            except Exception:  # noqa: BLE001, S112 - never stop the server
+                continue
 
 
 class CustomerSimulator:

@@ -44,8 +44,10 @@ _UNREAD = RawSQL(  # noqa: S611
 
 
 def lines_with_counts(user):
-    """The user's lines with their unresolved and unread counts (capped, see COUNT_CAP)."""
-    return list(Dashboard.objects.for_user(user).annotate(unresolved=_UNRESOLVED, unread=_UNREAD))
+    """The user's lines with their unresolved and unread counts (capped, see COUNT_CAP) and
+    whether each is still on its first sync (``is_syncing``: its counts are not in yet)."""
+    lines = Dashboard.objects.for_user(user).with_first_sync()
+    return list(lines.annotate(unresolved=_UNRESOLVED, unread=_UNREAD))
 
 
 def list_query(user, line, filters: dict):

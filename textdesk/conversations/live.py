@@ -93,7 +93,7 @@ def live_parts(
     if lines is None:
         lines = lines_with_counts(user)
     parts = {
-        "lines": digest([(x.pk, x.unresolved, x.unread) for x in lines]),
+        "lines": digest([(x.pk, x.unresolved, x.unread, x.is_syncing) for x in lines]),
         "list": rows_digest(rows)
         if rows is not None
         else list_digest(user, line, filters.cleaned_data),

@@ -261,10 +261,11 @@ def _finished(state: SyncState) -> bool:
     return state.last_full_at is not None
 
 
-def first_sync_progress(connection: Connection) -> Progress:
-    """Per stage, summed over the connection's lines, and the time left at its limit (the
-    share sync may use: the limit less the reserve kept for people)."""
-    lines = list(connection.dashboards.active())
+def first_sync_progress(connection: Connection, lines=None) -> Progress:
+    """Per stage, summed over the connection's lines (or ``lines`` of it: the ones a person
+    works), and the time left at its limit (the share sync may use: the limit less the
+    reserve kept for people)."""
+    lines = list(connection.dashboards.active() if lines is None else lines)
     states: dict[str, list[SyncState]] = {}
     for state in SyncState.objects.filter(dashboard__in=lines):
         states.setdefault(state.resource, []).append(state)
@@ -285,6 +286,35 @@ def first_sync_progress(connection: Connection) -> Progress:
     per_second /= connection.rate_window
     seconds = math.ceil(calls_left / per_second) if calls_left and per_second else 0
     return Progress(stages, calls_left, seconds)
+
+
+# What a list page waits for on a line's first sync, and who may ask (as on that page).
+FIRST_SYNC = {
+    "conversations": ("view_conversations", "conversations"),
+    "payments": ("request_payments", "payment requests"),
+}
+
+
+def first_sync_context(user, resource: str, lines=None) -> dict | None:
+    """The "Syncing your lines…" notice for a list page that would look empty: the user's
+    lines (or ``lines`` of them) that never finished reading ``resource``, with the first-sync
+    progress of their connection; None once every line has read it."""
+    # A disconnected line will not sync again (``with_first_sync``): its list is what there is.
+    syncing = Dashboard.objects.for_user(user).with_first_sync(resource).filter(is_syncing=True)
+    if lines is not None:
+        syncing = syncing.filter(pk__in=[line.pk for line in lines])
+    syncing = list(syncing.order_by("name", "id"))
+    if not syncing:
+        return None
+    connection = syncing[0].connection
+    mine = [line for line in syncing if line.connection_id == connection.pk]
+    return {
+        "resource": resource,
+        "noun": FIRST_SYNC[resource][1],
+        "syncing_lines": syncing,
+        "progress": first_sync_progress(connection, mine),
+        "only": ",".join(str(line.pk) for line in (lines or [])),
+    }
 
 
 @dataclass

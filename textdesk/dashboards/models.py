@@ -155,6 +155,18 @@ class DashboardQuerySet(models.QuerySet):
             return lines
         return lines.filter(agents=user)
 
+    def with_first_sync(self, resource: str = "conversations"):
+        """Annotate ``is_syncing``: the line (of a connected account) has never finished a
+        full read of ``resource`` (its first sync), so an empty list of it means "not read
+        yet", not "nothing there"."""
+        done = SyncState.objects.filter(
+            dashboard=models.OuterRef("pk"), resource=resource, last_full_at__isnull=False
+        )
+        syncing = models.Q(~models.Exists(done), connection__is_active=True)
+        return self.annotate(
+            is_syncing=models.ExpressionWrapper(syncing, output_field=models.BooleanField())
+        )
+
 
 class Dashboard(models.Model):
     """A phone line of a Text Request account (Text Request calls it a dashboard)."""

@@ -1,6 +1,7 @@
 """Connections and lines.
 
-- ``connect``: add (or find) a Text Request account, read its lines, subscribe the webhooks.
+- ``connect``: add (or find) a Text Request account, read its lines, subscribe the webhooks
+  and start the first sync at once.
 - ``rotate_keys``: re-encrypt every stored API key with the newest ``FIELD_ENCRYPTION_KEY``.
 - ``rename_dashboard``: rename a line (local first, through the outbox).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from textdesk.dashboards.connections import start_sync
 from textdesk.dashboards.crypto import rotate
 from textdesk.dashboards.models import Connection, Dashboard
 from textdesk.dashboards.sync import register_hooks, sync_dashboards
@@ -21,8 +23,9 @@ RENAME_DASHBOARD = "rename_dashboard"
 
 def connect(*, name: str, api_url: str, api_key: str, if_missing: bool = False) -> Connection:
     """Create a connection (or, with ``if_missing``, reuse the one with this name and URL),
-    read its lines and register its webhooks. Raises the client's errors (a wrong key is
-    ``Unauthorized``)."""
+    read its lines, register its webhooks and start the first sync in the background (on
+    commit; a line already syncing skips it by its lease). Raises the client's errors (a
+    wrong key is ``Unauthorized``)."""
     connection = None
     if if_missing:
         connection = Connection.objects.filter(name=name, api_url=api_url).first()
@@ -32,6 +35,8 @@ def connect(*, name: str, api_url: str, api_key: str, if_missing: bool = False) 
         connection.save()
     sync_dashboards(connection)
     register_hooks(connection)
+    # Not at beat's first tick (30 s later): the inbox would say "All caught up" meanwhile.
+    start_sync(connection)
     return connection
 
 

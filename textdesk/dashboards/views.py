@@ -1,12 +1,14 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.audit import services as audit
-from textdesk.dashboards import services
+from textdesk.dashboards import connections, services
 from textdesk.dashboards.forms import (
     DeleteLineForm,
     LineAgentsForm,
@@ -187,3 +189,30 @@ def line_delete(request, pk):
         return redirect("dashboards:list")
     context = {"line": line, "form": form, "admin_tab": "lines"}
     return render(request, "dashboards/line_delete.html", context)
+
+
+def first_sync(request):
+    """The notice, polled by htmx every 2 s while it shows; once the lines are read it asks
+    htmx to reload the page (``HX-Refresh``), which then shows the lists."""
+    resource = request.GET.get("resource", "")
+    if resource not in connections.FIRST_SYNC:
+        return HttpResponseBadRequest("Unknown list.")
+    if not request.user.has_perm(f"accounts.{connections.FIRST_SYNC[resource][0]}"):
+        raise PermissionDenied
+    only = request.GET.get("only", "")
+    lines = None
+    if only:
+        pks = only.split(",")
+        if not all(pk.isascii() and pk.isdigit() and len(pk) <= 18 for pk in pks):
+            return HttpResponseBadRequest("Unknown line.")
+        lines = list(Dashboard.objects.for_user(request.user).filter(pk__in=pks))
+    context = connections.first_sync_context(request.user, resource, lines)
+    if request.htmx:
+        if context is None:
+            response = HttpResponse(status=200)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "dashboards/first_sync.html#first-sync", context)
+    if context is None:
+        return redirect("payments:list" if resource == "payments" else "conversations:inbox")
+    return render(request, "dashboards/first_sync.html", context)

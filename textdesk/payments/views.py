@@ -13,6 +13,7 @@ from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.audit import services as audit
 from textdesk.charts import bar_chart, grouped_bar_chart
+from textdesk.dashboards import connections
 from textdesk.dashboards.models import Dashboard
 from textdesk.payments import export, followup, listing, services, summary, timeline
 from textdesk.payments import sync as payments_sync
@@ -126,6 +127,10 @@ def payment_list(request):
         "direction": direction,
         "is_finance": request.user.has_perm("accounts.manage_payments"),
         "follow_up_days": followup.follow_up_days(),
+        # An empty list while a line has never read its payments is "not in yet".
+        "first_sync": None
+        if rows or cursor
+        else connections.first_sync_context(request.user, "payments"),
     }
     if request.htmx and cursor:
         return render(request, "payments/payment_list.html#payment-rows", context)
@@ -137,6 +142,9 @@ def payment_summary(request):
     found = _filtered(request)
     totals = summary.summarize(found.payments, rollup=found.rollup(), **found.names())
     context = {"totals": totals, "query": _query(request), "form": found.form}
+    if not totals["requested_count"]:
+        # Nothing at all: maybe nothing read yet, rather than nothing requested.
+        context["first_sync"] = connections.first_sync_context(request.user, "payments")
     template = "payments/payment_summary.html"
     if request.htmx:
         template += "#payment-summary"

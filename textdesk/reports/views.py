@@ -10,12 +10,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.charts import bar_chart, grouped_bar_chart
+from textdesk.dashboards import connections
 from textdesk.dashboards.models import Dashboard
 from textdesk.reports import metrics
 from textdesk.reports.forms import BusinessHoursForm, ReportFilterForm
 from textdesk.reports.hours import DAYS
 from textdesk.reports.models import BusinessHours
-from textdesk.reports.tasks import apply_business_hours
+from textdesk.reports.tasks import apply_business_hours, refresh_reports
 from textdesk.reports.templatetags.reports import duration
 
 # Admins see every person's figures; everyone else who works the inbox sees only their own.
@@ -105,6 +106,12 @@ def report(request):
     if form.is_valid():
         context["report"] = _report(form)
         context["charts"] = _charts(context["report"])
+        if context["report"].as_of is None:
+            # Never counted (a fresh start): count now, not at beat's first tick a minute
+            # later; the region polls until the count is in (a second run finds it locked).
+            refresh_reports.delay()
+        # Lines still on their first sync: their texts are not all in yet, and it says so.
+        context["first_sync"] = connections.first_sync_context(request.user, "conversations")
     template = "reports/report.html#report" if request.htmx else "reports/report.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)
 

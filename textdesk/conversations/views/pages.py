@@ -29,6 +29,7 @@ from textdesk.conversations.views.rendering import (
     conversation_or_404,
     conversation_url,
     filter_form,
+    first_sync_notice,
     inbox_response,
     line_or_404,
     line_url,
@@ -186,6 +187,8 @@ def live(request, line_pk):
             request.user, line, dict(filters.cleaned_data, after=None), context["query"]
         )
         context.update(rows=rows, next_after=next_after)
+        known_line = next((item for item in lines if item.pk == line.pk), line)
+        context["first_sync"] = first_sync_notice(request.user, known_line, rows, filters)
     token = ".".join(f"{key}-{value}" for key, value in sorted(parts.items()))
     context["live_url"] = live_url(line, conversation, context["query"], token)
     regions = []

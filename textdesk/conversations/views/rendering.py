@@ -35,6 +35,7 @@ from textdesk.conversations.live import live_token
 from textdesk.conversations.models import Conversation, Draft
 from textdesk.conversations.segments import count_segments
 from textdesk.conversations.threads import Thread, load_thread
+from textdesk.dashboards.connections import first_sync_context
 from textdesk.dashboards.models import Dashboard, SavedReply
 
 TEMPLATE = "conversations/inbox.html"
@@ -139,6 +140,15 @@ def base_context(request, line, filters: ListFilterForm, conversation=None) -> d
     }
 
 
+def first_sync_notice(user, line, rows, filters) -> dict | None:
+    """An empty first page of a line still on its first sync says "Syncing your lines…", not
+    "All caught up". ``line`` from ``lines_with_counts`` knows (no read); otherwise one read,
+    and only when the page is empty."""
+    if rows or filters.cleaned_data.get("after") or not getattr(line, "is_syncing", True):
+        return None
+    return first_sync_context(user, "conversations", [line])
+
+
 def render_region(request, name: str, context: dict, status: int = 200, **headers) -> HttpResponse:
     template = f"{TEMPLATE}#{name}" if name else TEMPLATE
     response = HttpResponse(render_to_string(template, context, request), status=status)
@@ -217,6 +227,7 @@ def inbox_response(
     if answer.rows:
         rows, next_after = list_rows(request.user, line, filters.cleaned_data, context["query"])
         context.update(rows=rows, next_after=next_after)
+        context["first_sync"] = first_sync_notice(request.user, line, rows, filters)
         if not filters.cleaned_data["after"]:
             known["rows"] = rows  # the first page: its fingerprint needs no second read
     if answer.lines:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from standins.core.command import ServeCommand
 from standins.textrequest.backend import DEMO2_API_KEY, DEMO_API_KEY, Backend
-from standins.textrequest.seeding import CustomerSimulator
+from standins.textrequest.seeding import CustomerSimulator, ScheduledPayments
 from standins.textrequest.server import TextRequestApp
 
 
@@ -55,9 +55,11 @@ class Command(ServeCommand):
             )
 
     def start_helpers(self, backend, options):
+        # The demo's customers pay the requests seeded to be paid soon after the start.
+        helpers = [ScheduledPayments(backend).start()]
         every = options["simulate_customers"]
         if every <= 0 or DEMO_API_KEY not in backend.accounts:
-            return []
+            return helpers
         simulator = CustomerSimulator(backend, DEMO_API_KEY, every, options["seed_value"])
         self.stdout.write(f"A demo customer texts in every {every:g} s")
-        return [simulator.start()]
+        return [*helpers, simulator.start()]

@@ -46,6 +46,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Connected {connection.name} ({connection.masked_api_key}): {lines} line(s), "
-                "webhooks registered. Run `manage.py sync` or start beat for the first sync."
+                "webhooks registered; the first sync is queued for the workers."
             )
         )
