@@ -90,7 +90,7 @@ def test_agent_attaches_previews_removes_and_sends_a_picture(
     expect(previews).to_have_count(1)
     expect(error).to_be_hidden()
     assert control.counters(demo["key"])["calls"].get("UploadMms", 0) == 0  # nothing sent yet
-    composer.locator("button[type=submit]").click()
+    composer.get_by_role("button", name="Send", exact=True).click()
     sent = page.locator("#thread-log .msg-out", has_text="Here is the photo of your order")
     expect(sent).to_be_visible()
     expect(page.locator("#composer [data-attach-previews] li")).to_have_count(0)

@@ -96,3 +96,21 @@ def test_synced_texts_and_contacts_are_found(client, sandbox_server):
     message = Message.objects.exclude(body="").select_related("conversation__contact").first()
     word = max(re.findall(r"[A-Za-z]{4,}", message.body), key=len)
     assert message.conversation.contact.name in found(client, agent, word)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_puts_back_triggers_a_table_rebuild_dropped(client, agent, line):
+    """On SQLite, a migration that rebuilds conversations_message (adding a column does)
+    drops the index's triggers with the old table; `migrate` ends by putting them back."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    if index.backend() != "fts5":
+        pytest.skip("the triggers are SQLite's (PostgreSQL's column is generated)")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER search_message_fts_au")  # what a table rebuild does
+    emit_post_migrate_signal(0, False, "default")  # how `migrate` ends
+    convo = make_conversation(line, first_name="Dana")
+    text = add_text(convo, "routine update")
+    text.body = "the gate latch is broken"
+    text.save()
+    assert found(client, agent, "latch") == {"Dana"}
