@@ -88,11 +88,16 @@ def test_membership_is_written_in_batches(admin, synced, monkeypatch):
 
     account, line = synced
     monkeypatch.setattr(services, "BULK_BATCH", 5)
-    group = Group.objects.filter(dashboard=line).first()
+    # The group with the most contacts left to add: how many the seed put in each group
+    # depends on the shared stand-in's seed order, not on this test.
+    group = max(
+        Group.objects.filter(dashboard=line),
+        key=lambda g: Contact.objects.filter(dashboard=line).exclude(groups=g).count(),
+    )
     before = calls(account).get("BulkUpdateContacts", 0)
     everyone = Contact.objects.filter(dashboard=line).exclude(groups=group)
     count = everyone.count()
-    assert count > 10
+    assert count > 5  # at least two batches
     changes = services.change_membership(group=group, user=admin, contacts=everyone, add=True)
     sizes = [5] * (count // 5) + ([count % 5] if count % 5 else [])
     assert [c.payload["count"] for c in changes] == sizes
