@@ -79,6 +79,31 @@ def stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> str:
     return out.decode(errors="replace")
 
 
+def kill_mid_send(worker: subprocess.Popen, is_sending) -> None:
+    """SIGKILL ``worker`` once ``is_sending()`` says its request is at Text Request (the
+    caller made the stand-in slow to answer)."""
+    wait_until(is_sending, timeout=30)
+    time.sleep(0.5)
+    stop(worker, signal.SIGKILL)
+
+
+def let_the_stand_in_finish(account) -> None:
+    """Fast again, and the request the dead worker made is finished at the stand-in."""
+    account.control.clear_faults(account.api_key)
+    account.control.wait_idle()
+    time.sleep(3)
+
+
+def sweep_until(is_sent) -> None:
+    """Beat's sweeper, as if the row outlived any worker: unknown, then settled by a read."""
+
+    def settled():
+        outbound.sweep_texts(now=timezone.now() + STALE_SENDING + timedelta(seconds=1))
+        return is_sent()
+
+    wait_until(settled, timeout=40, step=1.0)
+
+
 @pytest.fixture
 def real_worker_mode():
     app.conf.task_always_eager = False
@@ -110,25 +135,16 @@ def test_worker_killed_mid_send_the_text_is_still_sent_exactly_once(
         doomed = services.send_text(
             conversation=conversation, user=staff, body="Worker dies now", client_key=uuid.uuid4()
         )
-        wait_until(lambda: Message.objects.get(pk=doomed.pk).status == "sending", timeout=30)
-        time.sleep(0.5)
-        stop(worker, signal.SIGKILL)
+        kill_mid_send(worker, lambda: Message.objects.get(pk=doomed.pk).status == "sending")
     except BaseException:
         print(stop(worker))
         raise
-    account.control.clear_faults(account.api_key)
-    account.control.wait_idle()
-    time.sleep(3)  # the sandbox finishes the request the dead worker made
+    let_the_stand_in_finish(account)
 
     worker = start_worker(settings)
     try:
-        # Beat's sweeper: the row outlived any worker → unknown → settled by reading the
-        # conversation, where the text is found: it is not sent again.
-        def settled():
-            outbound.sweep_texts(now=timezone.now() + STALE_SENDING + timedelta(seconds=1))
-            return Message.objects.get(pk=doomed.pk).status == "sent"
-
-        wait_until(settled, timeout=40, step=1.0)
+        # Settled by reading the conversation, where the text is found: not sent again.
+        sweep_until(lambda: Message.objects.get(pk=doomed.pk).status == "sent")
     finally:
         log = stop(worker)
     doomed.refresh_from_db()

@@ -1,21 +1,24 @@
 """Scheduled texts with a real Celery worker process (not eager): beat's task delivered twice
 and a worker killed mid-send still give one text each. Needs PostgreSQL and Redis."""
 
-import signal
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from tests.outbox.test_outbox_worker import real_worker_mode, start_worker, stop  # noqa: F401
+from tests.outbox.test_outbox_worker import (  # noqa: F401
+    kill_mid_send,
+    let_the_stand_in_finish,
+    real_worker_mode,
+    start_worker,
+    stop,
+    sweep_until,
+)
 from tests.textrequest_helpers import connect, lines_of, staff_fixture, wait_until  # noqa: F401
 from textdesk.celery import app
 from textdesk.contacts.models import Contact
-from textdesk.conversations import outbound
 from textdesk.conversations.models import Conversation, Message, ScheduledText
-from textdesk.outbox.delivery import STALE_SENDING
 
 pytestmark = [
     pytest.mark.postgres,
@@ -64,28 +67,19 @@ def test_beat_twice_and_a_worker_killed_mid_send_send_each_text_once(
         account.control.set_faults(api_key=account.api_key, latency_ms=3000)
         doomed = due_text(line, staff, "Worker dies now", "6155550299")
         app.send_task(BEAT_TASK)
-        wait_until(
+        kill_mid_send(
+            worker,
             lambda: Message.objects.filter(body="Worker dies now", status="sending").exists(),
-            timeout=30,
         )
-        time.sleep(0.5)
-        stop(worker, signal.SIGKILL)
     except BaseException:
         print(stop(worker))
         raise
-    account.control.clear_faults(account.api_key)
-    account.control.wait_idle()
-    time.sleep(3)  # the sandbox finishes the request the dead worker made
+    let_the_stand_in_finish(account)
 
     worker = start_worker(settings, queues="sync,interactive")
     try:
         app.send_task(BEAT_TASK)  # beat keeps running: the text is not released again
-
-        def settled():
-            outbound.sweep_texts(now=timezone.now() + STALE_SENDING + timedelta(seconds=1))
-            return Message.objects.get(body="Worker dies now").status == "sent"
-
-        wait_until(settled, timeout=40, step=1.0)
+        sweep_until(lambda: Message.objects.get(body="Worker dies now").status == "sent")
     finally:
         log = stop(worker)
     sent = {d["body"]: d["count"] for d in account.control.counters(account.api_key)["sent"]}
