@@ -183,15 +183,23 @@ def test_bad_fault_and_config_requests_are_400(sandbox_server):
 
 def test_the_customer_simulator_texts_in():
     backend = Backend(seed="demo", delivery_delay=0)
-    sim = CustomerSimulator(backend, DEMO_API_KEY, every=0.05, seed=3).start()
-    try:
-        time.sleep(0.4)
-    finally:
-        sim.stop()
-    received = [m for m in backend.all_messages(DEMO_API_KEY) if m["message_direction"] == "R"]
     seeded = [
         m for m in Backend(seed="demo").all_messages(DEMO_API_KEY) if m["message_direction"] == "R"
     ]
+
+    def received():
+        return [m for m in backend.all_messages(DEMO_API_KEY) if m["message_direction"] == "R"]
+
+    # A loaded machine may run the simulator's thread late, so wait for three texts (not a
+    # fixed sleep); a simulator that stopped after one would still fail at the deadline.
+    sim = CustomerSimulator(backend, DEMO_API_KEY, every=0.05, seed=3).start()
+    deadline = time.monotonic() + 30
+    try:
+        while len(received()) < len(seeded) + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sim.stop()
+    received = received()
     assert len(received) >= len(seeded) + 3
     newest = max(m["message_timestamp_utc"] for m in received)
     assert newest >= backend.all_messages(DEMO_API_KEY)[-1]["message_timestamp_utc"]
