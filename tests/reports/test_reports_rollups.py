@@ -15,12 +15,12 @@ from django.db.models.functions import TruncDate
 from tests.conftest import make_conversation, make_user
 from textdesk.contacts.models import ConsentEvent
 from textdesk.conversations.models import Message
+from textdesk.dashboards.models import BusinessHours
 from textdesk.outbox.models import Change
 from textdesk.payments.models import Payment
 from textdesk.reports import histograms, metrics, rollups
 from textdesk.reports.models import (
     AgentDay,
-    BusinessHours,
     ConversationDay,
     LineDay,
     Reply,

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from tests.conftest import make_conversation, make_user
 from textdesk.conversations.models import Message
+from textdesk.dashboards.models import BusinessHours
 from textdesk.reports import rollups
-from textdesk.reports.models import BusinessHours, Reply
+from textdesk.reports.models import Reply
 from textdesk.reports.views import safe_cell
 
 URL = reverse("reports:show")

@@ -17,7 +17,7 @@ from tests.conftest import make_connection, make_conversation, make_line
 from textdesk.audit.models import Entry
 from textdesk.conversations import scheduled
 from textdesk.conversations.models import Message, ScheduledText
-from textdesk.reports.models import BusinessHours
+from textdesk.dashboards.models import BusinessHours
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ZONE = "America/Chicago"

@@ -18,7 +18,6 @@ Views check permissions (through ``ScheduledText.objects.for_user``); these func
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,16 +31,13 @@ from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation, Message, ScheduledText
 from textdesk.conversations.services import MAX_BODY_LENGTH, sender_name
-from textdesk.dashboards.models import Dashboard
+from textdesk.dashboards.models import BusinessHours, Dashboard
 
 # How far ahead a text may be scheduled.
 MAX_AHEAD = timedelta(days=365)
 # How many due texts one beat run releases (the rest wait for the next run).
 RELEASE_BATCH = 500
 SEND_TASK = "textdesk.conversations.tasks.send_message"
-
-# The line's time zone, from the layer that keeps business hours (``register_zone``).
-_zone_of: list[Callable[[int], str | None]] = []
 
 
 class CannotSchedule(Exception):
@@ -60,15 +56,13 @@ class AmbiguousTime(CannotSchedule):
         self.choices = choices
 
 
-def register_zone(zone_of: Callable[[int], str | None]) -> None:
-    """``zone_of(dashboard_pk)`` answers the line's IANA time zone (or None). The reports app,
-    which keeps business hours and their zone, registers it."""
-    _zone_of[:] = [zone_of]
-
-
 def line_zone(dashboard_pk: int) -> str:
     """The line's time zone: its business hours' zone, else the site's ``TIME_ZONE``."""
-    name = _zone_of[0](dashboard_pk) if _zone_of else None
+    name = (
+        BusinessHours.objects.filter(dashboard_id=dashboard_pk)
+        .values_list("time_zone", flat=True)
+        .first()
+    )
     try:
         ZoneInfo(name or settings.TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):

@@ -230,6 +230,30 @@ class Dashboard(models.Model):
         return since > self.hooks_missed_at
 
 
+class BusinessHours(models.Model):
+    """When a line is staffed; response and resolution times count only these hours.
+
+    No row (or `is_always_open`) means 24/7. `weekly` holds seven entries, Monday first, each
+    `["HH:MM", "HH:MM"]` (open, close) or null for a closed day; times in `time_zone`.
+    """
+
+    dashboard = models.OneToOneField(
+        Dashboard, on_delete=models.CASCADE, related_name="business_hours"
+    )
+    is_always_open = models.BooleanField(default=True)
+    time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
+    weekly = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Moved here from ``reports`` (lines below reports need the hours); the table stays.
+        db_table = "reports_businesshours"
+        verbose_name_plural = "business hours"
+
+    def __str__(self) -> str:
+        return f"Hours of {self.dashboard}"
+
+
 class SavedReply(models.Model):
     """A canned answer agents insert with `/` in the composer. Line-specific or for all lines.
 

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from textdesk.reports.hours import DAYS
+from textdesk.dashboards.hours import DAYS
 
 PERIODS = [("today", "Today"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("custom", "Custom")]
 LONGEST = 366

@@ -16,28 +16,6 @@ from django.db import models
 from django.db.models import Q
 
 
-class BusinessHours(models.Model):
-    """When a line is staffed; response and resolution times count only these hours.
-
-    No row (or `is_always_open`) means 24/7. `weekly` holds seven entries, Monday first, each
-    `["HH:MM", "HH:MM"]` (open, close) or null for a closed day; times in `time_zone`.
-    """
-
-    dashboard = models.OneToOneField(
-        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="business_hours"
-    )
-    is_always_open = models.BooleanField(default=True)
-    time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
-    weekly = models.JSONField(default=list, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "business hours"
-
-    def __str__(self) -> str:
-        return f"Hours of {self.dashboard}"
-
-
 class ConversationDay(models.Model):
     """One conversation's texts on one day (in TIME_ZONE); `agent` is who sent them, null for
     received texts and for sends by no textdesk user."""

@@ -24,12 +24,12 @@ from django.utils import timezone
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.services import REOPEN, RESOLVE
+from textdesk.dashboards.hours import ALWAYS, Hours, hours_of
+from textdesk.dashboards.models import BusinessHours
 from textdesk.outbox.models import Change
 from textdesk.reports import histograms
-from textdesk.reports.hours import ALWAYS, Hours, hours_of
 from textdesk.reports.models import (
     AgentDay,
-    BusinessHours,
     ConversationDay,
     LineDay,
     Reply,

@@ -11,11 +11,10 @@ from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.charts import bar_chart, grouped_bar_chart
 from textdesk.dashboards import connections
-from textdesk.dashboards.models import Dashboard
+from textdesk.dashboards.hours import DAYS
+from textdesk.dashboards.models import BusinessHours, Dashboard
 from textdesk.reports import metrics
 from textdesk.reports.forms import BusinessHoursForm, ReportFilterForm
-from textdesk.reports.hours import DAYS
-from textdesk.reports.models import BusinessHours
 from textdesk.reports.tasks import apply_business_hours, refresh_reports
 from textdesk.reports.templatetags.reports import duration
 
