@@ -7,10 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from standins.asms.backend import DEMO_TOKEN
+from standins.asms.testing import AsmsSandboxServer
 from standins.textrequest.backend import DEMO_API_KEY
 from standins.textrequest.testing import SandboxServer
 from tests.textrequest_helpers import staff_fixture  # noqa: F401
 from textdesk.accounts.models import User
+from textdesk.cases.models import LineDefaults, ServiceDesk
 from textdesk.conversations import services
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Connection, Dashboard
@@ -78,12 +81,40 @@ def test_demo_reset_resets_the_sandbox_and_textdesk_together(demo_sandbox, staff
     staff.refresh_from_db()  # other staff are kept
 
 
-def test_a_stopped_sandbox_loses_its_state_file(settings, tmp_path):
+def test_demo_reset_starts_the_service_desk_over_too(demo_sandbox):
+    """A case left in the ASMS stand-in would point at a conversation that is gone, and the
+    recreated lines would file new cases nowhere: both stand-ins go back to their seed."""
+    call_command("demo_setup", "--wait", "5")
+    with AsmsSandboxServer(seed="demo") as asms:
+        desk = ServiceDesk(instance_url=asms.url)
+        desk.set_token(DEMO_TOKEN)
+        desk.save()
+        seeded = [c["subject"] for c in asms.backend.sandbox_cases(DEMO_TOKEN)]
+        asms.backend.create_case(
+            DEMO_TOKEN,
+            {"itemType": 1, "projectId": 1, "serviceId": 13, "categoryId": 131,
+             "subject": "Left over from before the reset"},
+        )  # fmt: skip
+        call_command("demo_reset", "--noinput")
+
+        assert [c["subject"] for c in asms.backend.sandbox_cases(DEMO_TOKEN)] == seeded
+    assert ServiceDesk.objects.get().pk == desk.pk  # still connected, same token
+    lines = Dashboard.objects.active()
+    assert lines.exists()
+    assert LineDefaults.objects.filter(dashboard__in=lines, service_id=13).count() == lines.count()
+
+
+def test_stopped_stand_ins_lose_their_state_files(settings, tmp_path):
     settings.TEXTREQUEST_API_URL = "http://127.0.0.1:9/api/v3"  # nothing listens there
-    state = tmp_path / "sandbox.state"
+    desk = ServiceDesk(instance_url="http://127.0.0.1:9")
+    desk.set_token(DEMO_TOKEN)
+    desk.save()
+    state, asms_state = tmp_path / "sandbox.state", tmp_path / "asms.state"
     state.write_bytes(b"old state")
-    call_command("demo_reset", "--noinput", "--state", str(state))
+    asms_state.write_bytes(b"old cases")
+    call_command("demo_reset", "--noinput", "--state", str(state), "--asms-state", str(asms_state))
     assert not state.exists()
+    assert not asms_state.exists()
 
 
 def test_demo_reset_refuses_anything_but_a_local_sandbox(settings):

@@ -30,6 +30,7 @@ from textdesk.cases.delivery import retry_transcript as _retry_transcript
 from textdesk.cases.models import Case, CaseNote, LineDefaults, ServiceDesk
 from textdesk.conversations.models import Conversation, Draft, Message
 from textdesk.dashboards.crypto import rotate
+from textdesk.dashboards.models import Dashboard
 from textdesk.transport import service_url_error
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,22 @@ def catalogue(desk: ServiceDesk | None):
             return None  # not cached: ask again next time
         cache.set(key, found, 300)
     return found or None
+
+
+# The ASMS stand-in's seeded catalogue: IT Service Desk / Incident, filed with the service desk
+# group (standins/asms/catalogue.py). Only the demo uses it.
+DEMO_DEFAULTS = {"project_id": 1, "item_type_id": 1, "service_id": 13, "category_id": 131,
+                 "group_id": 31}  # fmt: skip
+
+
+def set_demo_defaults() -> int:
+    """File new cases of every line that has no defaults under the stand-in's seeded service;
+    returns how many lines got them."""
+    created = 0
+    for line in Dashboard.objects.active():
+        _, made = LineDefaults.objects.get_or_create(dashboard=line, defaults=DEMO_DEFAULTS)
+        created += made
+    return created
 
 
 def line_defaults(dashboard) -> LineDefaults:

@@ -9,8 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from textdesk.cases import services
-from textdesk.cases.models import LineDefaults, ServiceDesk
-from textdesk.dashboards.models import Dashboard
+from textdesk.cases.models import ServiceDesk
 
 
 class Command(BaseCommand):
@@ -44,6 +43,9 @@ class Command(BaseCommand):
     def connect(self, *, url, token, if_missing, wait, demo_defaults, **options):
         if if_missing and ServiceDesk.objects.exists():
             self.stdout.write("A service desk is already connected.")
+            if demo_defaults:
+                # lines made since (a demo reset recreates them) still get the defaults
+                services.set_demo_defaults()
             return
         deadline = time.monotonic() + wait
         while True:
@@ -62,9 +64,4 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         self.stdout.write(self.style.SUCCESS(f"Service desk connected: {url}"))
         if demo_defaults:
-            for line in Dashboard.objects.active():
-                LineDefaults.objects.get_or_create(
-                    dashboard=line,
-                    defaults={"project_id": 1, "item_type_id": 1, "service_id": 13,
-                              "category_id": 131, "group_id": 31},
-                )  # fmt: skip
+            services.set_demo_defaults()
