@@ -199,10 +199,13 @@ def test_the_customer_simulator_texts_in():
             time.sleep(0.05)
     finally:
         sim.stop()
-    received = received()
+        sim.thread.join(timeout=30)  # a tick under way when stopped lands before we look
+    assert not sim.thread.is_alive()
+    everything = backend.all_messages(DEMO_API_KEY)
+    received = [m for m in everything if m["message_direction"] == "R"]
     assert len(received) >= len(seeded) + 3
     newest = max(m["message_timestamp_utc"] for m in received)
-    assert newest >= backend.all_messages(DEMO_API_KEY)[-1]["message_timestamp_utc"]
+    assert newest >= everything[-1]["message_timestamp_utc"]
     assert (
         CustomerSimulator(Backend(seed="demo"), DEMO_API_KEY, 1, seed=3).tick()["message_direction"]
         == "R"
