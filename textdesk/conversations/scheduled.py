@@ -459,10 +459,11 @@ class TextRequestScheduled:
 
 
 def _tr_key(line: Dashboard) -> str:
-    # The account (a digest of its key, never the key) and the line: a new account or a
-    # reconnected one with another key never reads another's cached list.
-    digest = hashlib.sha256(line.connection.api_key.encode()).hexdigest()[:16]
-    return f"tr-scheduled:{digest}:{line.dashboard_id}"
+    # The service and account (a digest of its URL and key, never the key) and the line: a
+    # new account, or one reconnected with another key or URL, never reads another's list.
+    connection = line.connection
+    digest = hashlib.sha256(f"{connection.api_url} {connection.api_key}".encode()).hexdigest()
+    return f"tr-scheduled:{digest[:24]}:{line.dashboard_id}"
 
 
 def textrequest_scheduled(line: Dashboard) -> TextRequestScheduled:
