@@ -257,6 +257,7 @@ def bench_batch(args, sandbox, key, line, agent, conversation_ids) -> dict:
         "beats": beats,
         "calls": calls,
         "calls_per_window_max": max(samples) if samples else None,
+        "windows_at_sync_allowance_or_more": sum(1 for n in samples if n >= allowance),
         "calls_per_window_median": statistics.median(samples) if samples else None,
         "sync_allowance_per_window": allowance,
         "limit_per_window": 100,
@@ -387,10 +388,14 @@ def main() -> None:
     parser.add_argument("--pending", type=int, default=100_000, help="texts waiting (part 2)")
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--replies", type=int, default=40, help="agent replies measured")
-    parser.add_argument("--reply-every", type=float, default=0.3, help="seconds between them")
-    parser.add_argument("--window", type=float, default=2.0, help="stand-in window, seconds")
+    parser.add_argument("--reply-every", type=float,
+                        help="seconds between them; default a fifth of the window (five replies "
+                        "per window: half the reserve)")  # fmt: skip
+    # 10 s, not shorter: this machine sends about ten texts a second, so a shorter window would
+    # never fill and the limiter's pacing would go unmeasured.
+    parser.add_argument("--window", type=float, default=10.0, help="stand-in window, seconds")
     parser.add_argument("--reserve", type=float, default=0.10)
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--runs", type=int, default=50, help="timed requests per page")
     parser.add_argument("--max-seconds", type=float, default=900, help="give the batch up after")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiplies --due, --pending, --conversations, --replies")  # fmt: skip
@@ -401,6 +406,8 @@ def main() -> None:
     args.pending = max(int(args.pending * args.scale), 100)
     args.conversations = max(int(args.conversations * args.scale), args.due, 50)
     args.replies = max(int(args.replies * args.scale), 5)
+    if args.reply_every is None:
+        args.reply_every = args.window / 5
     setup(args.window, args.reserve)
 
     from standins.textrequest.testing import SandboxServer
