@@ -257,7 +257,7 @@ def bench_batch(args, sandbox, key, line, agent, conversation_ids) -> dict:
         "beats": beats,
         "calls": calls,
         "calls_per_window_max": max(samples) if samples else None,
-        "windows_at_sync_allowance_or_more": sum(1 for n in samples if n >= allowance),
+        "samples_at_or_above_sync_allowance": sum(1 for n in samples if n >= allowance),
         "calls_per_window_median": statistics.median(samples) if samples else None,
         "sync_allowance_per_window": allowance,
         "limit_per_window": 100,
