@@ -282,9 +282,9 @@ def edit_scheduled(
         if not changed:
             raise CannotSchedule(why_unchangeable(scheduled))
         # Held by the claim above: beat cannot release the text until this commits.
-        files = waiting_files(scheduled)
-        removed = [f for f in files if f.pk in set(remove)]
-        kept = [f for f in files if f.pk not in set(remove)]
+        files, remove = list(waiting_files(scheduled)), set(remove)
+        removed = [f for f in files if f.pk in remove]
+        kept = [f for f in files if f.pk not in remove]
         add = check_files(add, kept=len(kept))
         body = check_body(body, has_files=bool(kept or add))
         ScheduledText.objects.filter(pk=scheduled.pk).update(body=body)

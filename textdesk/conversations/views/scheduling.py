@@ -42,7 +42,9 @@ def _composer_refused(request, line, conversation, form: ScheduleForm, status: i
     """The composer again: the typed text kept, the time and the reason in "Send later" (a
     browser cannot be handed files back: the agent is told to choose them again)."""
     dropped = len(request.FILES.getlist("attachments"))
-    if dropped := dropped or int(bool(getattr(request, "upload_refused", ""))):
+    if getattr(request, "upload_refused", ""):  # the upload stopped at a file over its limit
+        dropped = max(dropped, 1)
+    if dropped:
         form.add_error(
             None,
             f"Nothing was scheduled, so choose the {dropped} file{'s' if dropped > 1 else ''} "
