@@ -271,3 +271,22 @@ def test_a_skipped_or_cancelled_text_drops_its_files_bytes(world):
     for item in items:
         (file,) = item.attachments.all()
         assert file.name == "plan.png" and bytes(file.content) == b""
+
+
+def test_send_now_takes_the_files_along_once(world):
+    account, _line, conversation, agent = world
+    item = scheduled.schedule_text(
+        conversation=conversation,
+        user=agent,
+        body="Sent early with its file",
+        due_at=timezone.now() + timedelta(days=2),
+        zone=ZONE,
+        client_key=uuid.uuid4(),
+        attachments=[picture("early.png")],
+    )
+    item = scheduled.send_scheduled_now(scheduled=item, user=agent)
+    assert item.message.status == Message.Status.SENT and len(item.message.mms_media) == 1
+    assert scheduled.release_due()["released"] == 0  # beat never sends it again
+    counters = account.control.counters(account.api_key)
+    assert counters["mms_uploads"] == 1
+    assert [d["count"] for d in counters["sent"] if d["body"] == item.body] == [1]
