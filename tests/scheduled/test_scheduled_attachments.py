@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -290,3 +292,38 @@ def test_send_now_takes_the_files_along_once(world):
     counters = account.control.counters(account.api_key)
     assert counters["mms_uploads"] == 1
     assert [d["count"] for d in counters["sent"] if d["body"] == item.body] == [1]
+
+
+def test_files_cost_one_query_whatever_the_number_of_texts(client, world):
+    _account, line, conversation, agent = world
+
+    def schedule_with_file(i):
+        scheduled.schedule_text(
+            conversation=conversation,
+            user=agent,
+            body=f"Text {i}",
+            due_at=timezone.now() + timedelta(hours=5 + i),
+            zone=ZONE,
+            client_key=uuid.uuid4(),
+            attachments=[picture(f"file{i}.png")],
+        )
+
+    client.force_login(agent)
+    urls = [
+        reverse("conversations:scheduled", args=[line.pk]),
+        reverse("conversations:conversation", args=[line.pk, conversation.pk]),
+    ]
+    schedule_with_file(0)
+    for url in urls:  # first visits write once (last seen, the thread's history read)
+        client.get(url)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            for url in urls:
+                assert client.get(url).status_code == 200
+        counts.append(len(captured.captured_queries))
+        for i in range(1, 12):
+            schedule_with_file(i)
+    html = client.get(urls[0]).content.decode()
+    assert "file11.png" in html
+    assert counts[0] == counts[1]

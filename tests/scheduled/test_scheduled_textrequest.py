@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,3 +144,21 @@ def test_the_stand_in_refuses_an_unknown_scheduled_messages_status(sandbox_accou
         sandbox_account.control.configure(
             api_key=sandbox_account.api_key, scheduled_messages_status=500
         )
+
+
+def test_the_view_runs_as_many_queries_for_one_as_for_many(client, world):
+    account, line, agent = world
+    for i in range(3):
+        Contact.objects.create(dashboard=line, phone_number=f"615555070{i}", first_name=f"C{i}")
+    client.force_login(agent)
+    add(account, line, "6155550700", "Only one")
+    open_view(client, line)  # a first visit writes once (last seen)
+    with CaptureQueriesContext(connection) as one:
+        open_view(client, line)
+    for i in range(40):
+        add(account, line, f"615555070{i % 5}", f"Many {i}")
+    cache.delete(scheduled._tr_key(line))
+    with CaptureQueriesContext(connection) as many:
+        html = open_view(client, line)
+    assert html.count('class="tr-scheduled"') == 41
+    assert len(many.captured_queries) == len(one.captured_queries)
