@@ -54,6 +54,9 @@ DEFAULT_CONFIG = {
     "webhook_retry_delays": [1.0, 5.0, 30.0, 120.0],
     "webhook_timeout": 5.0,
     "callback_timeout": 5.0,
+    # 200: GetScheduledMessages answers; 403 or 404: this account does not offer it (as an
+    # account without the feature might answer: the real service's answer is unknown)
+    "scheduled_messages_status": 200,
 }
 FAULT_KEYS = {
     "error_rate": float,
@@ -295,6 +298,8 @@ class Backend(
                 raise bad("rate_limit must be a whole number >= 1")
             elif name == "rate_window" and value <= 0:
                 raise bad("rate_window must be > 0")
+            elif name == "scheduled_messages_status" and value not in (200, 403, 404):
+                raise bad("scheduled_messages_status must be 200, 403 or 404")
             changes[name] = value
         with self.lock:
             key = body.get("api_key")

@@ -109,6 +109,11 @@ class MessagesMixin:
         recurring_only = query_bool(q, "recurring_only", False)
         with self.lock:
             dash = self._dash(key, dashboard_id)
+            status = int(self.cfg(self.account(key), "scheduled_messages_status"))
+            if status == 403:
+                raise SandboxError(403, "Scheduled messages are not enabled for this account")
+            if status == 404:
+                raise SandboxError(404, "Not found")
             page, size = paging(q)
             items = [s for s in dash.scheduled if s["is_recurring"] or not recurring_only]
             items.sort(key=lambda s: (s["send_at"], s["id"]))

@@ -11,7 +11,7 @@ import itertools
 import random
 import threading
 
-from .records import Contact, Group, Message, Payment
+from .records import Contact, Group, Message, Payment, fmt_ts
 
 DAY = 86_400_000
 HOUR = 3_600_000
@@ -501,6 +501,7 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
         dash.index.moved(c.phone)
 
     payable = [c for c in with_messages if c.opted_out_at is None and not c.is_blocked]
+    _seed_scheduled(backend, dash, payable, now)
     if not payable:
         return
     states = list(PAYMENT_STATES)
@@ -532,6 +533,37 @@ def _seed_dashboard(backend, dash, rng: random.Random, n_contacts: int, n_messag
         if pays:
             payment.pays_at = now + rng.randint(*PAY_SOON) * 1000
         dash.payments[payment.id] = payment
+
+
+SCHEDULED_TEXTS = [
+    # (days ahead, hour in the line's day, recurrence, body)
+    (1, 9, None, "Reminder: your technician arrives tomorrow between 9 and 11 AM."),
+    (3, 14, None, "Your water heater's annual flush is due. Reply YES to book a visit."),
+    (7, 10, "weekly", "This week's maintenance slots are open. Reply with a day that suits you."),
+]
+
+
+def _seed_scheduled(backend, dash, contacts: list, now: int) -> None:
+    """A few messages scheduled in Text Request's own app (GetScheduledMessages), from a
+    random source of their own so the rest of the seed stays as it was."""
+    if not contacts:
+        return
+    rng = random.Random(dash.id * 7919)
+    offset = _utc_offset(dash.account)
+    for days, hour, recurrence, body in SCHEDULED_TEXTS:
+        contact = rng.choice(contacts)
+        day_start = (now + offset) // DAY * DAY - offset
+        dash.scheduled.append(
+            {
+                "id": backend._scheduled_id(),
+                "phone_number": contact.phone,
+                "body": body,
+                "send_at": fmt_ts(day_start + days * DAY + hour * HOUR),
+                "is_recurring": recurrence is not None,
+                "recurrence": recurrence,
+                "sender_name": rng.choice(STAFF),
+            }
+        )
 
 
 class ScheduledPayments:

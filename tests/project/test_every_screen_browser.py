@@ -31,7 +31,7 @@ from tests.inbox.test_inbox_browser import CHROMIUM_ARGS, SHOTS, demo, live_url 
 from textdesk.accounts.models import User  # noqa: E402
 from textdesk.cases.models import Case  # noqa: E402
 from textdesk.contacts.models import Contact, Group  # noqa: E402
-from textdesk.conversations.models import Conversation, ScheduledText  # noqa: E402
+from textdesk.conversations.models import Attachment, Conversation, ScheduledText  # noqa: E402
 from textdesk.dashboards.models import SavedReply  # noqa: E402
 from textdesk.payments.models import Payment  # noqa: E402
 
@@ -185,7 +185,7 @@ def world(demo):
     # A text waiting to leave and one skipped: the thread, the Scheduled view and its edit page.
     shown = Conversation.objects.filter(dashboard=line).order_by("-last_message_at").first()
     for status, reason in (("scheduled", ""), ("skipped", "Not sent: This contact is blocked.")):
-        ScheduledText.objects.create(
+        item = ScheduledText.objects.create(
             dashboard=line,
             conversation=shown,
             contact_name=shown.contact.name,
@@ -195,6 +195,10 @@ def world(demo):
             status=status,
             skip_reason=reason,
             client_key=uuid.uuid4(),
+        )
+        # With a file: the thread, the Scheduled view and the edit page list it.
+        Attachment.objects.create(
+            scheduled=item, position=0, name="map.png", content_type="image/png", size=3
         )
     return demo
 

@@ -1,5 +1,5 @@
-"""In Chromium: an agent schedules a text from the composer, edits it and cancels it; nothing
-reaches Text Request. Screenshots land in test-artifacts/screenshots/."""
+"""In Chromium: an agent schedules a text from the composer (with a saved reply and a file), edits
+it and cancels it; nothing reaches Text Request. Screenshots land in test-artifacts/screenshots/."""
 
 import re
 from datetime import timedelta
@@ -18,6 +18,7 @@ from tests.inbox.test_inbox_browser import (  # noqa: F401
 )
 from textdesk.conversations import scheduled
 from textdesk.conversations.models import Conversation, ScheduledText
+from textdesk.dashboards.models import SavedReply
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,3 +88,78 @@ def test_agent_schedules_edits_and_cancels_a_text(demo, browser_page, live_url, 
     assert not [d for d in counters["sent"] if "technician arrives" in d["body"]]
     # The refused past time answered 400 (the browser logs it); nothing else went wrong.
     assert [e for e in errors if "status of 400" not in e] == []
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
+    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_send_later_with_a_saved_reply_and_a_file(demo, browser_page, live_url, sandbox_server):  # noqa: F811
+    """The composer's / picker and its files work in Send later and in Edit; the Scheduled view
+    also shows, read only, what was scheduled in Text Request's own app (the demo seeds some)."""
+    page, errors = browser_page
+    line = demo["line"]
+    SavedReply.objects.create(dashboard=line, shortcut="visit", body="See you at the visit.")
+    SavedReply.objects.create(dashboard=line, shortcut="thanks", body="Thanks for choosing us!")
+    conversation = (
+        Conversation.objects.filter(dashboard=line, contact__opted_out_at=None)
+        .filter(contact__is_blocked=False)
+        .order_by("-last_message_at")
+        .first()
+    )
+    zone = ZoneInfo(scheduled.line_zone(line.pk))
+    log_in(page, live_url, "sam")
+    page.goto(f"{live_url}/inbox/{line.pk}/c/{conversation.pk}/")
+    composer = page.locator("#composer")
+    composer.locator("summary", has_text="Send later").click()
+    body = page.locator("#id_body")
+    body.press_sequentially("/vis")
+    expect(page.locator("#saved-replies")).to_be_visible()
+    body.press("Tab")  # the picker takes the key
+    expect(body).to_have_value("See you at the visit.")
+    composer.locator("input[type=file]").set_input_files(
+        [{"name": "map.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    expect(composer.locator("[data-attach-previews] li")).to_have_count(1)
+    page.fill("#id_send_at", local(timezone.now() + timedelta(days=1), zone))
+    shot(page, "33-send-later-reply-and-file")
+    composer.get_by_role("button", name="Schedule").click()
+    entry = page.locator("#thread-log .sched-entry")
+    expect(entry).to_contain_text("See you at the visit.")
+    expect(entry).to_contain_text("map.png")
+    item = ScheduledText.objects.get(conversation=conversation)
+    assert list(item.attachments.values_list("name", flat=True)) == ["map.png"]
+
+    entry.get_by_role("link", name="Edit").click()
+    page.wait_for_url(re.compile(r"/scheduled/\d+/edit/"))
+    body = page.locator("#id_body")
+    body.press("End")
+    body.press_sequentially(" /tha")
+    expect(page.locator("#saved-replies")).to_be_visible()
+    page.locator("#saved-replies [role=option]", has_text="/thanks").click()
+    expect(body).to_have_value("See you at the visit. Thanks for choosing us!")
+    page.get_by_label("Remove map.png").check()
+    shot(page, "34-scheduled-edit-reply-and-file")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "34-scheduled-edit-phone")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(rf"/c/{conversation.pk}/"))
+    item.refresh_from_db()
+    assert item.body == "See you at the visit. Thanks for choosing us!"
+    assert not item.attachments.exists()
+
+    page.goto(f"{live_url}/inbox/{line.pk}/scheduled/")
+    theirs = page.locator("h2", has_text="Created in Text Request")
+    expect(theirs).to_be_visible()
+    expect(page.locator(".tr-scheduled")).to_have_count(3)
+    expect(page.locator(".tr-scheduled").first).to_contain_text("created in Text Request")
+    shot(page, "35-scheduled-view-with-text-request")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "35-scheduled-view-phone")
+    counters = sandbox_server.control.counters(demo["key"])
+    assert counters["calls"].get("UploadMms", 0) == 0  # nothing left yet
+    assert errors == []

@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -360,21 +359,6 @@ def test_inbox_links_to_the_scheduled_view(client, agent, line):
     client.force_login(agent)
     html = client.get(reverse("conversations:line", args=[line.pk])).content.decode()
     assert f'href="{list_url(line)}"' in html
-
-
-def test_files_cannot_be_scheduled(client, agent, conversation, chicago):
-    client.force_login(agent)
-    due = timezone.now() + timedelta(days=1)
-    response = schedule(
-        client,
-        conversation,
-        "With a picture",
-        local_input(due, chicago),
-        attachments=SimpleUploadedFile("a.jpg", b"\xff\xd8\xff" + b"0" * 10, "image/jpeg"),
-    )
-    assert response.status_code == 400
-    assert "Files cannot be scheduled" in response.content.decode()
-    assert not ScheduledText.objects.exists()
 
 
 def test_default_zone_without_business_hours(line, settings):

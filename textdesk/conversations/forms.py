@@ -383,16 +383,30 @@ class ScheduleForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
+    attachments = MultipleFileField(
+        required=False,
+        label="Attach files",
+        widget=MultipleFileInput(attrs={"accept": mms.ACCEPT}),
+    )
     client_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, zone: str, **kwargs):
+    def __init__(self, *args, zone: str, kept_files: int = 0, **kwargs):
+        """``kept_files``: how many files the text already carries and keeps (Edit)."""
         super().__init__(*args, **kwargs)
         self.zone = zone
+        self.kept_files = kept_files
         self.ambiguous: list[tuple[str, str]] = []
 
     def clean_body(self) -> str:
+        # Empty is decided in clean(), where the files are known.
         try:
-            return scheduled.check_body(self.cleaned_data["body"])
+            return scheduled.check_body(self.cleaned_data["body"], has_files=True)
+        except scheduled.CannotSchedule as exc:
+            raise forms.ValidationError(exc.reason) from None
+
+    def clean_attachments(self) -> list:
+        try:
+            return scheduled.check_files(self.cleaned_data["attachments"], kept=self.kept_files)
         except scheduled.CannotSchedule as exc:
             raise forms.ValidationError(exc.reason) from None
 
@@ -407,6 +421,8 @@ class ScheduleForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("body") == "" and not cleaned.get("attachments") and not self.kept_files:
+            self.add_error("body", "Write the text to send later.")
         local = cleaned.get("send_at")
         if local is None:
             return cleaned

@@ -263,6 +263,13 @@ class ScheduledText(models.Model):
             ),
             models.Index(fields=["dashboard", "status", "due_at", "id"], name="sched_line"),
             models.Index(fields=["conversation", "status"], name="sched_thread"),
+            # The Scheduled view's "Not sent": released texts Text Request then refused (few,
+            # among every text ever released).
+            models.Index(
+                fields=["dashboard", "due_at", "id"],
+                name="sched_refused",
+                condition=Q(status="released") & ~Q(skip_reason=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,9 +297,22 @@ class Attachment(models.Model):
     The send task uploads each file that has no ``url`` yet (``POST /mms``), stores the URL the
     moment Text Request answers and empties ``content``, then sends the text once with every
     URL. Repeating an upload whose answer was lost only leaves an unused file at Text Request;
-    the text itself follows the outbox rule (an unknown send is never repeated by itself)."""
+    the text itself follows the outbox rule (an unknown send is never repeated by itself).
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    A scheduled text's files wait here with ``scheduled`` set and no ``message``, bytes and
+    all, until the text is released: the release hands them to its ``Message`` in the same
+    transaction (``scheduled`` stays, naming where they came from)."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    scheduled = models.ForeignKey(
+        ScheduledText,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
@@ -303,7 +323,16 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["message", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["message", "position"], name="one_file_per_slot")
+            models.UniqueConstraint(fields=["message", "position"], name="one_file_per_slot"),
+            models.UniqueConstraint(
+                fields=["scheduled", "position"],
+                condition=Q(message__isnull=True),
+                name="one_waiting_file_per_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(message__isnull=False) | Q(scheduled__isnull=False),
+                name="file_belongs_to_a_text",
+            ),
         ]
 
     def __str__(self) -> str:

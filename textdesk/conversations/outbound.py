@@ -23,6 +23,7 @@ from textdesk.conversations.models import (
     Attachment,
     Conversation,
     Message,
+    ScheduledText,
     has_location_request,
 )
 from textdesk.dashboards.models import Dashboard
@@ -96,6 +97,7 @@ def deliver_text(message_pk: int) -> None:
             delivery.send_failed(
                 message, exc, send=enqueue_send, settle=enqueue_settle, repeatable=True
             )
+            note_on_schedule(message, "Text Request refused a file of this text: ")
             return
         result = client.send_message(
             dashboard.dashboard_id,
@@ -113,10 +115,25 @@ def deliver_text(message_pk: int) -> None:
             wait_for_slot(message, exc)
     except errors.TextRequestError as exc:
         delivery.send_failed(message, exc, send=enqueue_send, settle=enqueue_settle)
+        note_on_schedule(message)
     else:
         attach(message, result)
     finally:
         client.close()
+
+
+def note_on_schedule(message: Message, what: str = "") -> None:
+    """A scheduled text that failed for good says why on the scheduled text too, where the
+    person who scheduled it looks (the Scheduled view), not only in the thread."""
+    reason = (
+        Message.objects.filter(pk=message.pk, status=Message.Status.FAILED)
+        .values_list("failure_reason", flat=True)
+        .first()
+    )
+    if reason is not None:
+        ScheduledText.objects.filter(message_id=message.pk).update(
+            skip_reason=f"Not sent: {what}{reason.removeprefix('Not sent: ')}"[:500]
+        )
 
 
 def wait_for_slot(message: Message, exc: errors.LimiterBusy) -> None:

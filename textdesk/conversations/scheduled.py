@@ -10,6 +10,12 @@ priority so the limiter keeps its reserve for people) and enqueues its send on c
 there the text follows the outbox's lifecycle (``outbound.py``): a worker that dies mid-send
 leaves it ``unknown`` for the sweeper to settle; it is never sent again by itself.
 
+A scheduled text may carry files (MMS): they wait as ``Attachment`` rows of the scheduled text,
+bytes and all, and the release hands them to the ``Message`` in the same transaction, so they
+are uploaded and sent once, with the text, by the outbox's send task. A file Text Request
+refuses then fails the text with Text Request's reason, which ``outbound.py`` also writes on
+the scheduled text (the Scheduled view's "Not sent" list shows it).
+
 ``due_at`` is the only gate: something that must hold a due text back (quiet hours) moves it
 forward with a conditional update on ``status='scheduled'``, and the text waits like any other.
 Views check permissions (through ``ScheduledText.objects.for_user``); these functions do not.
@@ -17,11 +23,14 @@ Views check permissions (through ``ScheduledText.objects.for_user``); these func
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -29,9 +38,10 @@ from django.utils import timezone
 from textdesk.audit import services as audit
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact
-from textdesk.conversations.models import Conversation, Message, ScheduledText
+from textdesk.conversations.models import Attachment, Conversation, Message, ScheduledText
 from textdesk.conversations.services import MAX_BODY_LENGTH, sender_name
 from textdesk.dashboards.models import BusinessHours, Dashboard
+from textdesk.textrequest import errors, mms
 
 # How far ahead a text may be scheduled.
 MAX_AHEAD = timedelta(days=365)
@@ -122,15 +132,55 @@ def check_due(due_at: datetime, zone_name: str, now: datetime | None = None) -> 
         )
 
 
-def check_body(body: str) -> str:
+def check_body(body: str, *, has_files: bool = False) -> str:
+    """The body to keep; empty only for a text that carries files (as when sent now)."""
     body = (body or "").strip()
-    if not body:
+    if not body and not has_files:
         raise CannotSchedule("Write the text to send later.")
     if len(body) > MAX_BODY_LENGTH:
         raise CannotSchedule(
             f"A text can be at most {MAX_BODY_LENGTH} characters; this one has {len(body)}."
         )
     return body
+
+
+def check_files(files, *, kept: int = 0) -> list:
+    """Refuse what Text Request would refuse (``textrequest.mms``) before anything is stored:
+    more than three files with those ``kept`` already, a type it does not take, a size over
+    its limit."""
+    files = list(files)
+    if kept + len(files) > mms.MAX_ATTACHMENTS:
+        raise CannotSchedule(
+            f"A text can carry at most {mms.MAX_ATTACHMENTS} files; this one would have "
+            f"{kept + len(files)}."
+        )
+    problems = [p for f in files if (p := mms.problem(f.name, f.size))]
+    if problems:
+        raise CannotSchedule(" ".join(problems))
+    return files
+
+
+def _store_files(scheduled: ScheduledText, files, start: int = 0) -> None:
+    Attachment.objects.bulk_create(
+        Attachment(
+            scheduled=scheduled,
+            position=start + i,
+            name=upload.name[-200:],
+            content_type=mms.content_type(upload.name),
+            size=upload.size,
+            content=upload.read(),
+        )
+        for i, upload in enumerate(files)
+    )
+
+
+def waiting_files(scheduled: ScheduledText):
+    """The files a text not yet released carries, in the order they will be sent (no bytes)."""
+    return (
+        Attachment.objects.filter(scheduled=scheduled, message__isnull=True)
+        .defer("content")
+        .order_by("position")
+    )
 
 
 def _when(scheduled: ScheduledText) -> str:
@@ -154,15 +204,25 @@ def _preview(body: str) -> str:
 
 
 def schedule_text(
-    *, conversation: Conversation, user, body: str, due_at: datetime, zone: str, client_key
+    *,
+    conversation: Conversation,
+    user,
+    body: str,
+    due_at: datetime,
+    zone: str,
+    client_key,
+    attachments=(),
 ) -> ScheduledText:
     """Schedule a text for ``due_at``; ``client_key`` (the compose form's) dedupes a double
-    submit. Raises ``CannotSchedule`` for an empty or too long body, a time in the past or too
-    far ahead, or a contact who may not be texted now."""
+    submit. ``attachments`` are uploaded files (``name``, ``size``, ``read()``), kept until the
+    text leaves. Raises ``CannotSchedule`` for an empty (without files) or too long body, a file
+    Text Request would refuse, a time in the past or too far ahead, or a contact who may not be
+    texted now."""
     existing = ScheduledText.objects.filter(client_key=client_key).first()
     if existing is not None:
         return existing
-    body = check_body(body)
+    attachments = check_files(attachments)
+    body = check_body(body, has_files=bool(attachments))
     check_due(due_at, zone)
     contact = conversation.contact
     if contact.cannot_text_reason:
@@ -179,34 +239,63 @@ def schedule_text(
                 client_key=client_key,
                 created_by=user if getattr(user, "pk", None) else None,
             )
+            _store_files(scheduled, attachments)
             _record(
                 user,
                 scheduled,
                 "text_scheduled",
-                f"Scheduled a text to {contact.name} for {_when(scheduled)}: “{_preview(body)}”",
+                f"Scheduled a text to {contact.name} for {_when(scheduled)}: “{_preview(body)}”"
+                + _files_note(attachments),
             )
     except IntegrityError:
         return ScheduledText.objects.get(client_key=client_key)
     return scheduled
 
 
-def edit_scheduled(*, scheduled: ScheduledText, user, body: str, due_at: datetime) -> None:
-    """Change a text that has not left yet. Refused once beat (or Send now) released it."""
-    body = check_body(body)
+def _files_note(files) -> str:
+    names = [f.name for f in files]
+    return f" with {', '.join(names)}" if names else ""
+
+
+def edit_scheduled(
+    *,
+    scheduled: ScheduledText,
+    user,
+    body: str,
+    due_at: datetime,
+    remove=(),
+    add=(),
+) -> None:
+    """Change a text that has not left yet: its body, its time, and its files (``remove``: ids
+    of files it carries; ``add``: uploaded files). Refused once beat (or Send now) released it."""
     check_due(due_at, scheduled.time_zone)
     with transaction.atomic():
         changed = ScheduledText.objects.filter(
             pk=scheduled.pk, status=ScheduledText.Status.SCHEDULED
-        ).update(body=body, due_at=due_at)
+        ).update(due_at=due_at)
         if not changed:
             raise CannotSchedule(why_unchangeable(scheduled))
+        # Held by the claim above: beat cannot release the text until this commits.
+        files, remove = list(waiting_files(scheduled)), set(remove)
+        removed = [f for f in files if f.pk in remove]
+        kept = [f for f in files if f.pk not in remove]
+        add = check_files(add, kept=len(kept))
+        body = check_body(body, has_files=bool(kept or add))
+        ScheduledText.objects.filter(pk=scheduled.pk).update(body=body)
+        Attachment.objects.filter(pk__in=[f.pk for f in removed]).delete()
+        _store_files(scheduled, add, start=max((f.position for f in files), default=-1) + 1)
         scheduled.body, scheduled.due_at = body, due_at
+        change = ""
+        if removed:
+            change += f"; removed {', '.join(f.name for f in removed)}"
+        if add:
+            change += f"; added {', '.join(f.name for f in add)}"
         _record(
             user,
             scheduled,
             "text_schedule_edited",
             f"Edited a scheduled text to {scheduled.contact_name}, now for {_when(scheduled)}: "
-            f"“{_preview(body)}”",
+            f"“{_preview(body)}”{change}",
         )
 
 
@@ -218,6 +307,7 @@ def cancel_scheduled(*, scheduled: ScheduledText, user) -> None:
         ).update(status=ScheduledText.Status.CANCELLED)
         if not changed:
             raise CannotSchedule(why_unchangeable(scheduled))
+        _drop_bytes(scheduled.pk)
         _record(
             user,
             scheduled,
@@ -269,6 +359,11 @@ def _why_not(scheduled: ScheduledText, contact: Contact | None) -> str:
     return ""
 
 
+def _drop_bytes(scheduled_pk: int) -> None:
+    """A text that will never leave keeps its files' names (shown with it), not their bytes."""
+    Attachment.objects.filter(scheduled_id=scheduled_pk, message__isnull=True).update(content=b"")
+
+
 def release(scheduled_pk: int, *, user=None) -> str | None:
     """Release one scheduled text: ``"released"`` (its outbound ``Message`` is queued),
     ``"skipped"`` (the reason is recorded), or None when it is not ours to release (not due,
@@ -295,6 +390,7 @@ def release(scheduled_pk: int, *, user=None) -> str | None:
             ScheduledText.objects.filter(pk=scheduled_pk).update(
                 status=ScheduledText.Status.SKIPPED, skip_reason=f"Not sent: {reason}"[:500]
             )
+            _drop_bytes(scheduled_pk)
             return "skipped"
         author = user if getattr(user, "pk", None) else scheduled.created_by
         message = Message.objects.create(
@@ -311,6 +407,10 @@ def release(scheduled_pk: int, *, user=None) -> str | None:
             priority="interactive" if user is not None else "sync",
         )
         ScheduledText.objects.filter(pk=scheduled_pk).update(message=message)
+        # The files go with the text: the send task uploads and sends them once, with it.
+        Attachment.objects.filter(scheduled_id=scheduled_pk, message__isnull=True).update(
+            message=message
+        )
         Conversation.objects.touch(scheduled.conversation_id, message, is_new=True)
         enqueue(SEND_TASK, message.pk, queue=None if user is not None else "sync")
     return "released"
@@ -328,3 +428,69 @@ def release_due(*, limit: int = RELEASE_BATCH) -> dict:
     for pk in due:
         outcomes[release(pk) or "lost"] += 1
     return outcomes
+
+
+# -- Text Request's own scheduled messages (read only) ----------------------------------------
+
+# A read is reused this long: opening the Scheduled view costs at most TR_PAGES calls per line
+# per minute, and nothing while nobody looks (a sync step would spend calls on every line every
+# cycle for a list few people open). Budget: 100 calls / 60 s per key.
+TR_FRESH = 60
+# An account that answers 403/404 does not offer them: asked again only after an hour.
+TR_NOT_OFFERED = 3600
+# A failed read (limiter busy, outage) is not retried on every reload.
+TR_FAILED = 30
+TR_PAGES = 3  # 300 messages at most (page_size 100); the view says when there are more
+
+
+@dataclass(frozen=True)
+class TextRequestScheduled:
+    """What the Scheduled view shows of the line's messages scheduled in Text Request."""
+
+    items: list = field(default_factory=list)  # textrequest.ScheduledMessage, soonest first
+    more: bool = False  # more than TR_PAGES pages: the rest are only in Text Request
+    problem: str = ""  # why they could not be read just now ('' when read, or not offered)
+
+
+def _tr_key(line: Dashboard) -> str:
+    # The service and account (a digest of its URL and key, never the key) and the line: a
+    # new account, or one reconnected with another key or URL, never reads another's list.
+    connection = line.connection
+    digest = hashlib.sha256(f"{connection.api_url} {connection.api_key}".encode()).hexdigest()
+    return f"tr-scheduled:{digest[:24]}:{line.dashboard_id}"
+
+
+def textrequest_scheduled(line: Dashboard) -> TextRequestScheduled:
+    """The line's messages scheduled in Text Request's own app, read at most once a minute
+    (cached), at sync priority so the reserve stays for people's actions, and with the short
+    timeouts of a page a person waits on. An account that answers 403 or 404 shows none, with
+    no error; any other failure shows none with a short note."""
+    if line.removed_at is not None or not line.connection.is_active:
+        return TextRequestScheduled()
+    key = _tr_key(line)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    items, more, problem, ttl = [], False, "", TR_FRESH
+    client = line.connection.client("sync", quick=True)
+    try:
+        for page in range(TR_PAGES):
+            answer = client.get_scheduled_messages(line.dashboard_id, page=page, page_size=100)
+            items.extend(answer.items)
+            if len(answer.items) < 100:
+                break
+        else:
+            more = True
+    except errors.TextRequestError as exc:
+        if exc.status in (403, 404):
+            items, ttl = [], TR_NOT_OFFERED
+        else:
+            items, ttl = [], TR_FAILED
+            problem = "Text Request's own scheduled messages could not be read just now."
+    finally:
+        client.close()
+    far = datetime.max.replace(tzinfo=UTC)
+    items.sort(key=lambda m: (m.send_at or far, m.id or ""))
+    result = TextRequestScheduled(items=items, more=more, problem=problem)
+    cache.set(key, result, ttl)
+    return result

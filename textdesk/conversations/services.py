@@ -21,7 +21,13 @@ from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
 from textdesk.conversations import signals
-from textdesk.conversations.models import Attachment, Conversation, Message, Note
+from textdesk.conversations.models import (
+    Attachment,
+    Conversation,
+    Message,
+    Note,
+    ScheduledText,
+)
 from textdesk.conversations.outbound import enqueue_send
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox import delivery
@@ -152,6 +158,8 @@ def retry_text(*, message: Message, user) -> Message:
             sent_at=timezone.now(),
             sent_by=user if getattr(user, "pk", None) else message.sent_by_id,
         )
+        # A scheduled text's "not sent" reason no longer holds once a person sends it again.
+        ScheduledText.objects.filter(message=message).exclude(skip_reason="").update(skip_reason="")
         enqueue_send(message.pk)
     message.refresh_from_db()
     return message

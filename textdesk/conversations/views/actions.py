@@ -39,6 +39,7 @@ from textdesk.conversations.views.rendering import (
     conversation_url,
     inbox_response,
     line_or_404,
+    mms_upload_limits,
     render_region,
     with_oob,
 )
@@ -46,8 +47,6 @@ from textdesk.conversations.views.scheduling import schedule as schedule_later
 from textdesk.outbox import changes as outbox
 from textdesk.payments import services as payments
 from textdesk.payments.models import Payment
-from textdesk.textrequest import mms
-from textdesk.uploads import upload_limits
 
 
 def _load_for_action(request, line_pk, pk):
@@ -104,17 +103,7 @@ def _guard(request, line, conversation, changes: Changes, action: dict) -> HttpR
     return with_oob(request, response, context, "thread-log")
 
 
-def _mms_limit(file_name: str) -> int:
-    return mms.MAX_BYTES.get(mms.extension(file_name), mms.DEFAULT_MAX_BYTES)
-
-
-def _mms_too_big(file_name: str, limit: int) -> str:
-    return mms.problem(file_name, limit + 1) or f"“{file_name}” is too large."
-
-
-@upload_limits(
-    total=mms.MAX_ATTACHMENTS * mms.DEFAULT_MAX_BYTES, per_file=_mms_limit, too_big=_mms_too_big
-)
+@mms_upload_limits
 @require_POST
 @permission_required("work_inbox")
 def send(request, line_pk, pk):

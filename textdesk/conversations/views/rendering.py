@@ -37,9 +37,17 @@ from textdesk.conversations.segments import count_segments
 from textdesk.conversations.threads import Thread, load_thread
 from textdesk.dashboards.connections import first_sync_context
 from textdesk.dashboards.models import Dashboard, SavedReply
+from textdesk.textrequest import mms
+from textdesk.uploads import upload_limits
 
 TEMPLATE = "conversations/inbox.html"
 LIVE_EVERY_MS = 1500
+
+
+def saved_replies(line: Dashboard) -> list[SavedReply]:
+    """What the ``/`` picker offers: the line's saved replies and the shared ones."""
+    replies = SavedReply.objects.filter(Q(dashboard=line) | Q(dashboard__isnull=True))
+    return list(replies.order_by("shortcut")[:200])
 
 
 def line_or_404(user, line_pk) -> Dashboard:
@@ -81,7 +89,6 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
         }
     )
     body = reply_form["body"].value() or ""
-    replies = SavedReply.objects.filter(Q(dashboard=line) | Q(dashboard__isnull=True))
     context = {
         "conversation": conversation,
         "contact": contact,
@@ -89,7 +96,7 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
         "seen": snapshot(thread),
         "reply_form": reply_form,
         "counter": count_segments(body),
-        "saved_replies": list(replies.order_by("shortcut")[:200]),
+        "saved_replies": saved_replies(line),
         "contact_form": extra.pop("contact_form", None)
         or ContactForm(
             auto_id="contact_%s",
@@ -259,3 +266,17 @@ def inbox_response(
     context["live_url"] = live_url(line, conversation, context["query"], token)
     response = render_region(request, answer.region, context, status=status)
     return with_oob(request, response, context, *answer.oob)
+
+
+def _mms_limit(file_name: str) -> int:
+    return mms.MAX_BYTES.get(mms.extension(file_name), mms.DEFAULT_MAX_BYTES)
+
+
+def _mms_too_big(file_name: str, limit: int) -> str:
+    return mms.problem(file_name, limit + 1) or f"“{file_name}” is too large."
+
+
+# What Text Request takes as MMS, enforced while the body arrives (the composer, Edit).
+mms_upload_limits = upload_limits(
+    total=mms.MAX_ATTACHMENTS * mms.DEFAULT_MAX_BYTES, per_file=_mms_limit, too_big=_mms_too_big
+)

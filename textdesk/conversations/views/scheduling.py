@@ -11,31 +11,45 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages as flash
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts.models import Contact
 from textdesk.conversations import scheduled as schedules
 from textdesk.conversations.forms import ReplyForm, ScheduleForm, new_client_key
-from textdesk.conversations.models import Draft, ScheduledText
+from textdesk.conversations.models import Attachment, Draft, ScheduledText
 from textdesk.conversations.views.rendering import (
     action_context,
     conversation_url,
     inbox_response,
     line_or_404,
+    mms_upload_limits,
     render_region,
+    saved_replies,
     with_oob,
 )
+from textdesk.phones import InvalidPhoneNumber, normalize_phone
 
 PAGE_SIZE = 50
 SKIPPED_SHOWN = 20
 
 
 def _composer_refused(request, line, conversation, form: ScheduleForm, status: int = 400):
-    """The composer again: the typed text kept, the time and the reason in "Send later"."""
+    """The composer again: the typed text kept, the time and the reason in "Send later" (a
+    browser cannot be handed files back: the agent is told to choose them again)."""
+    dropped = len(request.FILES.getlist("attachments"))
+    if getattr(request, "upload_refused", ""):  # the upload stopped at a file over its limit
+        dropped = max(dropped, 1)
+    if dropped:
+        form.add_error(
+            None,
+            f"Nothing was scheduled, so choose the {dropped} file{'s' if dropped > 1 else ''} "
+            "again.",
+        )
     reply_form = ReplyForm(
         initial={
             "body": request.POST.get("body", ""),
@@ -51,13 +65,14 @@ def _composer_refused(request, line, conversation, form: ScheduleForm, status: i
 
 
 def schedule(request, line, conversation):
-    """The composer's "Schedule": validate the time in the line's zone, then schedule once
-    (the composer's client_key)."""
+    """The composer's "Schedule": validate the time in the line's zone and the files as Text
+    Request takes them, then schedule once (the composer's client_key), files and all."""
     zone = schedules.line_zone(line.pk)
-    form = ScheduleForm(request.POST, zone=zone)
+    form = ScheduleForm(request.POST, request.FILES, zone=zone)
     valid = form.is_valid()
-    if request.FILES.getlist("attachments"):
-        form.add_error(None, "Files cannot be scheduled: send them now, or remove them.")
+    if refused := getattr(request, "upload_refused", ""):  # stopped as it passed a limit
+        form.errors.pop("attachments", None)
+        form.add_error(None, refused)
         valid = False
     if valid and not form.cleaned_data["client_key"]:
         return HttpResponseBadRequest("Schedule from a current page (the form's key is missing).")
@@ -71,12 +86,16 @@ def schedule(request, line, conversation):
             due_at=form.cleaned_data["due_at"],
             zone=zone,
             client_key=form.cleaned_data["client_key"],
+            attachments=form.cleaned_data["attachments"],
         )
     except schedules.CannotSchedule as exc:
         form.add_error(None, exc.reason)
         return _composer_refused(request, line, conversation, form)
     Draft.objects.filter(user=request.user, conversation=conversation).delete()
-    notice = f"Scheduled for {item.due_label}."
+    files = item.attachments.count()
+    notice = f"Scheduled for {item.due_label}" + (
+        f" with {files} file{'s' if files > 1 else ''}." if files else "."
+    )
     if not request.htmx:
         flash.success(request, notice)
         return redirect(conversation_url(line, conversation, request.GET.urlencode()))
@@ -109,12 +128,14 @@ def _back(request, line, item: ScheduledText) -> str:
 @require_GET
 @permission_required("view_conversations")
 def scheduled_list(request, line_pk):
-    """A line's texts still to leave, soonest first (keyset by due time and id), and the ones
-    skipped lately with why."""
+    """A line's texts still to leave, soonest first (keyset by due time and id), the ones that
+    did not leave lately with why, and (first page) the messages scheduled in Text Request's own
+    app, read only."""
     line = line_or_404(request.user, line_pk)
     pending = (
         ScheduledText.objects.filter(dashboard=line, status=ScheduledText.Status.SCHEDULED)
         .select_related("conversation", "created_by")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.defer("content")))
         .order_by("due_at", "id")
     )
     after = _cursor(request.GET.get("after", ""))
@@ -128,13 +149,10 @@ def scheduled_list(request, line_pk):
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
         next_after = f"{rows[-1].due_at.isoformat()}|{rows[-1].pk}"
-    skipped = []
+    skipped, theirs = [], None
     if not after:
-        skipped = list(
-            ScheduledText.objects.filter(dashboard=line, status=ScheduledText.Status.SKIPPED)
-            .select_related("conversation")
-            .order_by("-due_at", "-id")[:SKIPPED_SHOWN]
-        )
+        skipped = _not_sent(line)
+        theirs = _textrequest_scheduled(line)
     return render(
         request,
         "conversations/scheduled_list.html",
@@ -142,11 +160,52 @@ def scheduled_list(request, line_pk):
             "line": line,
             "rows": rows,
             "skipped": skipped,
+            "theirs": theirs,
             "next_after": next_after,
             "zone": schedules.line_zone(line.pk),
             "can_act": request.user.has_perm("accounts.work_inbox"),
         },
     )
+
+
+def _not_sent(line) -> list[ScheduledText]:
+    """The latest texts that did not leave: skipped at release, or released and then refused
+    by Text Request (a file it would not take; ``outbound.note_on_schedule``). Two small
+    queries on the line's index rather than one OR across statuses."""
+    lately = ScheduledText.objects.filter(dashboard=line).select_related("conversation")
+    skipped = lately.filter(status=ScheduledText.Status.SKIPPED)
+    refused = lately.filter(status=ScheduledText.Status.RELEASED).exclude(skip_reason="")
+    rows = [
+        *skipped.order_by("-due_at", "-id")[:SKIPPED_SHOWN],
+        *refused.order_by("-due_at", "-id")[:SKIPPED_SHOWN],
+    ]
+    rows.sort(key=lambda s: (s.due_at, s.pk), reverse=True)
+    return rows[:SKIPPED_SHOWN]
+
+
+def _textrequest_scheduled(line) -> dict:
+    """Text Request's own scheduled messages (read at most once a minute), each with this
+    line's contact of its number, when textdesk has one."""
+    theirs = schedules.textrequest_scheduled(line)
+    numbers = {m.phone_number: _ten_digits(m.phone_number) for m in theirs.items}
+    known = {
+        c.phone_number: c
+        for c in Contact.objects.filter(
+            dashboard=line, phone_number__in={n for n in numbers.values() if n}
+        ).select_related("conversation")
+    }
+    return {
+        "rows": [(m, known.get(numbers[m.phone_number])) for m in theirs.items],
+        "more": theirs.more,
+        "problem": theirs.problem,
+    }
+
+
+def _ten_digits(number: str | None) -> str | None:
+    try:
+        return normalize_phone(number or "")
+    except InvalidPhoneNumber:
+        return None
 
 
 def _cursor(raw: str):
@@ -164,24 +223,36 @@ def _cursor(raw: str):
     return parsed, number
 
 
+@mms_upload_limits
 @require_http_methods(["GET", "POST"])
 @permission_required("work_inbox")
 def scheduled_edit(request, line_pk, pk):
-    """Change the body or the time of a text that has not left."""
+    """Change the body, the time or the files of a text that has not left."""
     line, item = _scheduled_or_404(request, line_pk, pk)
     status = 200
     if request.method == "GET" and item.status != ScheduledText.Status.SCHEDULED:
         flash.error(request, schedules.why_unchangeable(item))
         return redirect(_back(request, line, item))
+    files = list(schedules.waiting_files(item))
+    remove = {f.pk for f in files if str(f.pk) in request.POST.getlist("remove")}
     if request.method == "POST":
-        form = ScheduleForm(request.POST, zone=item.time_zone)
-        if form.is_valid():
+        form = ScheduleForm(
+            request.POST, request.FILES, zone=item.time_zone, kept_files=len(files) - len(remove)
+        )
+        valid = form.is_valid()
+        if refused := getattr(request, "upload_refused", ""):
+            form.errors.pop("attachments", None)
+            form.add_error("attachments", refused)
+            valid = False
+        if valid:
             try:
                 schedules.edit_scheduled(
                     scheduled=item,
                     user=request.user,
                     body=form.cleaned_data["body"],
                     due_at=form.cleaned_data["due_at"],
+                    remove=remove,
+                    add=form.cleaned_data["attachments"],
                 )
             except schedules.CannotSchedule as exc:
                 form.add_error(None, exc.reason)
@@ -191,6 +262,8 @@ def scheduled_edit(request, line_pk, pk):
                 return redirect(_back(request, line, item))
         else:
             status = 400
+        if request.FILES.getlist("attachments"):
+            form.add_error("attachments", "Nothing was saved, so choose the new files again.")
     else:
         form = ScheduleForm(
             initial={"body": item.body, "send_at": item.due_input}, zone=item.time_zone
@@ -202,6 +275,9 @@ def scheduled_edit(request, line_pk, pk):
             "line": line,
             "item": item,
             "form": form,
+            "files": files,
+            "removing": remove,
+            "saved_replies": saved_replies(line),
             "back": request.POST.get("back") or request.GET.get("back", ""),
         },
         status=status,
