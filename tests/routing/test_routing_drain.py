@@ -170,3 +170,23 @@ def _staff_form(person, **changes):
     }
     data.update(changes)
     return data
+
+
+def test_resolved_while_waiting_it_leaves_the_queue_and_rejoins_at_the_back_when_reopened(
+    line, waiting, django_capture_on_commit_callbacks
+):
+    from tests.routing_helpers import text_in
+
+    first = Conversation.objects.get(pk=waiting[0].pk)
+    Conversation.objects.filter(pk=first.pk).update(is_resolved=True)
+    ann = make_user("ann", "Agent", lines=[line], assignment_capacity=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_availability(user=ann, is_available=True, actor=ann)
+    assert Conversation.objects.get(assigned_to=ann) == waiting[1]  # the resolved one is skipped
+    with django_capture_on_commit_callbacks(execute=True):
+        text_in(first, "Actually, one more thing")
+    first.refresh_from_db()
+    assert first.queued_at > Conversation.objects.get(pk=waiting[2].pk).queued_at
+    Conversation.objects.filter(assigned_to=ann).update(is_resolved=True)
+    assert routing.drain() == 1
+    assert Conversation.objects.get(assigned_to=ann, is_resolved=False) == waiting[2]

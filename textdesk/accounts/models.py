@@ -34,6 +34,8 @@ class User(AbstractUser):
     # say they are there.
     is_available = models.BooleanField(default=False)
     availability_changed_at = models.DateTimeField(null=True, blank=True)
+    # Round-robin's turn: who was given a conversation automatically longest ago goes next.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     assignment_capacity = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

@@ -111,7 +111,12 @@ class Conversation(models.Model):
             models.Index(
                 fields=["queued_at", "id"],
                 name="conv_queued",
-                condition=Q(queued_at__isnull=False, assigned_to__isnull=True),
+                condition=Q(
+                    queued_at__isnull=False,
+                    assigned_to__isnull=True,
+                    is_archived=False,
+                    is_resolved=False,
+                ),
             ),
             # An agent's load: the unresolved conversations they hold.
             models.Index(
@@ -133,8 +138,8 @@ class Conversation(models.Model):
 
 class Assignment(models.Model):
     """Someone was given a conversation: automatically (``assigned_by`` empty, ``rule`` says
-    which) or by a person. Round-robin reads who was given one longest ago; Reports read the
-    distribution and the wait (``queued_at`` → ``assigned_at``)."""
+    which) or by a person. Reports read the distribution and the wait (``queued_at`` →
+    ``assigned_at``)."""
 
     class Rule(models.TextChoices):
         ROUND_ROBIN = "round_robin", "Round-robin"
@@ -162,7 +167,6 @@ class Assignment(models.Model):
     class Meta:
         ordering = ["assigned_at", "id"]
         indexes = [
-            models.Index(fields=["dashboard", "assignee", "-assigned_at"], name="assign_recent"),
             models.Index(fields=["assigned_at", "id"], name="assign_at"),
         ]
 

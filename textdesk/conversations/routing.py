@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, Q, Subquery, Value
+from django.db.models import Count, IntegerField, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -140,24 +140,16 @@ def assign_waiting(conversation_pk: int) -> Outcome:
 
 
 def _by_rule(line: Dashboard, room: list[User], load: dict[int, int]) -> list[User]:
-    """The agents with room, best first. Round-robin: the one given a conversation on this
-    line longest ago (never: first); least-busy: the fewest held, then the same."""
-    last = dict(
-        Assignment.objects.filter(dashboard=line, assignee__in=room, assigned_by__isnull=True)
-        .order_by()
-        .values("assignee_id")
-        .annotate(last=Max("assigned_at"))
-        .values_list("assignee_id", "last")
-    )
-    never = 0.0
+    """The agents with room, best first. Round-robin: the one given a conversation
+    automatically longest ago (never: first), on any line; least busy: the fewest held, then
+    the same. ``User.last_assigned_at`` is read from the rows just locked: no extra query."""
 
-    def recency(agent: User) -> float:
-        at = last.get(agent.pk)
-        return at.timestamp() if at else never
+    def turn(agent: User) -> float:
+        return agent.last_assigned_at.timestamp() if agent.last_assigned_at else 0.0
 
     if line.assignment_rule == Dashboard.Assignment.LEAST_BUSY:
-        return sorted(room, key=lambda a: (load.get(a.pk, 0), recency(a), a.pk))
-    return sorted(room, key=lambda a: (recency(a), a.pk))
+        return sorted(room, key=lambda a: (load.get(a.pk, 0), turn(a), a.pk))
+    return sorted(room, key=lambda a: (turn(a), a.pk))
 
 
 def _take(conversation: Conversation, agent: User, capacity: int) -> bool:
@@ -189,6 +181,7 @@ def _record(conversation, agent, room, load) -> Assignment:
         why = f"round-robin, their turn (holding {held} of {capacity})"
     why += f"; {others} other available agent{'s' if others != 1 else ''} with room"
     now = timezone.now()
+    User.objects.filter(pk=agent.pk).update(last_assigned_at=now)  # its row is locked: ours
     assignment = Assignment.objects.create(
         conversation=conversation,
         dashboard=line,
