@@ -28,7 +28,8 @@ Measured:
   while the run lasts; ``monitor_samples`` says how many reads it made.
 - ``fairness``: for each line, the most automatic assignments any of its agents received
   divided by the fewest (round-robin among available agents: 1.0 is perfectly even); the
-  worst line's.
+  worst line's. None when some agent got none, which only happens at tiny scales (the smoke
+  run: fewer arrivals than agents).
 - ``waited_for_room``: arrivals that found every agent of their line full and were given
   out later by the drain.
 """

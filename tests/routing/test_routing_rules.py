@@ -178,3 +178,50 @@ def test_an_automatic_attempt_never_takes_a_conversation_someone_holds(line, adm
     assert routing.assign_waiting(conversation.pk).status == routing.GONE
     conversation.refresh_from_db()
     assert conversation.assigned_to == bob
+
+
+def test_a_text_through_the_webhook_is_assigned(line, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from textdesk.conversations.inbound import record_webhook_message
+    from textdesk.textrequest import types as tr
+
+    set_rule(line, RR)
+    ann = available_agent("ann", line)
+    event = tr.WebhookEvent(
+        message_unique_identifier="hook-1",
+        account_id=None,
+        dashboard_id=line.dashboard_id,
+        dashboard_name=line.name,
+        dashboard_phone_number=line.phone,
+        conversation_id=None,
+        date=timezone.now(),
+        consumer_phone_number="8655550123",
+        message_direction=tr.DIRECTION_RECEIVED,
+        message="Do you deliver?",
+        num_segments=1,
+        status="delivered",
+        claimed_by=None,
+        consumer_friendly_name="Casey",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        message = record_webhook_message(line, event)
+    assert Conversation.objects.get(pk=message.conversation_id).assigned_to == ann
+
+
+def test_news_read_by_an_incremental_sync_is_assigned(line, django_capture_on_commit_callbacks):
+    from textdesk.conversations.inbound import record_messages
+    from textdesk.textrequest import types as tr
+
+    set_rule(line, LB)
+    ann = available_agent("ann", line)
+    conversation = make_conversation(line, last_message_at=None)
+    items = [
+        tr.Message(f"s-{n}", "hello", tr.DIRECTION_RECEIVED, None, None, None, None, [])
+        for n in range(2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        record_messages(conversation, items, is_new=True)
+    conversation.refresh_from_db()
+    assert conversation.assigned_to == ann
+    assert Assignment.objects.count() == 1
