@@ -48,6 +48,7 @@ bench: install
 	$(PY) bench/reports.py
 	$(PY) bench/search.py
 	$(PY) bench/scheduled.py
+	$(PY) bench/routing.py
 	$(PY) bench/first_run.py --runs 3
 
 ## Every bench at a tiny scale, so none can rot unnoticed (CI runs it; a minute or two).
@@ -66,6 +67,7 @@ bench-smoke: install
 	$(PY) bench/reports.py --scale 0.001 --runs 3
 	$(PY) bench/search.py --scale 0.002 --runs 3
 	$(PY) bench/scheduled.py --scale 0.02 --runs 3
+	$(PY) bench/routing.py --scale 0.003 --minutes 0.1
 	$(PY) bench/first_run.py --scale 0.2 --no-finance
 
 clean:

@@ -38,6 +38,7 @@ app.conf.task_routes = {
     "textdesk.cases.tasks.settle_case": INTERACTIVE,
     "textdesk.cases.tasks.attach_transcript": INTERACTIVE,
     "textdesk.cases.tasks.send_note": INTERACTIVE,
+    "textdesk.conversations.tasks.route_waiting": INTERACTIVE,
     # fill_history is sent to "interactive" explicitly when an agent waits for it.
     "textdesk.*": {"queue": "sync"},
 }
@@ -87,6 +88,8 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "textdesk.outbox.tasks.sweep_outbox", "schedule": 15.0},
     # Scheduled texts that are due: released to the outbox at sync priority, each once.
     "send-due-texts": {"task": "textdesk.conversations.tasks.send_due_texts", "schedule": 15.0},
+    # Automatic assignment's safety net and idle agents going Away (conversations/routing.py).
+    "route-waiting": {"task": "textdesk.conversations.tasks.route_waiting", "schedule": 15.0},
     # Webhook events received but never processed (a lost task).
     "sweep-events": {"task": "textdesk.webhooks.tasks.sweep_events", "schedule": 60.0},
     # Audit entries past TEXTDESK_AUDIT_RETENTION_DAYS.

@@ -299,6 +299,8 @@ TEXTDESK_BULK_REMINDERS_PER_MINUTE = int(os.environ.get("TEXTDESK_BULK_REMINDERS
 TEXTDESK_PAYMENT_FRESHNESS = env_bool("TEXTDESK_PAYMENT_FRESHNESS", default=True)
 # Days the audit log keeps an entry; beat prunes older ones daily.
 TEXTDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("TEXTDESK_AUDIT_RETENTION_DAYS", "400"))
+# An Available agent with no inbox open (no page, no live poll) this long goes Away (seconds).
+TEXTDESK_AWAY_AFTER = int(os.environ.get("TEXTDESK_AWAY_AFTER", "900"))
 
 # ASMS (the service desk): seconds on every call, inside the Celery soft limit.
 ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))

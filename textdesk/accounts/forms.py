@@ -38,7 +38,22 @@ class StaffForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "is_active", "dashboards"]
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "is_active",
+            "dashboards",
+            "assignment_capacity",
+        ]
+        error_messages = {
+            "assignment_capacity": {
+                "min_value": "Capacity must be at least 1, or empty for each line's own. "
+                "Someone who should get nothing automatically goes Away.",
+                "max_value": "Capacity can be at most %(limit_value)s.",
+                "invalid": "Capacity is a whole number, e.g. 10, or empty.",
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

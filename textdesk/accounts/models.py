@@ -1,5 +1,9 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+# The most unresolved conversations anyone can be set to hold (a line's or a person's capacity).
+MAX_CAPACITY = 500
 
 
 class User(AbstractUser):
@@ -25,6 +29,21 @@ class User(AbstractUser):
         DARK = "dark", "Dark"
 
     theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+    # Available / Away (the top bar): only available agents receive conversations automatically
+    # (textdesk/conversations/routing.py). Away by default, so nobody is sent work before they
+    # say they are there.
+    is_available = models.BooleanField(default=False)
+    availability_changed_at = models.DateTimeField(null=True, blank=True)
+    # Round-robin's turn: who was given a conversation automatically longest ago goes next.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    assignment_capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)],
+        verbose_name="Capacity",
+        help_text="Most unresolved conversations automatic assignment gives this person; "
+        "empty: each line's own capacity.",
+    )
 
     class Meta:
         permissions = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("password/done/", views.password_change_done, name="password_change_done"),
     path("preferences/", views.preferences, name="preferences"),
+    path("availability/", views.availability, name="availability"),
     path("two-factor/code/", views.two_factor_verify, name="two_factor_verify"),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/recovery-codes/", views.recovery_codes, name="recovery_codes"),

@@ -3,12 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from textdesk.accounts import services
+from textdesk.accounts.availability import set_availability
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.forms import (
     EnrolForm,
@@ -181,6 +183,30 @@ def two_factor_off(request):
     return render(request, "accounts/two_factor_confirm.html", {"form": form, "action": "off"})
 
 
+@require_POST
+@permission_required("work_inbox")
+def availability(request):
+    """Available / Away, from the top bar (an htmx swap of the control, or a post and back)."""
+    choice = request.POST.get("available", "")
+    if choice not in ("0", "1"):
+        return HttpResponseBadRequest("Say available=1 (Available) or available=0 (Away).")
+    set_availability(user=request.user, is_available=choice == "1", actor=request.user)
+    if request.htmx:
+        return render(request, "accounts/availability.html#availability")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    messages.success(
+        request,
+        "You are Available: new conversations may be assigned to you."
+        if request.user.is_available
+        else "You are Away: nothing new is assigned to you; your conversations stay yours.",
+    )
+    return redirect(target)
+
+
 @require_http_methods(["GET", "POST"])
 def preferences(request):
     form = PreferencesForm(request.POST or None, instance=request.user)
@@ -269,8 +295,15 @@ def staff_new(request):
 
 def _record_staff_edit(actor, person: User, before: tuple) -> None:
     """Audit what changed about a person's access: role, active, lines."""
-    roles, was_active, lines = before
+    roles, was_active, lines, capacity = before
     person = User.objects.prefetch_related("groups", "dashboards").get(pk=person.pk)
+    if person.assignment_capacity != capacity:
+        audit.record(
+            actor=actor,
+            kind="staff",
+            summary=f"Capacity of {person.display_name}: "
+            f"{person.assignment_capacity or 'each line’s'} (was {capacity or 'each line’s'})",
+        )
     if person.role_names != roles:
         audit.record(
             actor=actor,
@@ -297,7 +330,12 @@ def _record_staff_edit(actor, person: User, before: tuple) -> None:
 def staff_edit(request, pk):
     person = get_object_or_404(User, pk=pk)
     # Before the form touches the instance: what the audit entry compares against.
-    before = (person.role_names, person.is_active, set(person.dashboards.all()))
+    before = (
+        person.role_names,
+        person.is_active,
+        set(person.dashboards.all()),
+        person.assignment_capacity,
+    )
     form = StaffForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
         if person == request.user and not form.cleaned_data["is_active"]:

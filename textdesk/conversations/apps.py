@@ -5,6 +5,7 @@ class ConversationsConfig(AppConfig):
     name = "textdesk.conversations"
 
     def ready(self):
-        from textdesk.conversations import handlers
+        from textdesk.conversations import handlers, routing
 
         handlers.register()
+        routing.connect()

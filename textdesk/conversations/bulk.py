@@ -215,7 +215,10 @@ def _apply(bulk: Bulk, conversation: Conversation, before: dict):
     assignee_id = before.get(conversation.pk) if bulk.undo_of_id else bulk.assignee_id
     if conversation.assigned_to_id == assignee_id:
         return None, "Already assigned so.", was
-    Conversation.objects.filter(pk=conversation.pk).update(assigned_to_id=assignee_id)
+    # Like a person's own assignment: out of the automatic queue (routing.py).
+    Conversation.objects.filter(pk=conversation.pk).update(
+        assigned_to_id=assignee_id, queued_at=None
+    )
     return None, "", was
 
 

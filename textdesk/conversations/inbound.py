@@ -1,6 +1,7 @@
 """What Text Request tells us about texts: messages read by sync or pushed by webhooks, and
 delivery statuses. Idempotent on Text Request's ids and safe in any order; an outbound text of
-ours is matched to its outbox row instead of being stored twice. Never sends anything.
+ours is matched to its outbox row instead of being stored twice. Never sends anything. A
+customer's text that is news hands the conversation to automatic assignment (``routing.py``).
 
 A text already stored never has its body written again from here: a redacted text
 (``Message.redacted_at``) stays blank whatever a sync or a redelivered webhook carries. Only
@@ -24,6 +25,7 @@ from textdesk.contacts.services import (
     contact_for,
     record_consent,
 )
+from textdesk.conversations import routing
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import attach, matches
 from textdesk.dashboards.models import Dashboard
@@ -68,6 +70,8 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
     except IntegrityError:
         return Message.objects.get(message_id=item.message_id)
     Conversation.objects.touch(conversation.pk, message, is_new=is_new)
+    if is_new and direction == Message.Direction.RECEIVED:
+        routing.arrived(conversation)
     return message
 
 
@@ -117,6 +121,8 @@ def record_messages(conversation: Conversation, items: list[tr.Message], *, is_n
     Message.objects.bulk_create(rows, ignore_conflicts=True)
     newest = max(rows, key=lambda m: m.sent_at)
     Conversation.objects.touch(conversation.pk, newest, is_new=is_new)
+    if is_new and any(m.direction == Message.Direction.RECEIVED for m in rows):
+        routing.arrived(conversation)
     return len(rows)
 
 

@@ -79,6 +79,9 @@ class Conversation(models.Model):
         blank=True,
         related_name="assigned_conversations",
     )
+    # Waiting for automatic assignment since (its line assigns automatically and nobody had
+    # room when it arrived): the drain takes the oldest first (textdesk/conversations/routing.py).
+    queued_at = models.DateTimeField(null=True, blank=True)
     history_synced_at = models.DateTimeField(
         null=True, blank=True, help_text="When the full message history was last read."
     )
@@ -104,6 +107,23 @@ class Conversation(models.Model):
                 name="conv_recent",
             ),
             models.Index(fields=["dashboard", "waiting_since", "id"], name="conv_waiting"),
+            # The drain's question: waiting for an agent, oldest first.
+            models.Index(
+                fields=["queued_at", "id"],
+                name="conv_queued",
+                condition=Q(
+                    queued_at__isnull=False,
+                    assigned_to__isnull=True,
+                    is_archived=False,
+                    is_resolved=False,
+                ),
+            ),
+            # An agent's load: the unresolved conversations they hold.
+            models.Index(
+                fields=["assigned_to"],
+                name="conv_held",
+                condition=Q(is_archived=False, is_resolved=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +134,44 @@ class Conversation(models.Model):
         """Its outbox changes: those of its contact (archive, resolve and tags are fields of
         the contact in Text Request; one conversation per contact)."""
         return Change.objects.of_model(Contact).filter(target_id=self.contact_id)
+
+
+class Assignment(models.Model):
+    """Someone was given a conversation: automatically (``assigned_by`` empty, ``rule`` says
+    which) or by a person. Reports read the distribution and the wait (``queued_at`` →
+    ``assigned_at``)."""
+
+    class Rule(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round-robin"
+        LEAST_BUSY = "least_busy", "Least busy"
+        MANUAL = "manual", "By a person"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="assignments"
+    )
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="assignments"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rule = models.CharField(max_length=12, choices=Rule.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    # When it started waiting for an agent (None: it was not waiting, e.g. taken over by hand).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        indexes = [
+            models.Index(fields=["assigned_at", "id"], name="assign_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} → {self.assignee_id} ({self.rule})"
 
 
 class Message(models.Model):

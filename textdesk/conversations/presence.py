@@ -69,3 +69,26 @@ def seen_and_others(conversation_pk: int, user) -> list[Colleague]:
     """The live poll's one step: mark the viewer present, answer the others."""
     touch(conversation_pk, user)
     return others(conversation_pk, user)
+
+
+# --- Who has an inbox open at all (for going Away when idle: routing.send_idle_away) --------
+
+
+def _inbox_key(user_pk: int) -> str:
+    return f"inbox-seen:{user_pk}"
+
+
+def seen_inbox(user) -> None:
+    """``user`` has an inbox open (its page or its live poll, hidden tabs included)."""
+    cache.set(_inbox_key(user.pk), time.time(), timeout=max(60, INBOX_SEEN_KEPT))
+
+
+def inbox_seen(user_pks: list[int]) -> dict[int, float]:
+    """``{user id: when their inbox last asked}`` for those seen lately."""
+    found = cache.get_many([_inbox_key(pk) for pk in user_pks])
+    return {pk: found[_inbox_key(pk)] for pk in user_pks if _inbox_key(pk) in found}
+
+
+# Long enough to outlast any idle time an operator sets (TEXTDESK_AWAY_AFTER); a missing key
+# reads as "not seen", so an agent goes Away at most this long after their last poll anyway.
+INBOX_SEEN_KEPT = 24 * 3600

@@ -20,8 +20,9 @@ from textdesk.audit.models import Entry
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
-from textdesk.conversations import signals
+from textdesk.conversations import routing, signals
 from textdesk.conversations.models import (
+    Assignment,
     Attachment,
     Conversation,
     Message,
@@ -188,6 +189,8 @@ def set_archived(
         Conversation.objects.filter(pk=conversation.pk).update(is_archived=archived)
         Contact.objects.filter(pk=conversation.contact_id).update(is_archived=archived)
         conversation.is_archived = archived
+        if archived:
+            routing.drain_for(conversation.assigned_to_id)  # they hold one fewer
         return queue_change(
             dashboard=conversation.dashboard,
             kind=ARCHIVE if archived else UNARCHIVE,
@@ -207,6 +210,8 @@ def set_resolved(
         Conversation.objects.filter(pk=conversation.pk).update(is_resolved=resolved)
         Contact.objects.filter(pk=conversation.contact_id).update(is_resolved=resolved)
         conversation.is_resolved = resolved
+        if resolved:
+            routing.drain_for(conversation.assigned_to_id)  # they hold one fewer
         return queue_change(
             dashboard=conversation.dashboard,
             kind=RESOLVE if resolved else REOPEN,
@@ -238,14 +243,29 @@ def set_tags(
 
 def assign(*, conversation: Conversation, user, assignee) -> None:
     """Assign the conversation to a colleague (or nobody). Local to textdesk; recorded in the
-    audit log when it changes who has it."""
+    audit log when it changes who has it.
+
+    A person's choice always wins over automatic assignment (``routing.py``): it takes the
+    conversation out of the waiting queue, capacity or not. Unassigned by hand, it waits in
+    Unassigned for a person (or the customer's next text)."""
     with transaction.atomic():
         changed = (
             Conversation.objects.filter(pk=conversation.pk)
             .exclude(assigned_to=assignee)
-            .update(assigned_to=assignee)
+            .update(assigned_to=assignee, queued_at=None)
         )
         if changed:
+            if assignee is not None:
+                Assignment.objects.create(
+                    conversation=conversation,
+                    dashboard_id=conversation.dashboard_id,
+                    assignee=assignee,
+                    assigned_by=user,
+                    rule=Assignment.Rule.MANUAL,
+                    queued_at=conversation.queued_at,
+                    assigned_at=timezone.now(),
+                )
+            routing.drain_for(conversation.assigned_to_id)  # who had it has room again
             audit.record(
                 actor=user,
                 kind="assignment",
@@ -256,7 +276,7 @@ def assign(*, conversation: Conversation, user, assignee) -> None:
                 contact=conversation.contact,
                 conversation=conversation,
             )
-    conversation.assigned_to = assignee
+    conversation.assigned_to, conversation.queued_at = assignee, None
 
 
 def mark_read(*, conversation: Conversation, user) -> None:

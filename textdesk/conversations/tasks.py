@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from textdesk.conversations import bulk, outbound, scheduled, sync
+from textdesk.conversations import bulk, outbound, routing, scheduled, sync
 
 
 @shared_task
@@ -37,3 +37,11 @@ def send_due_texts() -> None:
     """Beat, every 15 s: release the scheduled texts that are due (each exactly once, by a
     conditional update on the database's clock; sync queue)."""
     scheduled.release_due()
+
+
+@shared_task
+def route_waiting() -> None:
+    """Beat, every 15 s: agents idle past TEXTDESK_AWAY_AFTER go Away, then conversations
+    still waiting for an agent are assigned, oldest first (catches a crash midway, a lost
+    on-commit, an agent's own capacity raised; interactive queue)."""
+    routing.route_waiting()

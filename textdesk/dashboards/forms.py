@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django.db.models import Q
 
-from textdesk.accounts.models import User
+from textdesk.accounts.models import MAX_CAPACITY, User
 from textdesk.dashboards.models import Connection, Dashboard, SavedReply
 from textdesk.phones import format_phone
 from textdesk.transport import service_url_error
@@ -22,6 +22,31 @@ class LineAgentsForm(forms.Form):
             is_active=True, groups__name="Agent"
         ).order_by("first_name", "username")
         self.initial.setdefault("agents", list(line.agents.all()))
+
+
+class LineAssignmentForm(forms.ModelForm):
+    """A line's automatic assignment: the rule and the capacity per agent."""
+
+    assignment_capacity = forms.IntegerField(
+        label="Capacity per agent",
+        min_value=1,
+        max_value=MAX_CAPACITY,
+        help_text="Most unresolved conversations an agent holds before automatic assignment "
+        "passes them by. A person's own capacity (Admin → Staff) wins.",
+        error_messages={
+            "min_value": "Capacity must be at least 1. To stop automatic assignment choose "
+            "Off; an agent who should get nothing goes Away.",
+            "max_value": f"Capacity can be at most {MAX_CAPACITY}.",
+            "invalid": "Capacity is a whole number, e.g. 10.",
+            "required": "Say how many unresolved conversations an agent may hold, e.g. 10.",
+        },
+    )
+
+    class Meta:
+        model = Dashboard
+        fields = ["assignment_rule", "assignment_capacity"]
+        widgets = {"assignment_rule": forms.RadioSelect}
+        labels = {"assignment_rule": "Assign new and reopened conversations"}
 
 
 class LineNameForm(forms.Form):

@@ -3,9 +3,11 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from textdesk.accounts.models import MAX_CAPACITY
 from textdesk.dashboards.crypto import decrypt, encrypt
 from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
@@ -194,6 +196,23 @@ class Dashboard(models.Model):
         null=True, blank=True, help_text="Last time polling found activity no event brought."
     )
 
+    class Assignment(models.TextChoices):
+        OFF = "off", "Off: agents take conversations themselves"
+        ROUND_ROBIN = "round_robin", "Round-robin: the available agent assigned longest ago"
+        LEAST_BUSY = "least_busy", "Least busy: the available agent holding the fewest"
+
+    # Automatic assignment of new and reopened conversations (textdesk/conversations/routing.py).
+    assignment_rule = models.CharField(
+        "Assignment", max_length=12, choices=Assignment.choices, default=Assignment.OFF
+    )
+    assignment_capacity = models.PositiveSmallIntegerField(
+        "Capacity",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)],
+        help_text="Most unresolved conversations an agent holds before automatic assignment "
+        "passes them by (a person's own capacity, set in Staff, wins).",
+    )
+
     objects = DashboardQuerySet.as_manager()
 
     class Meta:
@@ -206,6 +225,11 @@ class Dashboard(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def assignment_label(self) -> str:
+        """The rule's short name: "Off", "Round-robin", "Least busy"."""
+        return self.get_assignment_rule_display().split(":")[0]
 
     @property
     def formatted_phone(self) -> str:

@@ -12,12 +12,14 @@ from textdesk.dashboards import connections, services
 from textdesk.dashboards.forms import (
     DeleteLineForm,
     LineAgentsForm,
+    LineAssignmentForm,
     LineNameForm,
     NewLineForm,
     NumberSearchForm,
 )
 from textdesk.dashboards.lines import DELETE_DASHBOARD, delete_line
 from textdesk.dashboards.models import Dashboard
+from textdesk.dashboards.signals import assignment_changed
 from textdesk.outbox.models import Change
 
 
@@ -28,6 +30,11 @@ def line_list(request):
         .select_related("connection")
         .annotate(
             agent_count=Count("agents", distinct=True),
+            available_count=Count(
+                "agents",
+                filter=Q(agents__is_available=True, agents__is_active=True),
+                distinct=True,
+            ),
             open_count=Count(
                 "conversations",
                 filter=Q(conversations__is_archived=False, conversations__is_resolved=False),
@@ -136,6 +143,39 @@ def line_agents(request, pk):
     )
 
 
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_assignment(request, pk):
+    """Admin → Lines → the line → Automatic assignment: off, round-robin or least busy, and
+    the capacity per agent."""
+    line = get_object_or_404(Dashboard.objects.active(), pk=pk)
+    before = (line.assignment_label, line.assignment_capacity)
+    form = LineAssignmentForm(request.POST or None, instance=line)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            line = form.save()
+            if form.changed_data:
+                audit.record(
+                    actor=request.user,
+                    kind="assignment_rule",
+                    dashboard=line,
+                    summary=f"Automatic assignment of {line.name}: "
+                    f"{line.assignment_label}, capacity {line.assignment_capacity} "
+                    f"(was {before[0]}, {before[1]})",
+                )
+                assignment_changed.send(sender=Dashboard, dashboard=line)
+        messages.success(request, f"Saved automatic assignment of {line.name}.")
+        return redirect("dashboards:line", line.pk)
+    context = {
+        "line": line,
+        "form": form,
+        "agent_count": line.agents.filter(is_active=True).count(),
+        "admin_tab": "lines",
+    }
+    status = 400 if form.is_bound else 200  # bound and not saved: the form says what is wrong
+    return render(request, "dashboards/line_assignment.html", context, status=status)
+
+
 # --- A page per line ----------------------------------------------------------------------
 
 
@@ -156,7 +196,27 @@ def line_detail(request, pk):
     context = {
         "line": line,
         "deleting": deleting,
-        "agents": list(line.agents.filter(is_active=True).order_by("first_name", "username")),
+        "agents": list(
+            line.agents.filter(is_active=True)
+            .annotate(
+                held=Count(
+                    "assigned_conversations",
+                    filter=Q(
+                        assigned_conversations__is_archived=False,
+                        assigned_conversations__is_resolved=False,
+                    ),
+                )
+            )
+            .order_by("-is_available", "first_name", "username")
+        ),
+        "waiting": _bounded(
+            line.conversations.filter(
+                queued_at__isnull=False,
+                assigned_to__isnull=True,
+                is_archived=False,
+                is_resolved=False,
+            )
+        ),
         "counts": counts,
         "states": list(line.sync_states.order_by("resource")),
         "admin_tab": "lines",

@@ -13,7 +13,7 @@ from textdesk.charts import bar_chart, grouped_bar_chart
 from textdesk.dashboards import connections
 from textdesk.dashboards.hours import DAYS
 from textdesk.dashboards.models import BusinessHours, Dashboard
-from textdesk.reports import metrics
+from textdesk.reports import assignments, metrics
 from textdesk.reports.forms import BusinessHoursForm, ReportFilterForm
 from textdesk.reports.tasks import apply_business_hours, refresh_reports
 from textdesk.reports.templatetags.reports import duration
@@ -42,7 +42,9 @@ def _filter_form(request) -> ReportFilterForm:
 
 def _report(form: ReportFilterForm):
     lines, agent, start, end = form.scope()
-    return metrics.build(lines=lines, agent=agent, start=start, end=end)
+    report = metrics.build(lines=lines, agent=agent, start=start, end=end)
+    report.given = assignments.distribution(lines=lines, agent=agent, start=start, end=end)
+    return report
 
 
 def _count(value: float) -> str:
@@ -53,7 +55,7 @@ def _count(value: float) -> str:
 def _charts(report) -> list:
     labels = [day.strftime("%b %-d") for day, _ in report.days]
     days = [figures for _, figures in report.days]
-    return [
+    charts = [
         grouped_bar_chart(
             title="Texts per day",
             labels=labels,
@@ -89,6 +91,22 @@ def _charts(report) -> list:
             chart_id="chart-response",
         ),
     ]
+    if report.given:
+        charts.append(
+            grouped_bar_chart(
+                title="Conversations assigned per agent",
+                labels=[g.person.display_name for g in report.given],
+                series=[
+                    ("Automatically", [g.automatic for g in report.given]),
+                    ("By a person", [g.manual for g in report.given]),
+                ],
+                value_format=_count,
+                x_label="Agent",
+                y_label="Conversations",
+                chart_id="chart-assignments",
+            )
+        )
+    return charts
 
 
 @permission_required("work_inbox")
@@ -156,6 +174,10 @@ COLUMNS = [
     "unresolved now",
     "waiting for a reply now",
     "oldest wait now (s)",
+    "assigned automatically",
+    "assigned by a person",
+    "time to assignment mean (s)",
+    "time to assignment longest (s)",
 ]
 
 
@@ -186,6 +208,10 @@ def _csv_row(table: str, name: str, f: metrics.Figures) -> list:
         f.backlog,
         f.waiting,
         f.oldest_wait_seconds,
+        None,  # the assignment columns: rows of their own (table "assignment")
+        None,
+        None,
+        None,
     ]
 
 
@@ -198,6 +224,17 @@ def _csv_rows(report) -> Iterator[list]:
         yield _csv_row("line", line.name, figures)
     for person, figures in report.agents:
         yield _csv_row("agent", person.display_name, figures)
+    blank = [None] * (len(COLUMNS) - 6)
+    for given in report.given:
+        yield [
+            "assignment",
+            given.person.display_name,
+            *blank,
+            given.automatic,
+            given.manual,
+            _seconds(given.wait_mean),
+            _seconds(given.wait_longest),
+        ]
 
 
 @permission_required("work_inbox")

@@ -62,6 +62,7 @@ def line_inbox(request, line_pk):
     line = next((item for item in lines if item.pk == line_pk), None)
     if line is None:
         raise Http404("No such line.")
+    presence.seen_inbox(request.user)
     return inbox_response(request, line, lines=lines)
 
 
@@ -156,6 +157,7 @@ def live(request, line_pk):
     """Conditional polling: 204 when nothing the page shows has changed, else the changed
     regions as out-of-band swaps (never the composer's text unless texting became impossible)."""
     line = line_or_404(request.user, line_pk)
+    presence.seen_inbox(request.user)  # an inbox is open: not idle (routing.send_idle_away)
     conversation = None
     open_pk = request.GET.get("c", "")
     if open_pk:
