@@ -24,6 +24,7 @@ from textdesk.contacts.services import (
     contact_for,
     record_consent,
 )
+from textdesk.conversations import sla
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import attach, matches
 from textdesk.dashboards.models import Dashboard
@@ -68,6 +69,7 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
     except IntegrityError:
         return Message.objects.get(message_id=item.message_id)
     Conversation.objects.touch(conversation.pk, message, is_new=is_new)
+    sla.recount([conversation.pk])
     return message
 
 
@@ -117,6 +119,7 @@ def record_messages(conversation: Conversation, items: list[tr.Message], *, is_n
     Message.objects.bulk_create(rows, ignore_conflicts=True)
     newest = max(rows, key=lambda m: m.sent_at)
     Conversation.objects.touch(conversation.pk, newest, is_new=is_new)
+    sla.recount([conversation.pk])
     return len(rows)
 
 

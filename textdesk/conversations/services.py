@@ -20,9 +20,10 @@ from textdesk.audit.models import Entry
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
-from textdesk.conversations import signals
+from textdesk.conversations import signals, sla
 from textdesk.conversations.models import Attachment, Conversation, Message, Note
 from textdesk.conversations.outbound import enqueue_send
+from textdesk.conversations.waits import RESOLVE_KIND
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox import delivery
 from textdesk.outbox.changes import queue_change
@@ -54,7 +55,7 @@ MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 # The kinds of change this app queues (their handlers: ``handlers.py``).
 ARCHIVE = "archive"
 UNARCHIVE = "unarchive"
-RESOLVE = "resolve"
+RESOLVE = RESOLVE_KIND
 REOPEN = "reopen"
 SET_TAGS = "set_tags"
 REDACT = "redact_message"
@@ -180,7 +181,7 @@ def set_archived(
         Conversation.objects.filter(pk=conversation.pk).update(is_archived=archived)
         Contact.objects.filter(pk=conversation.contact_id).update(is_archived=archived)
         conversation.is_archived = archived
-        return queue_change(
+        change = queue_change(
             dashboard=conversation.dashboard,
             kind=ARCHIVE if archived else UNARCHIVE,
             subject="archived",
@@ -189,6 +190,8 @@ def set_archived(
             target=conversation.contact,
             priority=priority,
         )
+        sla.recount([conversation.pk])
+        return change
 
 
 def set_resolved(
@@ -199,7 +202,7 @@ def set_resolved(
         Conversation.objects.filter(pk=conversation.pk).update(is_resolved=resolved)
         Contact.objects.filter(pk=conversation.contact_id).update(is_resolved=resolved)
         conversation.is_resolved = resolved
-        return queue_change(
+        change = queue_change(
             dashboard=conversation.dashboard,
             kind=RESOLVE if resolved else REOPEN,
             subject="resolved",
@@ -208,6 +211,8 @@ def set_resolved(
             target=conversation.contact,
             priority=priority,
         )
+        sla.recount([conversation.pk])  # after the change: a resolve ends the episode
+        return change
 
 
 def set_tags(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from textdesk.conversations import bulk, outbound, scheduled, sync
+from textdesk.conversations import bulk, outbound, scheduled, sla, sla_alerts, sync
 
 
 @shared_task
@@ -37,3 +37,19 @@ def send_due_texts() -> None:
     """Beat, every 15 s: release the scheduled texts that are due (each exactly once, by a
     conditional update on the database's clock; sync queue)."""
     scheduled.release_due()
+
+
+@shared_task
+def recount_sla(dashboard_pk: int | None = None) -> None:
+    """Recount a line's SLA clocks (its policy or hours were saved), or, from beat every
+    5 minutes, every line whose policy or hours changed since its last recount."""
+    if dashboard_pk is None:
+        sla.recount_stale()
+    else:
+        sla.recount_line(dashboard_pk)
+
+
+@shared_task
+def raise_sla_alerts() -> None:
+    """Beat, every minute: alert for SLA clocks due soon or just run out, each once."""
+    sla_alerts.raise_alerts()
