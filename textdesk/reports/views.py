@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.charts import bar_chart, grouped_bar_chart
+from textdesk.conversations.tasks import recount_sla
 from textdesk.dashboards import connections
 from textdesk.dashboards.hours import DAYS
 from textdesk.dashboards.models import BusinessHours, Dashboard
@@ -262,6 +263,7 @@ def hours_edit(request, pk):
             },
         )
         apply_business_hours.delay_on_commit(line.pk)
+        recount_sla.delay_on_commit(line.pk)  # the SLA clocks count the same hours
         messages.success(
             request, f"Saved the hours of {line.name}; its response times are being recounted."
         )
