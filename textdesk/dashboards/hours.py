@@ -32,6 +32,7 @@ class Hours:
             return 0
         if self.weekly is None:
             return int((end - start).total_seconds())
+        start, end = start.astimezone(UTC), end.astimezone(UTC)  # real elapsed time (DST)
         total = 0.0
         day = start.astimezone(self.zone).date()
         last = end.astimezone(self.zone).date()
