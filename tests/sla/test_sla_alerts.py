@@ -85,7 +85,11 @@ def test_the_assignee_is_told_else_the_lines_agents(line, agent, now):
         (n.alert.conversation.contact.first_name, n.user.username)
         for n in Notification.objects.select_related("alert__conversation__contact", "user")
     )
-    assert told == [("Mine", agent.username), ("Nobody's", "colleague"), ("Nobody's", agent.username)]
+    assert told == [
+        ("Mine", agent.username),
+        ("Nobody's", "colleague"),
+        ("Nobody's", agent.username),
+    ]
     assert colleague.notifications.count() == 1
 
 
