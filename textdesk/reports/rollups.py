@@ -70,7 +70,8 @@ class Facts:
     a rebuild makes millions of them.
 
     `days`: {(day, agent id or None): [received, sent, sent by people, new conversations]};
-    `replies` and `resolutions`: (conversation, line, agent, start, end, day, business seconds).
+    `replies` and `resolutions`: (conversation, line, agent, start, end, day, business seconds);
+    a reply also says whether it was its episode's first response.
     """
 
     days: dict[tuple[date, int | None], list[int]] = field(default_factory=dict)
@@ -120,11 +121,21 @@ def conversation_facts(
             facts.count(day, sent_by_id, SENT_AT)
             if is_person_reply(direction, sent_by_id, sender_name):
                 facts.count(day, sent_by_id, PEOPLE_AT)
+                is_first = clock.replies == 0
                 waiting_from = clock.replied(at)
                 if waiting_from is not None:
                     seconds = hours.seconds_between(waiting_from, at)
                     facts.replies.append(
-                        (conversation_id, dashboard_id, sent_by_id, waiting_from, at, day, seconds)
+                        (
+                            conversation_id,
+                            dashboard_id,
+                            sent_by_id,
+                            waiting_from,
+                            at,
+                            day,
+                            seconds,
+                            is_first,
+                        )
                     )
         else:
             continue  # queued, sending, unconfirmed or failed: not (yet) a text sent
@@ -223,6 +234,7 @@ REPLY_COLUMNS = (
     "replied_at",
     "day",
     "seconds",
+    "is_first",
 )
 RESOLUTION_COLUMNS = (
     "conversation",

@@ -54,6 +54,31 @@ def _count(value: float) -> str:
 def _charts(report) -> list:
     labels = [day.strftime("%b %-d") for day, _ in report.days]
     days = [figures for _, figures in report.days]
+    charts = _base_charts(labels, days)
+    if report.total.sla:
+        # Only where a line in view has targets: the same chart helper, one more chart.
+        charts.append(
+            grouped_bar_chart(
+                title="Service-level breaches per day",
+                labels=labels,
+                series=[
+                    (name, [f.sla.get(key, (0, 0))[1] - f.sla.get(key, (0, 0))[0] for f in days])
+                    for key, name in SLA_SERIES
+                    if key in report.total.sla
+                ],
+                value_format=_count,
+                x_label="Day",
+                y_label="Breaches",
+                chart_id="chart-sla",
+            )
+        )
+    return charts
+
+
+SLA_SERIES = (("first", "First response"), ("next", "Next response"), ("resolution", "Resolution"))
+
+
+def _base_charts(labels, days) -> list:
     return [
         grouped_bar_chart(
             title="Texts per day",
@@ -157,6 +182,10 @@ COLUMNS = [
     "unresolved now",
     "waiting for a reply now",
     "oldest wait now (s)",
+    "first response within target (%)",
+    "next response within target (%)",
+    "resolution within target (%)",
+    "breaches",
 ]
 
 
@@ -187,7 +216,15 @@ def _csv_row(table: str, name: str, f: metrics.Figures) -> list:
         f.backlog,
         f.waiting,
         f.oldest_wait_seconds,
+        _percent(f.first_within),
+        _percent(f.next_within),
+        _percent(f.resolution_within),
+        f.breaches if f.sla else None,
     ]
+
+
+def _percent(value):
+    return None if value is None else round(value, 1)
 
 
 def _csv_rows(report) -> Iterator[list]:
