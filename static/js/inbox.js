@@ -518,11 +518,12 @@
     }
   }
   // SLA alerts: the top bar's count went up (the live poll swapped the badge in).
+  // The page draws it without a count and fetches it once: that first count is the baseline.
   var lastAlerts = null;
   function checkAlerts() {
     var badge = document.getElementById("notification-badge");
-    if (!badge) { return; }
-    var count = parseInt(badge.getAttribute("data-unread") || "0", 10);
+    if (!badge || !badge.hasAttribute("data-unread")) { return; }
+    var count = parseInt(badge.getAttribute("data-unread"), 10);
     var before = lastAlerts;
     lastAlerts = count;
     if (before === null || count <= before) { return; }
@@ -532,7 +533,7 @@
       note.onclick = function () { window.focus(); window.location.href = badge.getAttribute("href"); note.close(); };
     }
   }
-  document.addEventListener("DOMContentLoaded", checkAlerts);
+  document.addEventListener("htmx:afterSettle", checkAlerts);
   document.addEventListener("htmx:oobAfterSwap", checkAlerts);
   document.addEventListener("DOMContentLoaded", checkArrivals);
   // Cheap (reads a few attributes): after any swap, the lines' counts may have moved.

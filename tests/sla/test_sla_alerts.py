@@ -107,7 +107,9 @@ def test_an_agent_sees_only_their_lines_alerts(client, line, other_line, agent, 
     assert "Theirs" in page and "Foreign" not in page
     assert sla_alerts.unread_count(agent) == 1
     inbox = client.get(reverse("conversations:line", args=[line.pk])).content.decode()
-    assert 'data-unread="1"' in inbox
+    assert 'hx-get="/inbox/notifications/badge/"' in inbox  # each page fetches the count once
+    badge = client.get(reverse("conversations:notification_badge")).content.decode()
+    assert 'data-unread="1"' in badge and ">1</span>" in badge
 
 
 def test_mark_all_read_clears_the_count(client, line, agent, now):

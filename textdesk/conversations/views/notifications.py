@@ -46,6 +46,13 @@ def notification_list(request):
     return render(request, "conversations/notification_list.html", context)
 
 
+@require_GET
+@permission_required("view_conversations")
+def badge(request):
+    """The top bar's link with the person's unread count (fetched once by each page)."""
+    return render(request, "conversations/_notification_badge.html")
+
+
 @require_POST
 @permission_required("view_conversations")
 def mark_read(request):
