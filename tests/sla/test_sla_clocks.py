@@ -163,3 +163,31 @@ def test_saving_hours_recounts_on_the_next_beat(line, policy):
     assert sla.recount_stale() == [line.pk]
     # 10:00 New York: the clock starts at 11:00.
     assert fresh(conversation).sla_reply_due_at == T0 + timedelta(hours=1, minutes=15)
+
+
+def test_an_agents_reply_stops_the_clock_once_text_request_confirms_it(line, policy, agent):
+    import uuid
+
+    from textdesk.conversations.outbound import attach
+
+    conversation = make_conversation(line)
+    text(conversation, T0)
+    reply = services.send_text(
+        conversation=fresh(conversation), user=agent, body="On our way", client_key=uuid.uuid4()
+    )
+    # Queued, not sent yet: as in Reports, the wait goes on.
+    assert fresh(conversation).sla_reply_target == "first"
+    confirmed = tr.Message(
+        message_id="tr-reply-1",
+        body="On our way",
+        message_direction=tr.DIRECTION_SENT,
+        response_by_username=None,
+        message_timestamp_utc=T0 + timedelta(minutes=3),
+        delivery_status=None,
+        delivery_error=None,
+        mms_media=[],
+    )
+    assert attach(reply, confirmed)
+    row = fresh(conversation)
+    assert row.sla_reply_due_at is None
+    assert row.sla_target == "resolution"
