@@ -13,8 +13,11 @@ from playwright.sync_api import expect  # noqa: E402
 
 from tests.conftest import make_conversation, make_line, make_user  # noqa: E402
 from tests.inbox.test_inbox_browser import live_url, log_in  # noqa: E402, F401
+from tests.sla.test_sla_reports import talk  # noqa: E402
 from textdesk.conversations import sla_alerts  # noqa: E402
 from textdesk.conversations.models import Conversation  # noqa: E402
+from textdesk.dashboards.models import SlaPolicy  # noqa: E402
+from textdesk.reports import rollups  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,6 +52,11 @@ def test_clocks_alerts_and_targets_fit_a_phone_and_pass_axe(live_url):  # noqa: 
     late = with_clock(line, "Casey", now - timedelta(minutes=6), target="next", assigned_to=sam)
     with_clock(line, "Robin", now + timedelta(minutes=12))
     sla_alerts.raise_alerts(now=now)
+    # Answered waits against the line's targets, for the Reports' table and chart.
+    SlaPolicy.objects.create(dashboard=line, first_response_minutes=5, next_response_minutes=10)
+    talk(line, sam, [120, 900], name="Dana")
+    talk(line, sam, [600], name="Eli")
+    rollups.refresh(now=now + timedelta(hours=1))
     urls = [
         # The minutes move on while the test runs: any number of them.
         (f"/inbox/{line.pk}/?sort=sla", r"Reply overdue \d+ min"),
@@ -56,6 +64,7 @@ def test_clocks_alerts_and_targets_fit_a_phone_and_pass_axe(live_url):  # noqa: 
         (f"/inbox/{line.pk}/c/{late.pk}/", r"Reply overdue \d+ min"),
         ("/inbox/notifications/", "Reply overdue|Breaches per day"),
         (f"/lines/{line.pk}/sla/", "Service-level targets of Front Desk"),
+        ("/reports/", "Service-level breaches per day"),
     ]
     problems = []
     SHOTS.mkdir(parents=True, exist_ok=True)
