@@ -96,6 +96,10 @@ app.conf.beat_schedule = {
     "prune-audit": {"task": "textdesk.audit.tasks.prune_entries", "schedule": 24 * 3600.0},
     # ASMS cases: open cases' progress, within a budget of calls per minute.
     "refresh-cases": {"task": "textdesk.cases.tasks.refresh_cases", "schedule": 60.0},
+    # SLA: alerts for clocks due soon or just run out (each once), and recounts of lines whose
+    # policy or hours changed when the task enqueued on save was lost.
+    "sla-alerts": {"task": "textdesk.conversations.tasks.raise_sla_alerts", "schedule": 60.0},
+    "sla-recount": {"task": "textdesk.conversations.tasks.recount_sla", "schedule": 300.0},
     # Reports: fold the texts and resolves since the last run into the daily rollups.
     "refresh-reports": {
         "task": "textdesk.reports.tasks.refresh_reports",

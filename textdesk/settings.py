@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "textdesk.accounts.context_processors.navigation",
+                "textdesk.conversations.context_processors.notifications",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -301,6 +302,14 @@ TEXTDESK_PAYMENT_FRESHNESS = env_bool("TEXTDESK_PAYMENT_FRESHNESS", default=True
 TEXTDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("TEXTDESK_AUDIT_RETENTION_DAYS", "400"))
 # An Available agent with no inbox open (no page, no live poll) this long goes Away (seconds).
 TEXTDESK_AWAY_AFTER = int(os.environ.get("TEXTDESK_AWAY_AFTER", "900"))
+
+# SLA alerts (textdesk/conversations/sla_alerts.py): "due soon" this many minutes before a
+# clock runs out; a clock that ran out longer ago than the lookback (the policy was just set
+# or tightened, beat was down) shows as Breached in the list but alerts nobody (no storm).
+TEXTDESK_SLA_WARN_MINUTES = int(os.environ.get("TEXTDESK_SLA_WARN_MINUTES", "10"))
+TEXTDESK_SLA_ALERT_LOOKBACK_MINUTES = int(
+    os.environ.get("TEXTDESK_SLA_ALERT_LOOKBACK_MINUTES", "60")
+)
 
 # ASMS (the service desk): seconds on every call, inside the Celery soft limit.
 ASMS_CONNECT_TIMEOUT = float(os.environ.get("ASMS_CONNECT_TIMEOUT", "3.05"))

@@ -517,6 +517,24 @@
       note.onclick = function () { window.focus(); note.close(); };
     }
   }
+  // SLA alerts: the top bar's count went up (the live poll swapped the badge in).
+  // The page draws it without a count and fetches it once: that first count is the baseline.
+  var lastAlerts = null;
+  function checkAlerts() {
+    var badge = document.getElementById("notification-badge");
+    if (!badge || !badge.hasAttribute("data-unread")) { return; }
+    var count = parseInt(badge.getAttribute("data-unread"), 10);
+    var before = lastAlerts;
+    lastAlerts = count;
+    if (before === null || count <= before) { return; }
+    var inbox = document.getElementById("inbox");
+    if (inbox && inbox.getAttribute("data-notify-desktop") === "1" && "Notification" in window && Notification.permission === "granted") {
+      var note = new Notification("Service-level alert", { body: "A conversation is close to or past its target.", tag: "textdesk-sla" });
+      note.onclick = function () { window.focus(); window.location.href = badge.getAttribute("href"); note.close(); };
+    }
+  }
+  document.addEventListener("htmx:afterSettle", checkAlerts);
+  document.addEventListener("htmx:oobAfterSwap", checkAlerts);
   document.addEventListener("DOMContentLoaded", checkArrivals);
   // Cheap (reads a few attributes): after any swap, the lines' counts may have moved.
   document.addEventListener("htmx:oobAfterSwap", checkArrivals);

@@ -31,8 +31,9 @@ from tests.inbox.test_inbox_browser import CHROMIUM_ARGS, SHOTS, demo, live_url 
 from textdesk.accounts.models import User  # noqa: E402
 from textdesk.cases.models import Case  # noqa: E402
 from textdesk.contacts.models import Contact, Group  # noqa: E402
+from textdesk.conversations import sla  # noqa: E402
 from textdesk.conversations.models import Attachment, Conversation, ScheduledText  # noqa: E402
-from textdesk.dashboards.models import SavedReply  # noqa: E402
+from textdesk.dashboards.models import SavedReply, SlaPolicy  # noqa: E402
 from textdesk.payments.models import Payment  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -123,6 +124,8 @@ def pages(line) -> list[str]:
         reverse("dashboards:agents", args=[line.pk]),
         reverse("dashboards:rename", args=[line.pk]),
         reverse("dashboards:assignment", args=[line.pk]),
+        reverse("dashboards:sla", args=[line.pk]),
+        reverse("conversations:notifications"),
         reverse("dashboards:new"),
         reverse("dashboards:connections"),
         reverse("dashboards:connection", args=[line.connection_id]),
@@ -183,6 +186,11 @@ def world(demo):
         state_name="In progress",
         opened_at=timezone.now() - timedelta(hours=3),
     )
+    # SLA targets: clocks in the list and the thread, the Breached view's data.
+    SlaPolicy.objects.create(
+        dashboard=line, first_response_minutes=15, next_response_minutes=30, resolution_minutes=480
+    )
+    sla.recount_line(line.pk)
     # A text waiting to leave and one skipped: the thread, the Scheduled view and its edit page.
     shown = Conversation.objects.filter(dashboard=line).order_by("-last_message_at").first()
     for status, reason in (("scheduled", ""), ("skipped", "Not sent: This contact is blocked.")):

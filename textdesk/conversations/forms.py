@@ -20,8 +20,9 @@ VIEWS = [
     ("unassigned", "Unassigned"),
     ("archived", "Archived"),
     ("mentions", "Mentions"),
+    ("breached", "Breached"),
 ]
-SORTS = [("recent", "Newest activity"), ("waiting", "Longest waiting")]
+SORTS = [("recent", "Newest activity"), ("waiting", "Longest waiting"), ("sla", "SLA due")]
 BODY_MAX = 1600
 BIGINT_MAX = 2**63 - 1
 

@@ -7,6 +7,7 @@ from textdesk.audit import registry as audit
 from textdesk.contacts import signals
 from textdesk.contacts.handlers import write_contact
 from textdesk.contacts.models import Contact
+from textdesk.conversations import sla
 from textdesk.conversations.bulk import sweep_bulks
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import sweep_texts
@@ -87,9 +88,15 @@ def fail_queued_texts(sender, contact, **kwargs) -> None:
 
 def mirror_contact_state(sender, contact, is_archived: bool, is_resolved: bool, **kwargs) -> None:
     """Text Request keeps archived/resolved on the contact; the inbox reads them here."""
-    Conversation.objects.filter(contact=contact).update(
+    rows = Conversation.objects.filter(contact=contact).exclude(
         is_archived=is_archived, is_resolved=is_resolved
     )
+    ids = list(rows.values_list("pk", flat=True))
+    if ids:
+        Conversation.objects.filter(pk__in=ids).update(
+            is_archived=is_archived, is_resolved=is_resolved
+        )
+        sla.recount(ids)  # resolved or archived elsewhere: the clocks stop (or start again)
 
 
 def _audit_text(message: Message) -> dict | None:

@@ -25,7 +25,7 @@ from textdesk.contacts.services import (
     contact_for,
     record_consent,
 )
-from textdesk.conversations import routing
+from textdesk.conversations import routing, sla
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import attach, matches
 from textdesk.dashboards.models import Dashboard
@@ -70,6 +70,7 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
     except IntegrityError:
         return Message.objects.get(message_id=item.message_id)
     Conversation.objects.touch(conversation.pk, message, is_new=is_new)
+    sla.recount([conversation.pk])
     if is_new and direction == Message.Direction.RECEIVED:
         routing.arrived(conversation)
     return message
@@ -121,6 +122,7 @@ def record_messages(conversation: Conversation, items: list[tr.Message], *, is_n
     Message.objects.bulk_create(rows, ignore_conflicts=True)
     newest = max(rows, key=lambda m: m.sent_at)
     Conversation.objects.touch(conversation.pk, newest, is_new=is_new)
+    sla.recount([conversation.pk])
     if is_new and any(m.direction == Message.Direction.RECEIVED for m in rows):
         routing.arrived(conversation)
     return len(rows)

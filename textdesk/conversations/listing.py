@@ -8,6 +8,7 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from textdesk.contacts.models import Contact, Tag
 from textdesk.conversations.forms import cursor_for
@@ -67,12 +68,22 @@ def list_query(user, line, filters: dict):
         rows = rows.filter(pk__in=_mentioned(user))
     elif view == "unassigned":
         rows = rows.filter(is_archived=False, is_resolved=False, assigned_to__isnull=True)
+    elif view == "breached":
+        # A clock that ran out (sla.py keeps sla_due_at; resolved and archived have none).
+        rows = rows.filter(sla_due_at__lte=timezone.now())
     if filters.get("tag"):
         rows = rows.filter(contact__tags=filters["tag"])
     if filters.get("q"):
         rows = search(rows, line, filters["q"])
     after = filters.get("after")
-    if filters["sort"] == "waiting":
+    if filters["sort"] == "sla":
+        rows = rows.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
+        if after:
+            moment, pk = after
+            rows = rows.filter(Q(sla_due_at__gte=moment)).filter(
+                Q(sla_due_at__gt=moment) | Q(id__gt=pk)
+            )
+    elif filters["sort"] == "waiting":
         rows = rows.filter(waiting_since__isnull=False).order_by("waiting_since", "id")
         if after:
             moment, pk = after
@@ -144,6 +155,8 @@ ROW_COLUMNS = (
     "last_message_preview",
     "last_message_direction",
     "waiting_since",
+    "sla_due_at",
+    "sla_target",
     "assigned_to_id",
     "contact__id",
     "contact__first_name",
@@ -171,7 +184,9 @@ def list_rows(user, line, filters: dict, query: str = ""):
     next_after = None
     if more:
         last = page[-1]
-        sort_value = last.waiting_since if filters["sort"] == "waiting" else last.last_message_at
+        sort_value = {"waiting": last.waiting_since, "sla": last.sla_due_at}.get(
+            filters["sort"], last.last_message_at
+        )
         next_after = cursor_for(sort_value, last.pk)
     return page, next_after
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
+from django.utils import timezone
+
 from textdesk.contacts.models import Contact
 from textdesk.conversations import services
 from textdesk.conversations.guard import payment_state
 from textdesk.conversations.listing import PAGE_SIZE, lines_with_counts, list_query
+from textdesk.conversations.sla_alerts import unread_count
+from textdesk.conversations.templatetags.inbox import sla_clock
 from textdesk.conversations.threads import (
     NOTES_SHOWN,
     PAYMENTS_SHOWN,
@@ -36,10 +40,19 @@ ROW_FIELDS = (
     "contact__phone_number",
     "contact__opted_out_at",
     "contact__is_blocked",
+    "sla_due_at",
+    "sla_target",
 )
 
 
+def clock_text(due, target, now) -> str:
+    """The clock's words: the list redraws when they change (about once a minute)."""
+    clock = sla_clock(due, target, now)
+    return clock["text"] if clock else ""
+
+
 def rows_digest(rows) -> str:
+    now = timezone.now()
     return digest(
         [
             (
@@ -59,6 +72,9 @@ def rows_digest(rows) -> str:
                 r.contact.phone_number,
                 r.contact.opted_out_at,
                 r.contact.is_blocked,
+                r.sla_due_at,
+                r.sla_target,
+                clock_text(r.sla_due_at, r.sla_target, now),
                 sorted(t.pk for t in r.tag_list),
             )
             for r in rows
@@ -74,7 +90,8 @@ def list_digest(user, line, filters: dict) -> str:
     links = Contact.tags.through.objects.filter(contact_id__in=[v[9] for v in values])
     for contact_id, tag_id in links.values_list("contact_id", "tag_id"):
         tags[contact_id].append(tag_id)
-    return digest([(*v, sorted(tags[v[9]])) for v in values])
+    now = timezone.now()
+    return digest([(*v, clock_text(v[-2], v[-1], now), sorted(tags[v[9]])) for v in values])
 
 
 def digest(*values) -> str:
@@ -93,6 +110,8 @@ def live_parts(
     if lines is None:
         lines = lines_with_counts(user)
     parts = {
+        # The top bar's count of SLA alerts (one indexed count).
+        "alerts": digest(unread_count(user)),
         "lines": digest([(x.pk, x.unresolved, x.unread, x.is_syncing) for x in lines]),
         "list": rows_digest(rows)
         if rows is not None
@@ -143,6 +162,7 @@ def live_parts(
             convo.is_resolved,
             convo.is_archived,
             convo.assigned_to_id,
+            clock_text(convo.sla_due_at, convo.sla_target, timezone.now()),
             contact.name,
             contact.opted_out_at,
             contact.is_blocked,

@@ -82,6 +82,17 @@ class Conversation(models.Model):
     # Waiting for automatic assignment since (its line assigns automatically and nobody had
     # room when it arrived): the drain takes the oldest first (textdesk/conversations/routing.py).
     queued_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks, kept by sla.py whenever a text arrives or is sent, on resolve, reopen and
+    # archive, and when the line's policy or hours change: the reply clock (first or next
+    # response, running since `sla_reply_from`), the resolution clock (since `sla_opened_at`)
+    # and the earlier of the two, which the list sorts and filters on without computing.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_target = models.CharField(max_length=10, blank=True)
+    sla_reply_due_at = models.DateTimeField(null=True, blank=True)
+    sla_reply_target = models.CharField(max_length=10, blank=True)
+    sla_reply_from = models.DateTimeField(null=True, blank=True)
+    sla_resolve_due_at = models.DateTimeField(null=True, blank=True)
+    sla_opened_at = models.DateTimeField(null=True, blank=True)
     history_synced_at = models.DateTimeField(
         null=True, blank=True, help_text="When the full message history was last read."
     )
@@ -123,6 +134,23 @@ class Conversation(models.Model):
                 fields=["assigned_to"],
                 name="conv_held",
                 condition=Q(is_archived=False, is_resolved=False),
+            ),
+            # The list's "SLA due" sort and "Breached" view (keyset on sla_due_at, id).
+            models.Index(
+                fields=["dashboard", "sla_due_at", "id"],
+                name="conv_sla_due",
+                condition=Q(sla_due_at__isnull=False),
+            ),
+            # Beat's alerts: clocks about to run out or just run out.
+            models.Index(
+                fields=["sla_reply_due_at"],
+                name="conv_sla_reply",
+                condition=Q(sla_reply_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["sla_resolve_due_at"],
+                name="conv_sla_resolve",
+                condition=Q(sla_resolve_due_at__isnull=False),
             ),
         ]
 
@@ -512,3 +540,63 @@ class BulkItem(models.Model):
 def has_location_request(body: str) -> bool:
     """The body asks the customer for their location (either spelling of Text Request's tag)."""
     return "[LocationRequest]" in body or "[Location Request]" in body
+
+
+class SlaAlert(models.Model):
+    """A clock about to run out ("due soon") or run out ("breached"): made once per
+    conversation, target, stage and episode (the clock's start), held by the unique constraint,
+    so beat may run its check any number of times (sla_alerts.py)."""
+
+    class Stage(models.TextChoices):
+        SOON = "soon", "Due soon"
+        BREACHED = "breached", "Breached"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="sla_alerts"
+    )
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", on_delete=models.CASCADE, related_name="+"
+    )
+    target = models.CharField(max_length=10)
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    started_at = models.DateTimeField(help_text="When the clock started: its episode.")
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "target", "stage", "started_at"], name="one_sla_alert"
+            )
+        ]
+        indexes = [models.Index(fields=["stage", "created_at"], name="sla_alert_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.target} of conversation {self.conversation_id}"
+
+
+class Notification(models.Model):
+    """An in-app notification to one person: the top bar's count and the Notifications list."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    alert = models.ForeignKey(SlaAlert, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "alert"], name="one_notification_per_alert")
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_list"),
+            models.Index(
+                fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"To {self.user}: {self.alert}"

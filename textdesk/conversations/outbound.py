@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact
+from textdesk.conversations import sla
 from textdesk.conversations.models import (
     Attachment,
     Conversation,
@@ -203,6 +204,7 @@ def attach(row: Message, item: tr.Message) -> bool:
         Message.objects.filter(pk=row.pk).update(**updates)
         row.refresh_from_db()
         Conversation.objects.touch(row.conversation_id, row, is_new=False)
+        sla.recount([row.conversation_id])  # a person's reply ends the wait once it is sent
     return True
 
 

@@ -20,7 +20,7 @@ from textdesk.audit.models import Entry
 from textdesk.celery import enqueue
 from textdesk.contacts.models import Contact, Tag
 from textdesk.contacts.services import contact_for
-from textdesk.conversations import routing, signals
+from textdesk.conversations import routing, signals, sla
 from textdesk.conversations.models import (
     Assignment,
     Attachment,
@@ -30,6 +30,7 @@ from textdesk.conversations.models import (
     ScheduledText,
 )
 from textdesk.conversations.outbound import enqueue_send
+from textdesk.conversations.waits import RESOLVE_KIND
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox import delivery
 from textdesk.outbox.changes import queue_change
@@ -61,7 +62,7 @@ MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 # The kinds of change this app queues (their handlers: ``handlers.py``).
 ARCHIVE = "archive"
 UNARCHIVE = "unarchive"
-RESOLVE = "resolve"
+RESOLVE = RESOLVE_KIND
 REOPEN = "reopen"
 SET_TAGS = "set_tags"
 REDACT = "redact_message"
@@ -191,7 +192,7 @@ def set_archived(
         conversation.is_archived = archived
         if archived:
             routing.drain_for(conversation.assigned_to_id)  # they hold one fewer
-        return queue_change(
+        change = queue_change(
             dashboard=conversation.dashboard,
             kind=ARCHIVE if archived else UNARCHIVE,
             subject="archived",
@@ -200,6 +201,8 @@ def set_archived(
             target=conversation.contact,
             priority=priority,
         )
+        sla.recount([conversation.pk])
+        return change
 
 
 def set_resolved(
@@ -212,7 +215,7 @@ def set_resolved(
         conversation.is_resolved = resolved
         if resolved:
             routing.drain_for(conversation.assigned_to_id)  # they hold one fewer
-        return queue_change(
+        change = queue_change(
             dashboard=conversation.dashboard,
             kind=RESOLVE if resolved else REOPEN,
             subject="resolved",
@@ -221,6 +224,8 @@ def set_resolved(
             target=conversation.contact,
             priority=priority,
         )
+        sla.recount([conversation.pk])  # after the change: a resolve ends the episode
+        return change
 
 
 def set_tags(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from textdesk.conversations import bulk, outbound, routing, scheduled, sync
+from textdesk.conversations import bulk, outbound, routing, scheduled, sla, sla_alerts, sync
 
 
 @shared_task
@@ -45,3 +45,19 @@ def route_waiting() -> None:
     still waiting for an agent are assigned, oldest first (catches a crash midway, a lost
     on-commit, an agent's own capacity raised; interactive queue)."""
     routing.route_waiting()
+
+
+@shared_task
+def recount_sla(dashboard_pk: int | None = None) -> None:
+    """Recount a line's SLA clocks (its policy or hours were saved), or, from beat every
+    5 minutes, every line whose policy or hours changed since its last recount."""
+    if dashboard_pk is None:
+        sla.recount_stale()
+    else:
+        sla.recount_line(dashboard_pk)
+
+
+@shared_task
+def raise_sla_alerts() -> None:
+    """Beat, every minute: alert for SLA clocks due soon or just run out, each once."""
+    sla_alerts.raise_alerts()

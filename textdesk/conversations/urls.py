@@ -1,11 +1,14 @@
 from django.urls import path
 
 from textdesk.conversations import views
-from textdesk.conversations.views import bulk, redaction, scheduling
+from textdesk.conversations.views import bulk, notifications, redaction, scheduling
 
 app_name = "conversations"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.mark_read, name="notifications_read"),
+    path("notifications/badge/", notifications.badge, name="notification_badge"),
     path("<int:line_pk>/", views.line_inbox, name="line"),
     path("<int:line_pk>/live/", views.live, name="live"),
     path("<int:line_pk>/people/", views.people, name="people"),

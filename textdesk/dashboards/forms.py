@@ -2,9 +2,18 @@ import uuid
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
 from textdesk.accounts.models import MAX_CAPACITY, User
-from textdesk.dashboards.models import Connection, Dashboard, SavedReply
+from textdesk.dashboards.hours import hours_of
+from textdesk.dashboards.models import (
+    SLA_MAX_MINUTES,
+    BusinessHours,
+    Connection,
+    Dashboard,
+    SavedReply,
+    SlaPolicy,
+)
 from textdesk.phones import format_phone
 from textdesk.transport import service_url_error
 
@@ -212,3 +221,59 @@ class DeleteLineForm(forms.Form):
         if typed != self.line.name:
             raise forms.ValidationError(f"Type “{self.line.name}” exactly to confirm.")
         return typed
+
+
+def _target_field(label: str, help_text: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=SLA_MAX_MINUTES,
+        label=label,
+        help_text=help_text,
+        error_messages={
+            "min_value": "A target is at least 1 minute (leave it empty for no target).",
+            "max_value": f"A target is at most {SLA_MAX_MINUTES:,} minutes (30 days).",
+            "invalid": "Enter whole minutes, like 15 or 240.",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "No target"}),
+    )
+
+
+class SlaPolicyForm(forms.ModelForm):
+    """A line's targets in minutes of its business hours; each optional."""
+
+    first_response_minutes = _target_field(
+        "First response (minutes)",
+        "From a customer's first text (of a new or reopened conversation) to a person's reply.",
+    )
+    next_response_minutes = _target_field(
+        "Next response (minutes)", "From each later customer text after a reply to the next reply."
+    )
+    resolution_minutes = _target_field(
+        "Resolution (minutes)", "From the customer's first text to the conversation's resolve."
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["first_response_minutes", "next_response_minutes", "resolution_minutes"]
+
+    def __init__(self, *args, line: Dashboard, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+
+    def clean(self):
+        """Refuse targets the line's hours can never meet (say, closed every day)."""
+        data = super().clean()
+        hours = hours_of(BusinessHours.objects.filter(dashboard=self.line).first())
+        if hours.always_open:
+            return data
+        now = timezone.now()
+        for name in self.Meta.fields:
+            minutes = data.get(name)
+            if minutes and hours.moment_after(now, minutes * 60) is None:
+                self.add_error(
+                    name,
+                    "This line's business hours never hold that much open time within a year "
+                    "(is it closed every day?). Change its hours first, or leave this empty.",
+                )
+        return data

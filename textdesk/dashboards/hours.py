@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+# How far ahead a due moment is looked for (a target is at most 30 days of open time).
+HORIZON_DAYS = 400
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -30,6 +32,7 @@ class Hours:
             return 0
         if self.weekly is None:
             return int((end - start).total_seconds())
+        start, end = start.astimezone(UTC), end.astimezone(UTC)  # real elapsed time (DST)
         total = 0.0
         day = start.astimezone(self.zone).date()
         last = end.astimezone(self.zone).date()
@@ -51,7 +54,37 @@ class Hours:
             if window[1] == time(0)
             else datetime.combine(day, window[1], self.zone)
         )
-        return opens, closes
+        # In UTC: Python subtracts two datetimes of the same zone on the wall clock, so a
+        # window across a DST change would count an hour too many or too few.
+        return opens.astimezone(UTC), closes.astimezone(UTC)
+
+    def moment_after(
+        self, start: datetime, seconds: int, *, horizon_days: int = HORIZON_DAYS
+    ) -> datetime | None:
+        """The moment when `seconds` open seconds have passed since `start` (the inverse of
+        `seconds_between`: `seconds_between(start, moment_after(start, n)) == n`).
+
+        None when the hours do not hold that many open seconds within `horizon_days` (a line
+        closed every day): such a target can never be met, so nothing is due."""
+        start = start.astimezone(UTC)
+        if seconds <= 0:
+            return start
+        if self.weekly is None:
+            return start + timedelta(seconds=seconds)
+        remaining = float(seconds)
+        day = start.astimezone(self.zone).date()
+        for _ in range(horizon_days + 1):
+            window = self.weekly[day.weekday()]
+            if window is not None:
+                opens, closes = self._bounds(day, window)
+                lo = max(start, opens)
+                if closes > lo:
+                    span = (closes - lo).total_seconds()
+                    if span >= remaining:
+                        return lo + timedelta(seconds=remaining)
+                    remaining -= span
+            day += timedelta(days=1)
+        return None
 
 
 ALWAYS = Hours(zone=ZoneInfo(settings.TIME_ZONE))

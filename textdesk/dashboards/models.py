@@ -278,6 +278,60 @@ class BusinessHours(models.Model):
         return f"Hours of {self.dashboard}"
 
 
+# A target is at least a minute and at most 30 days of the line's open time.
+SLA_MAX_MINUTES = 30 * 24 * 60
+
+
+class SlaPolicy(models.Model):
+    """A line's service-level targets, each optional, in minutes of its business hours.
+
+    First response: the first wait of an episode (from the customer's first text since the
+    conversation was opened or last resolved); next response: each later wait in the episode;
+    resolution: from the episode's first customer text to its resolve. A wait is the Reports'
+    wait (textdesk/conversations/waits.py). A change applies to open conversations at the next
+    recount (enqueued when saved; beat also catches any missed one by `recounted_at`).
+    """
+
+    class Target(models.TextChoices):
+        FIRST = "first", "First response"
+        NEXT = "next", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    dashboard = models.OneToOneField(Dashboard, on_delete=models.CASCADE, related_name="sla_policy")
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recounted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{name}__isnull": True})
+                | models.Q(**{f"{name}__gte": 1, f"{name}__lte": SLA_MAX_MINUTES}),
+                name=f"sla_{name}_in_range",
+            )
+            for name in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA of {self.dashboard}"
+
+    def seconds(self) -> dict[str, int]:
+        """The targets that are set, in seconds of open time, by `Target` value."""
+        minutes = {
+            self.Target.FIRST: self.first_response_minutes,
+            self.Target.NEXT: self.next_response_minutes,
+            self.Target.RESOLUTION: self.resolution_minutes,
+        }
+        return {str(k): v * 60 for k, v in minutes.items() if v}
+
+
 class SavedReply(models.Model):
     """A canned answer agents insert with `/` in the composer. Line-specific or for all lines.
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from textdesk.audit import services as audit
+from textdesk.celery import enqueue
 from textdesk.dashboards.connections import start_sync
 from textdesk.dashboards.crypto import rotate
-from textdesk.dashboards.models import Connection, Dashboard
+from textdesk.dashboards.models import Connection, Dashboard, SlaPolicy
 from textdesk.dashboards.sync import register_hooks, sync_dashboards
 from textdesk.outbox.changes import queue_change
 from textdesk.textrequest import errors
@@ -107,3 +109,33 @@ def create_line(*, connection: Connection, name: str, phone: str) -> Dashboard:
     if line is None:
         raise LineRefused("Text Request did not confirm the new line; try again in a minute.")
     return line
+
+
+def _describe_targets(policy: SlaPolicy) -> str:
+    parts = [
+        f"{label} {value} min" if value else f"{label} none"
+        for label, value in (
+            ("first response", policy.first_response_minutes),
+            ("next response", policy.next_response_minutes),
+            ("resolution", policy.resolution_minutes),
+        )
+    ]
+    return ", ".join(parts)
+
+
+def save_sla_policy(*, form, user) -> SlaPolicy:
+    """Save a line's SLA targets (a valid `SlaPolicyForm`) and recount its open conversations
+    (a task named here, on commit; beat recounts it too if the task is lost)."""
+    with transaction.atomic():
+        policy = form.save(commit=False)
+        policy.dashboard = form.line
+        policy.updated_by = user
+        policy.save()
+        audit.record(
+            actor=user,
+            kind="sla_policy",
+            dashboard=form.line,
+            summary=f"SLA targets of {form.line.name}: {_describe_targets(policy)}",
+        )
+        enqueue("textdesk.conversations.tasks.recount_sla", form.line.pk)
+    return policy

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/agents/", views.line_agents, name="agents"),
     path("<int:pk>/rename/", views.line_rename, name="rename"),
     path("<int:pk>/assignment/", views.line_assignment, name="assignment"),
+    path("<int:pk>/sla/", views.line_sla, name="sla"),
     path("first-sync/", views.first_sync, name="first_sync"),
 ]
 

@@ -16,9 +16,10 @@ from textdesk.dashboards.forms import (
     LineNameForm,
     NewLineForm,
     NumberSearchForm,
+    SlaPolicyForm,
 )
 from textdesk.dashboards.lines import DELETE_DASHBOARD, delete_line
-from textdesk.dashboards.models import Dashboard
+from textdesk.dashboards.models import Dashboard, SlaPolicy
 from textdesk.dashboards.signals import assignment_changed
 from textdesk.outbox.models import Change
 
@@ -219,9 +220,28 @@ def line_detail(request, pk):
         ),
         "counts": counts,
         "states": list(line.sync_states.order_by("resource")),
+        "sla": SlaPolicy.objects.filter(dashboard=line).first(),
         "admin_tab": "lines",
     }
     return render(request, "dashboards/line_detail.html", context)
+
+
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_sla(request, pk):
+    """The line's service-level targets; saving recounts its open conversations' clocks."""
+    line = get_object_or_404(Dashboard.objects.active(), pk=pk)
+    policy = SlaPolicy.objects.filter(dashboard=line).first()
+    form = SlaPolicyForm(request.POST or None, instance=policy, line=line)
+    if request.method == "POST" and form.is_valid():
+        services.save_sla_policy(form=form, user=request.user)
+        messages.success(
+            request, f"Saved the targets of {line.name}; its open conversations are recounted."
+        )
+        return redirect("dashboards:line", pk=line.pk)
+    return render(
+        request, "dashboards/line_sla.html", {"line": line, "form": form, "admin_tab": "lines"}
+    )
 
 
 COUNT_CAP = 10_000

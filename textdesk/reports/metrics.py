@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,9 +22,10 @@ from django.utils import timezone
 from textdesk.accounts.models import User
 from textdesk.contacts.models import ConsentEvent
 from textdesk.conversations.models import Conversation
+from textdesk.dashboards.models import SlaPolicy
 from textdesk.payments.models import Payment
 from textdesk.reports import histograms
-from textdesk.reports.models import AgentDay, LineDay, RollupState
+from textdesk.reports.models import AgentDay, LineDay, Reply, Resolution, RollupState
 from textdesk.reports.rollups import local_day
 
 PAID = "Paid"
@@ -64,6 +65,26 @@ class Figures:
     # Sums of the durations, for a day's mean (medians are not kept per day: see build).
     reply_seconds: int = 0
     resolution_seconds: int = 0
+    # SLA: {target: [within, counted]} of the waits and episodes that ended in the period on
+    # lines with that target (measured against the targets set now), and the misses.
+    sla: dict = field(default_factory=dict)
+    breaches: int = 0
+
+    def sla_percent(self, target: str) -> float | None:
+        within, counted = self.sla.get(target, (0, 0))
+        return 100 * within / counted if counted else None
+
+    @property
+    def first_within(self) -> float | None:
+        return self.sla_percent("first")
+
+    @property
+    def next_within(self) -> float | None:
+        return self.sla_percent("next")
+
+    @property
+    def resolution_within(self) -> float | None:
+        return self.sla_percent("resolution")
 
     def take(self, row: dict) -> None:
         """Add a LineDay or AgentDay row's texts sent and durations."""
@@ -160,6 +181,17 @@ def build(*, lines: list, agent: User | None, start: date, end: date, agents_sho
                 for key, count in buckets:
                     merged[key] += count
         total.set_spans(kind, sorted(merged.items()))
+
+    # Service-level targets: the ended waits and episodes against the lines' targets.
+    for target, line_id, day, agent_id, counted, within in sla_counts(line_ids, start, end, agent):
+        slots = [total, per_day[day], per_line[line_id]]
+        if agent_id is not None:
+            slots.append(per_agent[agent_id])
+        for slot in slots:
+            pair = slot.sla.setdefault(target, [0, 0])
+            pair[0] += within
+            pair[1] += counted
+            slot.breaches += counted - within
 
     # Opt-outs (a handful a day): read live.
     opt_outs = ConsentEvent.objects.filter(
@@ -314,3 +346,48 @@ def _empty_agent() -> Figures:
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), timezone.get_current_timezone())
+
+
+def sla_counts(line_ids: list[int], start: date, end: date, agent) -> list[tuple]:
+    """(target, line, day, agent, counted, within) of the replies and resolutions that ended
+    in [start, end] on lines with that target: two grouped queries whatever the period.
+
+    Replies are the Reports' own (first response: the episode's first wait; next response:
+    the later ones), measured in business seconds against the line's targets as set now."""
+    targets = {
+        policy.dashboard_id: policy.seconds()
+        for policy in SlaPolicy.objects.filter(dashboard_id__in=line_ids)
+    }
+    found = []
+    for model, kinds in (
+        (Reply, (("first", Q(is_first=True)), ("next", Q(is_first=False)))),
+        (Resolution, (("resolution", Q()),)),
+    ):
+        for target, kind in kinds:
+            lines = {
+                line: seconds[target] for line, seconds in targets.items() if target in seconds
+            }
+            if not lines:
+                continue
+            within = Q(pk__in=[])
+            for line, limit in lines.items():
+                within |= Q(dashboard_id=line, seconds__lte=limit)
+            rows = model.objects.filter(
+                kind, dashboard_id__in=list(lines), day__gte=start, day__lte=end
+            )
+            if agent is not None:
+                rows = rows.filter(agent=agent)
+            for row in rows.values("dashboard_id", "day", "agent_id").annotate(
+                counted=Count("id"), within=Count("id", filter=within)
+            ):
+                found.append(
+                    (
+                        target,
+                        row["dashboard_id"],
+                        row["day"],
+                        row["agent_id"],
+                        row["counted"],
+                        row["within"],
+                    )
+                )
+    return found

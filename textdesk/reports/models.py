@@ -61,6 +61,9 @@ class Reply(models.Model):
     replied_at = models.DateTimeField()
     day = models.DateField(help_text="Day of the reply, in TIME_ZONE.")
     seconds = models.PositiveIntegerField(help_text="Business seconds waited.")
+    # The first wait of its episode (a first response) or a later one (a next response): the
+    # SLA targets of the page's "Service-level targets" differ.
+    is_first = models.BooleanField(default=True)
 
     class Meta:
         indexes = [

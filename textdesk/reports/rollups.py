@@ -24,6 +24,8 @@ from django.utils import timezone
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.services import REOPEN, RESOLVE
+from textdesk.conversations.waits import RESOLVE as RESOLVE_EVENT
+from textdesk.conversations.waits import RESOLVE_VOID, Waits, is_person_reply, timeline
 from textdesk.dashboards.hours import ALWAYS, Hours, hours_of
 from textdesk.dashboards.models import BusinessHours
 from textdesk.outbox.models import Change
@@ -40,9 +42,6 @@ from textdesk.reports.models import (
 SENT = Message.Status.SENT
 RECEIVED = Message.Direction.RECEIVED
 IN_FLIGHT = tuple(Message.ACTIVE)
-# A resolve counts unless Text Request refused it or a newer change (a reopen) replaced it
-# before it was sent.
-RESOLVE_VOID = (Change.Status.FAILED, Change.Status.SUPERSEDED)
 # Rows created this recently may belong to transactions still open (ids are handed out before
 # commit), so the watermark stays behind them and the next run looks at them again.
 SETTLE = timedelta(minutes=5)
@@ -71,7 +70,8 @@ class Facts:
     a rebuild makes millions of them.
 
     `days`: {(day, agent id or None): [received, sent, sent by people, new conversations]};
-    `replies` and `resolutions`: (conversation, line, agent, start, end, day, business seconds).
+    `replies` and `resolutions`: (conversation, line, agent, start, end, day, business seconds);
+    a reply also says whether it was its episode's first response.
     """
 
     days: dict[tuple[date, int | None], list[int]] = field(default_factory=dict)
@@ -85,13 +85,6 @@ class Facts:
         bucket[index] += 1
 
 
-def is_person_reply(direction: str, sent_by_id: int | None, sender_name: str) -> bool:
-    """A text sent by a person: by a textdesk user (`sent_by`), or in Text Request's own app
-    (it names the person, `sender_name`). Text Request's own sends (payment links, reminders)
-    carry neither."""
-    return direction != RECEIVED and (sent_by_id is not None or bool(sender_name))
-
-
 def conversation_facts(
     conversation_id: int,
     dashboard_id: int,
@@ -99,46 +92,51 @@ def conversation_facts(
     resolves: Iterable[tuple[datetime, int | None]],
     hours: Hours = ALWAYS,
 ) -> Facts:
-    """The facts of one conversation.
+    """The facts of one conversation. What a wait, a reply and a resolution are is
+    `conversations.waits` (the SLA clocks walk the same `Waits`).
 
     `messages`: (sent_at, id, direction, status, sent_by_id, sender_name) in time order.
     `resolves`: (resolved_at, resolved_by_id) of the resolves that stand, in time order.
     """
     tz = zone()
     facts = Facts()
-    events = [(m[0], 0, m) for m in messages]
-    if resolves:
-        events += [(r[0], 1, r) for r in resolves]
-        events.sort(key=lambda e: (e[0], e[1], e[2][1] if e[1] == 0 else 0))
-    waiting_from = None  # the first received text not yet answered by a person
-    opened_at = None  # the first received text since the last resolve
+    clock = Waits()
     seen_first = False
-    for at, kind, row in events:
+    for at, kind, row in timeline(messages, resolves):
         day = at.astimezone(tz).date()
-        if kind == 1:
+        if kind == RESOLVE_EVENT:
+            # Resolved without a reply: the wait ends unanswered (no response time).
+            opened_at = clock.resolved(at)
             if opened_at is not None:
                 seconds = hours.seconds_between(opened_at, at)
                 facts.resolutions.append(
                     (conversation_id, dashboard_id, row[1], opened_at, at, day, seconds)
                 )
-            # Resolved without a reply: the wait ends unanswered (no response time).
-            opened_at = waiting_from = None
             continue
         _, _, direction, status, sent_by_id, sender_name = row
         if direction == RECEIVED:
             facts.count(day, None, RECEIVED_AT)
-            waiting_from = waiting_from or at
-            opened_at = opened_at or at
+            clock.received(at)
         elif status == SENT:
             facts.count(day, sent_by_id, SENT_AT)
             if is_person_reply(direction, sent_by_id, sender_name):
                 facts.count(day, sent_by_id, PEOPLE_AT)
+                is_first = clock.replies == 0
+                waiting_from = clock.replied(at)
                 if waiting_from is not None:
                     seconds = hours.seconds_between(waiting_from, at)
                     facts.replies.append(
-                        (conversation_id, dashboard_id, sent_by_id, waiting_from, at, day, seconds)
+                        (
+                            conversation_id,
+                            dashboard_id,
+                            sent_by_id,
+                            waiting_from,
+                            at,
+                            day,
+                            seconds,
+                            is_first,
+                        )
                     )
-                    waiting_from = None
         else:
             continue  # queued, sending, unconfirmed or failed: not (yet) a text sent
         if not seen_first:
@@ -236,6 +234,7 @@ REPLY_COLUMNS = (
     "replied_at",
     "day",
     "seconds",
+    "is_first",
 )
 RESOLUTION_COLUMNS = (
     "conversation",

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
 from textdesk.charts import bar_chart, grouped_bar_chart
+from textdesk.conversations.tasks import recount_sla
 from textdesk.dashboards import connections
 from textdesk.dashboards.hours import DAYS
 from textdesk.dashboards.models import BusinessHours, Dashboard
@@ -106,7 +107,27 @@ def _charts(report) -> list:
                 chart_id="chart-assignments",
             )
         )
+    if report.total.sla:
+        # Only where a line in view has targets: the same chart helper, one more chart.
+        charts.append(
+            grouped_bar_chart(
+                title="Service-level breaches per day",
+                labels=labels,
+                series=[
+                    (name, [f.sla.get(key, (0, 0))[1] - f.sla.get(key, (0, 0))[0] for f in days])
+                    for key, name in SLA_SERIES
+                    if key in report.total.sla
+                ],
+                value_format=_count,
+                x_label="Day",
+                y_label="Breaches",
+                chart_id="chart-sla",
+            )
+        )
     return charts
+
+
+SLA_SERIES = (("first", "First response"), ("next", "Next response"), ("resolution", "Resolution"))
 
 
 @permission_required("work_inbox")
@@ -178,6 +199,10 @@ COLUMNS = [
     "assigned by a person",
     "time to assignment mean (s)",
     "time to assignment longest (s)",
+    "first response within target (%)",
+    "next response within target (%)",
+    "resolution within target (%)",
+    "breaches",
 ]
 
 
@@ -212,7 +237,15 @@ def _csv_row(table: str, name: str, f: metrics.Figures) -> list:
         None,
         None,
         None,
+        _percent(f.first_within),
+        _percent(f.next_within),
+        _percent(f.resolution_within),
+        f.breaches if f.sla else None,
     ]
+
+
+def _percent(value):
+    return None if value is None else round(value, 1)
 
 
 def _csv_rows(report) -> Iterator[list]:
@@ -224,17 +257,16 @@ def _csv_rows(report) -> Iterator[list]:
         yield _csv_row("line", line.name, figures)
     for person, figures in report.agents:
         yield _csv_row("agent", person.display_name, figures)
-    blank = [None] * (len(COLUMNS) - 6)
+    at = COLUMNS.index("assigned automatically")
     for given in report.given:
-        yield [
-            "assignment",
-            given.person.display_name,
-            *blank,
+        row = ["assignment", given.person.display_name] + [None] * (len(COLUMNS) - 2)
+        row[at : at + 4] = [
             given.automatic,
             given.manual,
             _seconds(given.wait_mean),
             _seconds(given.wait_longest),
         ]
+        yield row
 
 
 @permission_required("work_inbox")
@@ -299,6 +331,7 @@ def hours_edit(request, pk):
             },
         )
         apply_business_hours.delay_on_commit(line.pk)
+        recount_sla.delay_on_commit(line.pk)  # the SLA clocks count the same hours
         messages.success(
             request, f"Saved the hours of {line.name}; its response times are being recounted."
         )

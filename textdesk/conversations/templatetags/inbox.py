@@ -114,6 +114,32 @@ def readable_preview(preview: str) -> str:
     return preview
 
 
+SLA_NAMES = {"first": "First reply", "next": "Reply", "resolution": "Resolution"}
+
+
+def _span(seconds: float) -> str:
+    minutes = max(1, int(seconds // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {rest} min" if rest and hours < 10 else f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def sla_clock(due: datetime | None, target: str, now: datetime | None = None) -> dict | None:
+    """A conversation's SLA clock in words ("Reply due in 12 min", "Reply overdue 5 min"):
+    text first, so it never rests on colour alone."""
+    if due is None:
+        return None
+    now = now or timezone.now()
+    name = SLA_NAMES.get(target, "Reply")
+    left = (due - now).total_seconds()
+    if left > 0:
+        return {"overdue": False, "text": f"{name} due in {_span(left)}"}
+    return {"overdue": True, "text": f"{name} overdue {_span(-left)}"}
+
+
 def dress_rows(rows, line, query: str = "") -> None:
     """What each row of the conversation list shows, as plain attributes."""
     pattern = url_pattern("conversations:conversation", line.pk)
@@ -138,6 +164,7 @@ def dress_rows(rows, line, query: str = "") -> None:
         if waiting is not None:
             row.waiting_title = ap_stamp(waiting.astimezone(zone), year=False)
             row.waiting_age = since(waiting, now)
+        row.sla_clock = sla_clock(row.sla_due_at, row.sla_target, now)
         assignee = row.assigned_to
         if assignee is not None:
             row.assignee_name = assignee.display_name

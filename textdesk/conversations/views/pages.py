@@ -200,6 +200,8 @@ def live(request, line_pk):
         regions.append("conversation-list")
     if "presence" in changed:
         regions.append("presence")
+    if "alerts" in changed:
+        regions.append("notification-badge")
     if conversation is not None and {"thread", "status", "payments", "composer"} & set(changed):
         thread = load_thread(request.user, line, conversation)
         context.update(conversation_context(request, line, conversation, thread))

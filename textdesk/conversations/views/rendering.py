@@ -34,6 +34,7 @@ from textdesk.conversations.listing import (
 from textdesk.conversations.live import live_token
 from textdesk.conversations.models import Conversation, Draft
 from textdesk.conversations.segments import count_segments
+from textdesk.conversations.templatetags.inbox import sla_clock
 from textdesk.conversations.threads import Thread, load_thread
 from textdesk.dashboards.connections import first_sync_context
 from textdesk.dashboards.models import Dashboard, SavedReply
@@ -109,6 +110,10 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
         "tags_form": extra.pop("tags_form", None),
         "note_form": extra.pop("note_form", None)
         or NoteForm(initial={"client_key": new_client_key()}, auto_id="note_%s"),
+        # Resolved or archived: no clock, whatever the row held when it was loaded.
+        "sla_clock": None
+        if conversation.is_resolved or conversation.is_archived
+        else sla_clock(conversation.sla_due_at, conversation.sla_target),
         "contact_tags": contact_tags,
         "contact_tag_ids": {t.pk for t in contact_tags},
         "line_tags": list(line.tags.all()),
