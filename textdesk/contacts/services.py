@@ -66,6 +66,8 @@ BULK_BATCH = 1000
 # CTIA opt-out and opt-in keywords (RELIABILITY.md, "SMS compliance").
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+# Carriers answer these with the program's help text; textdesk never answers them itself.
+HELP_WORDS = frozenset({"HELP", "INFO"})
 # Revocation in other words (FCC 24-18): flagged for an agent to confirm, not acted on.
 FLAG_PATTERNS = re.compile(
     r"\b(revoke|opt[\s-]?out|unsubscribe|remove me|take me off|"

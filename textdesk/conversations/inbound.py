@@ -1,6 +1,8 @@
 """What Text Request tells us about texts: messages read by sync or pushed by webhooks, and
 delivery statuses. Idempotent on Text Request's ids and safe in any order; an outbound text of
-ours is matched to its outbox row instead of being stored twice. Never sends anything.
+ours is matched to its outbox row instead of being stored twice. Sends nothing itself: a new
+received text may queue the line's away reply on the outbox (``away.answer``, once however
+many times the text is seen).
 
 A text already stored never has its body written again from here: a redacted text
 (``Message.redacted_at``) stays blank whatever a sync or a redelivered webhook carries. Only
@@ -24,6 +26,7 @@ from textdesk.contacts.services import (
     contact_for,
     record_consent,
 )
+from textdesk.conversations import away
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import attach, matches
 from textdesk.dashboards.models import Dashboard
@@ -45,6 +48,8 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
         _update_delivery(existing, item.delivery_status, item.delivery_error)
         if existing.status in (Message.Status.SENDING, Message.Status.UNKNOWN):
             attach(existing, item)
+        if is_new:
+            away.answer(existing)  # a second sighting: answered once (away.py)
         return existing
     if item.is_sent:
         for row in _outbox_candidates(conversation):
@@ -68,6 +73,8 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
     except IntegrityError:
         return Message.objects.get(message_id=item.message_id)
     Conversation.objects.touch(conversation.pk, message, is_new=is_new)
+    if is_new:
+        away.answer(message)
     return message
 
 
@@ -117,6 +124,13 @@ def record_messages(conversation: Conversation, items: list[tr.Message], *, is_n
     Message.objects.bulk_create(rows, ignore_conflicts=True)
     newest = max(rows, key=lambda m: m.sent_at)
     Conversation.objects.touch(conversation.pk, newest, is_new=is_new)
+    received = [m for m in rows if m.direction == Message.Direction.RECEIVED]
+    if is_new and received:
+        # The newest received text found by this read: one away reply per period anyway.
+        latest = max(received, key=lambda m: m.sent_at)
+        row = Message.objects.filter(message_id=latest.message_id).first()
+        if row is not None:
+            away.answer(row)
     return len(rows)
 
 

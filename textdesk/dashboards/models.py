@@ -1,6 +1,6 @@
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -193,6 +193,14 @@ class Dashboard(models.Model):
     hooks_missed_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time polling found activity no event brought."
     )
+    # Away replies (conversations/away.py): sent by textdesk itself to a customer who texts
+    # while the line is closed (its business hours and holidays). Admin → the line.
+    away_reply_enabled = models.BooleanField(default=False)
+    away_reply_text = models.TextField(blank=True)
+    # Quiet hours, in the *contact's* time zone (conversations/quiet.py): texts textdesk sends
+    # by itself leave only inside [start, end); an agent is asked once outside it.
+    quiet_start = models.TimeField(default=time(8, 0))
+    quiet_end = models.TimeField(default=time(21, 0))
 
     objects = DashboardQuerySet.as_manager()
 
@@ -201,7 +209,12 @@ class Dashboard(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["connection", "dashboard_id"], name="unique_dashboard_per_connection"
-            )
+            ),
+            # An empty or inverted window would hold texts back for ever.
+            models.CheckConstraint(
+                condition=models.Q(quiet_start__lt=models.F("quiet_end")),
+                name="quiet_hours_window_not_empty",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -215,6 +228,11 @@ class Dashboard(models.Model):
     def changes(self):
         """Its outbox changes (the outbox keeps the line's id, not a key up to this app)."""
         return Change.objects.filter(dashboard_id=self.pk)
+
+    @property
+    def quiet_window(self) -> tuple[time, time]:
+        """The hours texts may leave, in the contact's time zone: [start, end)."""
+        return self.quiet_start, self.quiet_end
 
     def hooks_healthy(self, now=None) -> bool:
         """Are this line's event subscriptions to be trusted to bring changes? Verified by the
@@ -243,6 +261,9 @@ class BusinessHours(models.Model):
     is_always_open = models.BooleanField(default=True)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
     weekly = models.JSONField(default=list, blank=True)
+    # Whole days closed whatever the weekday says ("YYYY-MM-DD", in ``time_zone``): away replies
+    # answer then and Reports count no open seconds in them.
+    holidays = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

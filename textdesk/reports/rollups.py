@@ -190,8 +190,11 @@ def _messages(conversation_ids: list[int] | None) -> Iterator[tuple]:
     rows = Message.objects.all()
     if conversation_ids is not None:
         rows = rows.filter(conversation_id__in=conversation_ids)
-    # The body is never read; `sender_name <> ''` is all that matters about the name.
-    named = ExpressionWrapper(~Q(sender_name=""), output_field=BooleanField())
+    # The body is never read; `sender_name <> ''` is all that matters about the name. An
+    # automatic text (an away reply) is nobody's answer: it counts as sent, never as a reply.
+    named = ExpressionWrapper(
+        ~Q(sender_name="") & Q(is_automatic=False), output_field=BooleanField()
+    )
     rows = rows.annotate(named=named).order_by("conversation_id", "sent_at", "id")
     return rows.values_list(*MESSAGE_FIELDS, "named").iterator(chunk_size=10_000)
 
