@@ -19,6 +19,8 @@ Other codes that cross a zone line (850 Florida panhandle, 915 West Texas, 812 I
 are listed by libphonenumber with one zone already, its choice kept here.
 """
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 ZONES_BY_AREA_CODE: dict[str, str] = {
     "907": "America/Anchorage",
     "208": "America/Boise",
@@ -451,3 +453,16 @@ def zone_for_number(phone: str) -> str | None:
     if len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]
     return ZONES_BY_AREA_CODE.get(digits[:3]) if len(digits) == 10 else None
+
+
+def valid_zone(name: str) -> bool:
+    """Is ``name`` an IANA time zone this machine knows (``America/Denver``, or ``UTC``)?
+    Abbreviations and legacy names (``EST``, ``EST5EDT``) are refused: they do not follow a
+    place's daylight-saving rules."""
+    if not name or name != name.strip() or ("/" not in name and name != "UTC"):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

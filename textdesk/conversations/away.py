@@ -37,8 +37,6 @@ from textdesk.dashboards.hours import hours_of
 from textdesk.dashboards.models import BusinessHours
 
 SEND_TASK = "textdesk.conversations.tasks.send_message"
-# The most an away text may hold (it is one text, not a letter).
-MAX_AWAY_LENGTH = 480
 # A text found later than this (a sync catching up after an outage) is not answered.
 MAX_AGE = timedelta(hours=1)
 # The period key of a line that never opens again (every day closed).

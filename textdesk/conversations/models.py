@@ -304,9 +304,7 @@ class AwayReply(models.Model):
     )
     contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
     trigger = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="away_reply")
-    message = models.OneToOneField(
-        Message, on_delete=models.CASCADE, related_name="away_reply_of"
-    )
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="away_reply_of")
     closed_until = models.DateTimeField(help_text="When the line opens again.")
     created_at = models.DateTimeField(default=timezone.now)
 

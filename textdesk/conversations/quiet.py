@@ -14,23 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
+from textdesk.contacts.area_codes import valid_zone
 from textdesk.dashboards.models import BusinessHours, Dashboard
-
-
-def valid_zone(name: str) -> bool:
-    """Is ``name`` an IANA time zone this machine knows (``America/Denver``)?"""
-    if not name or name != name.strip() or "/" not in name and name != "UTC":
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def line_zone_name(dashboard_pk: int) -> str:

@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from textdesk.accounts.models import User
-from textdesk.dashboards.models import Connection, Dashboard, SavedReply
+from textdesk.dashboards.models import AWAY_TEXT_MAX, Connection, Dashboard, SavedReply
 from textdesk.phones import format_phone
 from textdesk.transport import service_url_error
 
@@ -26,6 +26,63 @@ class LineAgentsForm(forms.Form):
 
 class LineNameForm(forms.Form):
     name = forms.CharField(max_length=200, label="Line name", help_text="Staff see this name.")
+
+
+class TextingRulesForm(forms.Form):
+    """A line's away reply and quiet hours (Admin → the line → Away reply and quiet hours)."""
+
+    away_reply_enabled = forms.BooleanField(
+        required=False,
+        label="Send an away reply",
+        help_text="Sent by itself to a customer who texts while the line is closed (its "
+        "business hours and holidays): once per conversation per closed time, at most once "
+        "per contact in 12 hours, never to STOP, HELP, an opted-out or blocked contact or an "
+        "auto-responder.",
+    )
+    away_reply_text = forms.CharField(
+        required=False,
+        label="Away reply",
+        # No maxlength attribute: a longer text gets the error below and is kept to edit.
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"At most {AWAY_TEXT_MAX} characters.",
+    )
+    quiet_start = forms.TimeField(
+        label="Texts may leave from",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="In the customer's time zone (their own, else their area code's).",
+    )
+    quiet_end = forms.TimeField(
+        label="until",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Scheduled texts and away replies wait for the next allowed minute; an "
+        "agent replying outside these hours is asked once.",
+    )
+
+    def clean_away_reply_text(self) -> str:
+        text = (self.cleaned_data.get("away_reply_text") or "").strip()
+        if len(text) > AWAY_TEXT_MAX:
+            raise forms.ValidationError(
+                f"An away reply can be at most {AWAY_TEXT_MAX} characters; this one has "
+                f"{len(text)}."
+            )
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("away_reply_enabled")
+            and not data.get("away_reply_text")
+            and ("away_reply_text" not in self.errors)
+        ):
+            self.add_error("away_reply_text", "Write the away reply, or turn it off.")
+        start, end = data.get("quiet_start"), data.get("quiet_end")
+        if start is not None and end is not None and start >= end:
+            self.add_error(
+                "quiet_end",
+                f"Texts must be allowed for some time each day: the end ({end:%H:%M}) must "
+                f"come after the start ({start:%H:%M}) on the same day.",
+            )
+        return data
 
 
 class NumberSearchForm(forms.Form):

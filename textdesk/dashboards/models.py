@@ -11,6 +11,9 @@ from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
 from textdesk.textrequest.client import TextRequestClient
 
+# The most an away reply may hold: three SMS segments of plain text (one text, not a letter).
+AWAY_TEXT_MAX = 480
+
 
 def new_webhook_token() -> str:
     return secrets.token_urlsafe(32)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.line_delete, name="line_delete"),
     path("<int:pk>/agents/", views.line_agents, name="agents"),
     path("<int:pk>/rename/", views.line_rename, name="rename"),
+    path("<int:pk>/texting/", views.line_texting, name="texting"),
     path("first-sync/", views.first_sync, name="first_sync"),
 ]
 
