@@ -179,6 +179,8 @@ class ReplyForm(SeenForm):
         widget=MultipleFileInput(attrs={"accept": mms.ACCEPT}),
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The agent answered "Send anyway" to the quiet-hours question (quiet.py).
+    quiet_ok = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_body(self) -> str:
         return self.cleaned_data["body"].strip()
