@@ -54,7 +54,9 @@ class Clock:
 
     @property
     def is_quiet(self) -> bool:
-        return not (self.start <= self.local.time().replace(second=0, microsecond=0) < self.end)
+        now = self.local.time().replace(second=0, microsecond=0)
+        # An end of 00:00 is midnight: the window runs to the end of the day.
+        return not (self.start <= now and (self.end == time(0) or now < self.end))
 
     @property
     def time_label(self) -> str:
@@ -66,7 +68,7 @@ class Clock:
             return None
         zone = ZoneInfo(self.zone_name)
         day = self.local.date()
-        if self.local.time() >= self.end:
+        if self.local.time() >= self.start:  # after today's window: tomorrow's start
             day += timedelta(days=1)
         # A start that falls in a DST gap does not exist: the round trip gives the next
         # wall time that does (a 2:30 start on the spring-forward night becomes 3:30).

@@ -1,4 +1,5 @@
 import uuid
+from datetime import time
 
 from django import forms
 from django.db.models import Q
@@ -55,7 +56,8 @@ class TextingRulesForm(forms.Form):
         label="until",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Scheduled texts and away replies wait for the next allowed minute; an "
-        "agent replying outside these hours is asked once.",
+        "agent replying outside these hours is asked once. 00:00 as the end means midnight "
+        "(00:00 until 00:00: no quiet hours).",
     )
 
     def clean_away_reply_text(self) -> str:
@@ -76,7 +78,7 @@ class TextingRulesForm(forms.Form):
         ):
             self.add_error("away_reply_text", "Write the away reply, or turn it off.")
         start, end = data.get("quiet_start"), data.get("quiet_end")
-        if start is not None and end is not None and start >= end:
+        if start is not None and end is not None and start >= end and end != time(0):
             self.add_error(
                 "quiet_end",
                 f"Texts must be allowed for some time each day: the end ({end:%H:%M}) must "

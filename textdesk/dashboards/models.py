@@ -201,7 +201,8 @@ class Dashboard(models.Model):
     away_reply_enabled = models.BooleanField(default=False)
     away_reply_text = models.TextField(blank=True)
     # Quiet hours, in the *contact's* time zone (conversations/quiet.py): texts textdesk sends
-    # by itself leave only inside [start, end); an agent is asked once outside it.
+    # by itself leave only inside [start, end); an agent is asked once outside it. An end of
+    # 00:00 means midnight.
     quiet_start = models.TimeField(default=time(8, 0))
     quiet_end = models.TimeField(default=time(21, 0))
 
@@ -213,9 +214,11 @@ class Dashboard(models.Model):
             models.UniqueConstraint(
                 fields=["connection", "dashboard_id"], name="unique_dashboard_per_connection"
             ),
-            # An empty or inverted window would hold texts back for ever.
+            # An empty or inverted window would hold texts back for ever (an end of 00:00
+            # means midnight: 00:00–00:00 lets texts leave at any hour).
             models.CheckConstraint(
-                condition=models.Q(quiet_start__lt=models.F("quiet_end")),
+                condition=models.Q(quiet_start__lt=models.F("quiet_end"))
+                | models.Q(quiet_end=time(0)),
                 name="quiet_hours_window_not_empty",
             ),
         ]
