@@ -6,6 +6,7 @@ through the webhook receiver and the sync)."""
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -29,7 +30,7 @@ NINE_TO_FIVE = [["09:00", "17:00"]] * 7
 def closed_now(line, zone="America/New_York"):
     """Hours 9–17 every day, with yesterday, today and tomorrow holidays: closed now at any
     hour the suite runs, until 9:00 the day after tomorrow."""
-    today = timezone.now().astimezone(__import__("zoneinfo").ZoneInfo(zone)).date()
+    today = timezone.now().astimezone(ZoneInfo(zone)).date()
     days = [(today + timedelta(days=d)).isoformat() for d in (-1, 0, 1)]
     BusinessHours.objects.update_or_create(
         dashboard=line,
@@ -61,7 +62,9 @@ def hook_payload(line, message_id, body, phone, at):
     return {
         "messageUniqueIdentifier": message_id,
         "account": {"id": 5001},
-        "yourPhoneNumber": {"id": line.dashboard_id, "description": line.name, "phoneNumber": line.phone},
+        "yourPhoneNumber": {
+            "id": line.dashboard_id, "description": line.name, "phoneNumber": line.phone,
+        },
         "conversation": {
             "id": 700001,
             "date": at,
@@ -112,7 +115,7 @@ def test_the_thread_marks_the_away_reply_automatic(client, world):
     page = client.get(reverse("conversations:conversation", args=[line.pk, conversation.pk]))
     html = page.content.decode()
     assert "Away reply (automatic) sent" in html
-    assert '<span class="badge" title="Sent by textdesk itself because the line was closed">automatic</span>' in html
+    assert 'because the line was closed">automatic</span>' in html
 
 
 def test_at_most_once_per_contact_in_12_hours_across_closed_periods(client, world, settings):
@@ -214,8 +217,8 @@ def test_seen_by_webhook_and_sync_and_twice_more_it_is_answered_once(client, wor
     first = texts_in(client, world, "Seen twice?")
     run_sync(line, wait=True)  # the sync reads the same text
     url = reverse("hooks:messages", args=[line.connection.webhook_token])
-    again = hook_payload(line, first.message_id, "Seen twice?", "6155550123", "2026-01-01T00:00:00Z")
-    again["messageUniqueIdentifier"] = first.message_id
+    stamp = "2026-01-01T00:00:00Z"
+    again = hook_payload(line, first.message_id, "Seen twice?", "6155550123", stamp)
     client.post(url, json.dumps(again), content_type="application/json")  # a redelivery
     assert away.answer(Message.objects.get(pk=first.pk)) is None  # and a direct replay
     assert sent_count(account) == 1
@@ -264,8 +267,6 @@ def test_the_away_reply_is_no_agents_first_response(client, world, staff):
 
 
 def test_hours_skip_holidays_when_counting_and_name_the_next_opening():
-    from zoneinfo import ZoneInfo
-
     from textdesk.dashboards.hours import hours_of
 
     row = BusinessHours(
