@@ -240,6 +240,12 @@ class Dashboard(models.Model):
         """The hours texts may leave, in the contact's time zone: [start, end)."""
         return self.quiet_start, self.quiet_end
 
+    @property
+    def texting_hours_label(self) -> str:
+        """The hours texts may leave, as people read them ("8:00–21:00"; midnight "24:00")."""
+        end = "24:00" if self.quiet_end == time(0) else f"{self.quiet_end:%-H:%M}"
+        return f"{self.quiet_start:%-H:%M}–{end}"
+
     def hooks_healthy(self, now=None) -> bool:
         """Are this line's event subscriptions to be trusted to bring changes? Verified by the
         periodic check recently, and no activity found by polling that no event brought since

@@ -1,0 +1,83 @@
+"""In Chromium: an agent replies in the customer's quiet hours, is asked once, keeps the text
+and sends it anyway. Screenshots land in test-artifacts/screenshots/."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.inbox.test_inbox_browser import (  # noqa: F401
+    browser_page,
+    demo,
+    live_url,
+    log_in,
+    shot,
+)
+from textdesk.conversations import quiet
+from textdesk.conversations.models import Conversation, Message
+from textdesk.dashboards.models import Dashboard
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.quiet_hours]
+
+
+def quiet_now_for(contact, line) -> None:
+    """A window that makes it quiet now in the contact's clock, at any hour."""
+    local = quiet.clock_for(contact, line).local
+    if local.hour < 22:
+        start = (local + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+        Dashboard.objects.filter(pk=line.pk).update(quiet_start=start, quiet_end=time(0))
+    else:
+        Dashboard.objects.filter(pk=line.pk).update(
+            quiet_start=time(0), quiet_end=time(local.hour - 1)
+        )
+
+
+def test_agent_is_asked_once_in_quiet_hours_and_sends_anyway(
+    demo, browser_page, live_url, sandbox_server
+):  # noqa: E501, F811
+    page, errors = browser_page
+    line = demo["line"]
+    conversation = (
+        Conversation.objects.filter(dashboard=line, contact__opted_out_at=None)
+        .filter(contact__is_blocked=False)
+        .order_by("-last_message_at")
+        .first()
+    )
+    contact = conversation.contact
+    quiet_now_for(contact, line)
+    line.refresh_from_db()
+    log_in(page, live_url, "sam")
+    page.goto(f"{live_url}/inbox/{line.pk}/c/{conversation.pk}/")
+    composer = page.locator("#composer")
+    composer.locator("summary", has_text="Send later").click()
+    expect(composer.locator("[data-contact-clock]")).to_contain_text(f"for {contact.name}")
+    expect(composer.locator("[data-contact-clock]")).to_contain_text("quiet hours until")
+
+    body = "Your water heater is in; we can install it Monday."
+    page.fill("#id_body", body)
+    composer.locator(".composer-foot").get_by_role("button", name="Send").click()
+    ask = page.locator("#composer [data-quiet-ask]")
+    expect(ask).to_contain_text(f"for {contact.name} in ")
+    expect(ask).to_contain_text("Send anyway?")
+    expect(page.locator("#id_body")).to_have_value(body)
+    assert not Message.objects.filter(body=body).exists()
+    shot(page, "40-quiet-hours-ask")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "41-quiet-hours-ask-phone")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    composer.locator(".composer-foot").get_by_role("button", name="Send anyway").click()
+    expect(page.locator("#thread-log")).to_contain_text(body)
+    expect(page.locator("#composer [data-quiet-ask]")).to_have_count(0)
+    expect(page.locator("#id_body")).to_have_value("")
+    deadline = datetime.now() + timedelta(seconds=20)
+    while datetime.now() < deadline:
+        sent = Message.objects.filter(body=body).first()
+        if sent is not None and sent.status == "sent":
+            break
+        page.wait_for_timeout(100)
+    assert Message.objects.get(body=body).status == "sent"
+    counters = sandbox_server.control.counters(demo["key"])
+    assert sum(d["count"] for d in counters["sent"] if d["body"] == body) == 1
+    # The question answered 409 (the browser logs it); nothing else went wrong.
+    assert [e for e in errors if "status of 409" not in e] == []
