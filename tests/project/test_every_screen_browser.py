@@ -122,6 +122,7 @@ def pages(line) -> list[str]:
         reverse("dashboards:line", args=[line.pk]),
         reverse("dashboards:agents", args=[line.pk]),
         reverse("dashboards:rename", args=[line.pk]),
+        reverse("dashboards:texting", args=[line.pk]),
         reverse("dashboards:new"),
         reverse("dashboards:connections"),
         reverse("dashboards:connection", args=[line.connection_id]),
