@@ -32,9 +32,8 @@ def quiet_now_for(contact, line) -> None:
         )
 
 
-def test_agent_is_asked_once_in_quiet_hours_and_sends_anyway(
-    demo, browser_page, live_url, sandbox_server
-):  # noqa: E501, F811
+def test_quiet_hours_ask_then_send_anyway(demo, browser_page, live_url, sandbox_server):  # noqa: F811
+    """An agent replying in quiet hours is asked once, keeps the text, sends anyway."""
     page, errors = browser_page
     line = demo["line"]
     conversation = (
