@@ -150,7 +150,7 @@ class Contact(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     # The contact's own IANA time zone when an agent set it; else their area code's (zone).
-    time_zone = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     objects = ContactQuerySet.as_manager()
 

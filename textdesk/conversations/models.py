@@ -177,9 +177,9 @@ class Message(models.Model):
     priority = models.CharField(max_length=12, default="interactive")
     # Sent by textdesk itself with nobody writing it (an away reply): "automatic" in the
     # thread, and no agent's response in Reports.
-    is_automatic = models.BooleanField(default=False)
+    is_automatic = models.BooleanField(default=False, db_default=False)
     # Why a text textdesk sends by itself is waiting (quiet hours), shown in the thread.
-    waiting_note = models.CharField(max_length=200, blank=True)
+    waiting_note = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 
