@@ -205,3 +205,23 @@ def test_no_question_inside_the_window(client, world):
     data = {"body": "On our way", "client_key": str(uuid.uuid4()), "seen": page.context["seen"]}
     assert client.post(send_url(line, conversation), data).status_code == 302
     assert sent_count(account, "On our way") == 1
+
+
+def test_a_first_text_to_a_new_number_in_quiet_hours_is_asked_about_too(client, world):
+    account, line, _ = world
+    make_quiet_now(line)
+    client.force_login(make_user("agent-t", "Agent", lines=[line]))
+    url = reverse("conversations:new", args=[line.pk])
+    data = {
+        "phone_number": "(720) 555-0199",
+        "body": "Hi from the shop",
+        "client_key": str(uuid.uuid4()),
+    }
+    asked = client.post(url, data)
+    assert asked.status_code == 409
+    html = asked.content.decode()
+    assert "for (720) 555-0199 in Denver. Send anyway?" in html
+    assert "Hi from the shop</textarea>" in html and 'name="quiet_ok" value="1"' in html
+    assert not Contact.objects.filter(phone_number="7205550199").exists()
+    assert client.post(url, {**data, "quiet_ok": "1"}).status_code == 302
+    assert sent_count(account, "Hi from the shop") == 1

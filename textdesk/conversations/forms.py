@@ -303,6 +303,8 @@ class NewConversationForm(forms.Form):
         max_length=BODY_MAX, strip=False, widget=forms.Textarea(attrs={"rows": 4}), label="Text"
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The agent answered "Send anyway" to the quiet-hours question (quiet.py).
+    quiet_ok = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_phone_number(self) -> str:
         try:
