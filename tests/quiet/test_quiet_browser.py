@@ -13,7 +13,7 @@ from tests.inbox.test_inbox_browser import (  # noqa: F401
     log_in,
     shot,
 )
-from textdesk.conversations import quiet
+from textdesk.contacts import quiet
 from textdesk.conversations.models import Conversation, Message
 from textdesk.dashboards.models import Dashboard
 

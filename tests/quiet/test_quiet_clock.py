@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import make_line
+from textdesk.contacts import quiet
 from textdesk.contacts.area_codes import ZONES_BY_AREA_CODE, valid_zone, zone_for_number
 from textdesk.contacts.models import Contact
-from textdesk.conversations import quiet
 from textdesk.dashboards.models import BusinessHours
 
 pytestmark = [pytest.mark.django_db, pytest.mark.quiet_hours]

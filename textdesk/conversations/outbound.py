@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from textdesk.celery import enqueue
+from textdesk.contacts import quiet
 from textdesk.contacts.models import Contact
-from textdesk.conversations import quiet
 from textdesk.conversations.models import (
     Attachment,
     Conversation,

@@ -200,7 +200,7 @@ class Dashboard(models.Model):
     # while the line is closed (its business hours and holidays). Admin → the line.
     away_reply_enabled = models.BooleanField(default=False, db_default=False)
     away_reply_text = models.TextField(blank=True, default="", db_default="")
-    # Quiet hours, in the *contact's* time zone (conversations/quiet.py): texts textdesk sends
+    # Quiet hours, in the *contact's* time zone (contacts/quiet.py): texts textdesk sends
     # by itself leave only inside [start, end); an agent is asked once outside it. An end of
     # 00:00 means midnight.
     quiet_start = models.TimeField(default=time(8, 0), db_default=time(8, 0))

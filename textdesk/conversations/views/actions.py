@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts import quiet
 from textdesk.contacts import services as contact_services
-from textdesk.conversations import presence, quiet, services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import (
     ArchiveForm,
     AssignForm,

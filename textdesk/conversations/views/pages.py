@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseLocation
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts import quiet
 from textdesk.contacts.models import Contact
-from textdesk.conversations import presence, quiet, services
+from textdesk.conversations import presence, services
 from textdesk.conversations.forms import ListFilterForm, NewConversationForm, new_client_key
 from textdesk.conversations.listing import line_conversations, lines_with_counts, list_rows
 from textdesk.conversations.live import live_parts

@@ -15,7 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from textdesk.conversations import presence, quiet, scheduled, services
+from textdesk.contacts import quiet
+from textdesk.conversations import presence, scheduled, services
 from textdesk.conversations.forms import (
     ContactForm,
     ListFilterForm,

@@ -4,10 +4,13 @@ The window (``Dashboard.quiet_start``–``quiet_end``, default 8:00–21:00) is 
 contact's time zone: their own ``Contact.time_zone`` when set, else their area code's
 (``contacts/area_codes.py``), else the line's (its business hours' zone, else ``TIME_ZONE``).
 
-Texts textdesk sends by itself (scheduled texts, away replies: priority ``sync``) never leave
-in quiet hours: ``outbound.deliver_text`` asks ``next_allowed`` at send time, under the
-contact's row lock, and a text in quiet hours waits (``not_before``) for the next allowed
-minute with the thread saying so. An agent's own reply is asked about once in the composer.
+Here, in ``contacts`` (it needs only the contact and the line), so every sender below the
+inbox can ask it. Texts textdesk sends by itself never leave in quiet hours: scheduled texts and
+away replies (priority ``sync``: ``conversations.outbound.deliver_text``) and the follow-up
+queue's bulk payment reminders (``payments.handlers``, the outbox's ``hold_at_send``) ask
+``next_allowed`` at send time, under the contact's row lock, and wait (``not_before``) for the
+next allowed minute; a text says so in the thread. An agent's own reply is asked about once in
+the composer.
 """
 
 from __future__ import annotations
