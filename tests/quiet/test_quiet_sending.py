@@ -225,3 +225,20 @@ def test_a_first_text_to_a_new_number_in_quiet_hours_is_asked_about_too(client, 
     assert not Contact.objects.filter(phone_number="7205550199").exists()
     assert client.post(url, {**data, "quiet_ok": "1"}).status_code == 302
     assert sent_count(account, "Hi from the shop") == 1
+
+
+def test_send_now_of_a_scheduled_text_in_quiet_hours_asks_first(client, world, staff):
+    account, line, conversation = world
+    make_quiet_now(line)
+    item = due_text(conversation, staff, "Your part is in")
+    ScheduledText.objects.filter(pk=item.pk).update(due_at=timezone.now() + timedelta(days=1))
+    client.force_login(make_user("agent-u", "Agent", lines=[line]))
+    url = reverse("conversations:scheduled_send_now", args=[line.pk, item.pk])
+    asked = client.post(url, {"back": "list"})
+    assert asked.status_code == 409
+    html = asked.content.decode()
+    assert "for Casey in Denver. Send anyway?" in html and 'name="quiet_ok" value="1"' in html
+    assert ScheduledText.objects.get(pk=item.pk).status == "scheduled"
+    assert client.post(url, {"back": "list", "quiet_ok": "1"}).status_code == 302
+    assert ScheduledText.objects.get(pk=item.pk).status == "released"
+    assert sent_count(account, "Your part is in") == 1
