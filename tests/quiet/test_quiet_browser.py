@@ -1,9 +1,12 @@
 """In Chromium: an agent replies in the customer's quiet hours, is asked once, keeps the text
 and sends it anyway. Screenshots land in test-artifacts/screenshots/."""
 
+import re
+import uuid
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.inbox.test_inbox_browser import (  # noqa: F401
@@ -14,7 +17,7 @@ from tests.inbox.test_inbox_browser import (  # noqa: F401
     shot,
 )
 from textdesk.contacts import quiet
-from textdesk.conversations.models import Conversation, Message
+from textdesk.conversations.models import Conversation, Message, ScheduledText
 from textdesk.dashboards.models import Dashboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.quiet_hours]
@@ -78,5 +81,26 @@ def test_quiet_hours_ask_then_send_anyway(demo, browser_page, live_url, sandbox_
     assert Message.objects.get(body=body).status == "sent"
     counters = sandbox_server.control.counters(demo["key"])
     assert sum(d["count"] for d in counters["sent"] if d["body"] == body) == 1
-    # The question answered 409 (the browser logs it); nothing else went wrong.
+    # Send now of a scheduled text asks too, on its own page.
+    item = ScheduledText.objects.create(
+        dashboard=line,
+        conversation=conversation,
+        contact_name=contact.name,
+        body="Reminder: we come Monday at 9.",
+        due_at=timezone.now() + timedelta(days=1),
+        time_zone="America/New_York",
+        client_key=uuid.uuid4(),
+    )
+    page.goto(f"{live_url}/inbox/{line.pk}/scheduled/")
+    page.locator(f"#s-{item.pk}").get_by_role("button", name="Send now").click()
+    expect(page.locator("[data-quiet-ask]")).to_contain_text("Send anyway?")
+    shot(page, "42-quiet-hours-send-now")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "43-quiet-hours-send-now-phone")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.get_by_role("button", name="Send anyway").click()
+    page.wait_for_url(re.compile(r"/scheduled/$"))
+    item.refresh_from_db()
+    assert item.status == "released"
+    # The questions answered 409 (the browser logs them); nothing else went wrong.
     assert [e for e in errors if "status of 409" not in e] == []
