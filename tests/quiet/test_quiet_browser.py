@@ -23,6 +23,14 @@ from textdesk.dashboards.models import Dashboard
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.quiet_hours]
 
 
+def axe_problems(page) -> list:
+    """Serious or critical axe findings (the every-screen test's check, on this state)."""
+    from tests.project.test_every_screen_browser import AXE, AXE_RUN
+
+    page.evaluate(AXE.read_text())  # through the debugger: the page's CSP stays as it is
+    return page.evaluate(AXE_RUN)
+
+
 def quiet_now_for(contact, line) -> None:
     """A window that makes it quiet now in the contact's clock, at any hour."""
     local = quiet.clock_for(contact, line).local
@@ -64,6 +72,7 @@ def test_quiet_hours_ask_then_send_anyway(demo, browser_page, live_url, sandbox_
     expect(page.locator("#id_body")).to_have_value(body)
     assert not Message.objects.filter(body=body).exists()
     shot(page, "40-quiet-hours-ask")
+    assert axe_problems(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "41-quiet-hours-ask-phone")
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -95,6 +104,7 @@ def test_quiet_hours_ask_then_send_anyway(demo, browser_page, live_url, sandbox_
     page.locator(f"#s-{item.pk}").get_by_role("button", name="Send now").click()
     expect(page.locator("[data-quiet-ask]")).to_contain_text("Send anyway?")
     shot(page, "42-quiet-hours-send-now")
+    assert axe_problems(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "43-quiet-hours-send-now-phone")
     page.set_viewport_size({"width": 1440, "height": 900})
