@@ -57,6 +57,27 @@ def _celery_eager(settings):
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True)
+def _no_quiet_hours_by_default(request):
+    """Lines made by tests let texts leave at any hour (00:00–00:00), so a test of something
+    else passes whatever the hour it runs at; a test of quiet hours (``quiet_hours`` marker,
+    tests/quiet/) sets the line's window itself."""
+    if request.node.get_closest_marker("quiet_hours"):
+        yield
+        return
+    from datetime import time
+
+    from django.db.models.signals import pre_save
+
+    def open_all_day(sender, instance, **kwargs):
+        if instance._state.adding:
+            instance.quiet_start = instance.quiet_end = time(0)
+
+    pre_save.connect(open_all_day, sender=Dashboard, dispatch_uid="tests-open-all-day")
+    yield
+    pre_save.disconnect(sender=Dashboard, dispatch_uid="tests-open-all-day")
+
+
 def make_user(username: str, role: str | None, *, lines=(), **extra) -> User:
     user = User.objects.create_user(
         username=username, password="correct horse battery", first_name=username.title(), **extra

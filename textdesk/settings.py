@@ -273,6 +273,11 @@ TEXTDESK_WEBHOOK_WINDOW = int(os.environ.get("TEXTDESK_WEBHOOK_WINDOW", "300"))
 TEXTDESK_WEBHOOK_KEY_GRACE = int(os.environ.get("TEXTDESK_WEBHOOK_KEY_GRACE", "3600"))
 # A line's event subscriptions count as healthy this long after the periodic check found them.
 TEXTDESK_HOOKS_FRESH = int(os.environ.get("TEXTDESK_HOOKS_FRESH", "2700"))
+# Away replies (textdesk/conversations/away.py): at most one per contact in this many hours
+# (across closed periods); a received text this many seconds after one of ours is taken for
+# an auto-responder's answer and never answered (the loop guard).
+TEXTDESK_AWAY_REPLY_CONTACT_HOURS = float(os.environ.get("TEXTDESK_AWAY_REPLY_CONTACT_HOURS", "12"))
+TEXTDESK_AWAY_REPLY_LOOP_SECONDS = int(os.environ.get("TEXTDESK_AWAY_REPLY_LOOP_SECONDS", "60"))
 # Share of each connection's window that background sync leaves for people, and seconds added
 # to the provider's window to absorb clock skew and latency (see textdesk/textrequest/limiter.py).
 TEXTDESK_RATE_LIMIT_SYNC_RESERVE = float(os.environ.get("TEXTDESK_RATE_LIMIT_SYNC_RESERVE", "0.1"))

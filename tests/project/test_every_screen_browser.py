@@ -126,6 +126,7 @@ def pages(line) -> list[str]:
         reverse("dashboards:assignment", args=[line.pk]),
         reverse("dashboards:sla", args=[line.pk]),
         reverse("conversations:notifications"),
+        reverse("dashboards:texting", args=[line.pk]),
         reverse("dashboards:new"),
         reverse("dashboards:connections"),
         reverse("dashboards:connection", args=[line.connection_id]),

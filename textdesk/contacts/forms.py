@@ -2,6 +2,7 @@ import re
 
 from django import forms
 
+from textdesk.contacts.area_codes import valid_zone, zone_for_number
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
 
 BIGINT_MAX = 2**63 - 1
@@ -61,15 +62,31 @@ class ContactForm(forms.Form):
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    time_zone = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Time zone",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, contact: Contact, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["groups"].queryset = contact.dashboard.groups.order_by("name")
+        area = zone_for_number(contact.phone_number)
+        self.fields["time_zone"].help_text = (
+            "An IANA zone such as America/Denver, for quiet hours and the contact's local time. "
+            + (
+                f"Empty: from the area code ({area})."
+                if area
+                else "Empty: the line's time zone (the area code names none)."
+            )
+        )
         self.initial.update(
             first_name=contact.first_name,
             last_name=contact.last_name,
             note=contact.note,
             groups=list(contact.groups.all()),
+            time_zone=contact.time_zone,
         )
         # One text box per custom field of the line ("cf_<pk>"), after the note.
         self.custom_fields = {f"cf_{field.pk}": field for field in custom_fields}
@@ -84,6 +101,18 @@ class ContactForm(forms.Form):
             for name, field in self.custom_fields.items()
             if self.cleaned_data[name].strip() != (self.initial[name] or "").strip()
         }
+
+    def clean_time_zone(self) -> str:
+        name = (self.cleaned_data.get("time_zone") or "").strip()
+        if name and not valid_zone(name):
+            raise forms.ValidationError(
+                f"“{name}” is not a time zone. Use an IANA name such as America/Denver or "
+                "America/New_York, or leave it empty to go by the area code."
+            )
+        return name
+
+    def time_zone_changed(self) -> bool:
+        return self.cleaned_data["time_zone"] != (self.initial.get("time_zone") or "")
 
     def clean(self):
         cleaned_data = super().clean()

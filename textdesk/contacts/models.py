@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 
+from textdesk.contacts.area_codes import zone_for_number
 from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
@@ -148,6 +149,8 @@ class Contact(models.Model):
     groups = models.ManyToManyField(Group, blank=True, related_name="contacts")
     synced_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The contact's own IANA time zone when an agent set it; else their area code's (zone).
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     objects = ContactQuerySet.as_manager()
 
@@ -179,6 +182,12 @@ class Contact(models.Model):
     def name(self) -> str:
         full = f"{self.first_name} {self.last_name}".strip()
         return self.display_name or full or self.formatted_phone
+
+    @property
+    def zone_name(self) -> str | None:
+        """Where the contact's clock is: their own zone if set, else their area code's
+        (``area_codes.py``), else None (not a US or Canadian number)."""
+        return self.time_zone or zone_for_number(self.phone_number)
 
     @property
     def cannot_text_reason(self) -> str:

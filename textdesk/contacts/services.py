@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from textdesk.audit import services as audit
 from textdesk.contacts import signals
 from textdesk.contacts.models import ConsentEvent, Contact, CustomField, Group, Tag
 from textdesk.dashboards.models import Dashboard
@@ -66,6 +67,8 @@ BULK_BATCH = 1000
 # CTIA opt-out and opt-in keywords (RELIABILITY.md, "SMS compliance").
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+# Carriers answer these with the program's help text; textdesk never answers them itself.
+HELP_WORDS = frozenset({"HELP", "INFO"})
 # Revocation in other words (FCC 24-18): flagged for an agent to confirm, not acted on.
 FLAG_PATTERNS = re.compile(
     r"\b(revoke|opt[\s-]?out|unsubscribe|remove me|take me off|"
@@ -145,6 +148,22 @@ def update_contact(*, contact: Contact, user, first_name: str, last_name: str, n
             },
             user=user,
             target=contact,
+        )
+
+
+def set_time_zone(*, contact: Contact, user, time_zone: str) -> None:
+    """Set (or clear: '' goes by the area code) the contact's own time zone. textdesk's own
+    (Text Request has no such field): saved here and in the audit log."""
+    with transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).update(time_zone=time_zone)
+        contact.time_zone = time_zone
+        audit.record(
+            actor=user,
+            kind="contact_time_zone",
+            dashboard=contact.dashboard,
+            contact=contact,
+            summary=f"Time zone of {contact.name}: "
+            + (time_zone or f"from the area code ({contact.zone_name or 'none'})"),
         )
 
 

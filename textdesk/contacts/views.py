@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from textdesk.accounts.decorators import permission_required
 from textdesk.audit import services as audit
 from textdesk.contacts import services
+from textdesk.contacts.area_codes import ZONES_BY_AREA_CODE
 from textdesk.contacts.exports import csv_lines
 from textdesk.contacts.filters import ContactFilterForm, filtered_contacts
 from textdesk.contacts.forms import (
@@ -29,6 +30,8 @@ from textdesk.dashboards.models import Dashboard
 from textdesk.outbox.models import Change
 
 PAGE_SIZE = 50
+# Offered while typing a contact's time zone (any IANA name is accepted).
+US_ZONES = sorted(set(ZONES_BY_AREA_CODE.values()))
 
 
 @permission_required("view_conversations")
@@ -109,6 +112,10 @@ def contact_detail(request, pk):
                 )
             if form.groups_changed():
                 services.set_groups(contact=contact, user=request.user, groups=data["groups"])
+            if form.time_zone_changed():
+                services.set_time_zone(
+                    contact=contact, user=request.user, time_zone=data["time_zone"]
+                )
             if values := form.custom_fields_changed():
                 services.set_custom_fields(contact=contact, user=request.user, values=values)
             messages.success(request, "Saved; syncing to Text Request.")
@@ -122,6 +129,7 @@ def contact_detail(request, pk):
             (field.name, contact.custom_fields.get(field.field_id, "")) for field in custom_fields
         ],
         "consent_events": contact.consent_events.all()[:20],
+        "us_zones": US_ZONES,
         "payments": contact.payments.order_by("-requested_at")[:10],
         "changes": contact.changes.exclude(status="superseded").order_by("-created_at")[:10],
     }

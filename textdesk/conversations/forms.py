@@ -180,6 +180,8 @@ class ReplyForm(SeenForm):
         widget=MultipleFileInput(attrs={"accept": mms.ACCEPT}),
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The agent answered "Send anyway" to the quiet-hours question (quiet.py).
+    quiet_ok = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_body(self) -> str:
         return self.cleaned_data["body"].strip()
@@ -302,6 +304,8 @@ class NewConversationForm(forms.Form):
         max_length=BODY_MAX, strip=False, widget=forms.Textarea(attrs={"rows": 4}), label="Text"
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The agent answered "Send anyway" to the quiet-hours question (quiet.py).
+    quiet_ok = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_phone_number(self) -> str:
         try:

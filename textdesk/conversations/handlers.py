@@ -83,6 +83,7 @@ def fail_queued_texts(sender, contact, **kwargs) -> None:
         status=Message.Status.FAILED,
         failure_reason="Not sent: the contact opted out (texted STOP) before it went out.",
         not_before=None,
+        waiting_note="",  # no longer waiting for quiet hours to end
     )
 
 

@@ -1,7 +1,9 @@
 """What Text Request tells us about texts: messages read by sync or pushed by webhooks, and
 delivery statuses. Idempotent on Text Request's ids and safe in any order; an outbound text of
-ours is matched to its outbox row instead of being stored twice. Never sends anything. A
-customer's text that is news hands the conversation to automatic assignment (``routing.py``).
+ours is matched to its outbox row instead of being stored twice. Sends nothing itself. A
+customer's text that is news hands the conversation to automatic assignment (``routing.py``)
+and may queue the line's away reply on the outbox (``away.answer``, once however many times
+the text is seen).
 
 A text already stored never has its body written again from here: a redacted text
 (``Message.redacted_at``) stays blank whatever a sync or a redelivered webhook carries. Only
@@ -25,7 +27,7 @@ from textdesk.contacts.services import (
     contact_for,
     record_consent,
 )
-from textdesk.conversations import routing, sla
+from textdesk.conversations import away, routing, sla
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.outbound import attach, matches
 from textdesk.dashboards.models import Dashboard
@@ -47,6 +49,8 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
         _update_delivery(existing, item.delivery_status, item.delivery_error)
         if existing.status in (Message.Status.SENDING, Message.Status.UNKNOWN):
             attach(existing, item)
+        if is_new:
+            away.answer(existing)  # a second sighting: answered once (away.py)
         return existing
     if item.is_sent:
         for row in _outbox_candidates(conversation):
@@ -73,6 +77,8 @@ def record_message(conversation: Conversation, item: tr.Message, *, is_new: bool
     sla.recount([conversation.pk])
     if is_new and direction == Message.Direction.RECEIVED:
         routing.arrived(conversation)
+    if is_new:
+        away.answer(message)
     return message
 
 
@@ -123,8 +129,14 @@ def record_messages(conversation: Conversation, items: list[tr.Message], *, is_n
     newest = max(rows, key=lambda m: m.sent_at)
     Conversation.objects.touch(conversation.pk, newest, is_new=is_new)
     sla.recount([conversation.pk])
-    if is_new and any(m.direction == Message.Direction.RECEIVED for m in rows):
+    received = [m for m in rows if m.direction == Message.Direction.RECEIVED]
+    if is_new and received:
         routing.arrived(conversation)
+        # The newest received text found by this read: one away reply per period anyway.
+        latest = max(received, key=lambda m: m.sent_at)
+        row = Message.objects.filter(message_id=latest.message_id).first()
+        if row is not None:
+            away.answer(row)
     return len(rows)
 
 

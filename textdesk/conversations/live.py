@@ -122,7 +122,15 @@ def live_parts(
         thread = known.get("thread")
         if thread is not None:
             recent = [
-                (m.pk, m.status, m.delivery_status, m.failure_reason, m.delivery_error, m.location)
+                (
+                    m.pk,
+                    m.status,
+                    m.delivery_status,
+                    m.failure_reason,
+                    m.delivery_error,
+                    m.location,
+                    m.waiting_note,
+                )
                 for m in reversed(thread.messages)
             ]
             payments = thread.payments[::-1]
@@ -137,6 +145,7 @@ def live_parts(
                     "failure_reason",
                     "delivery_error",
                     "location",
+                    "waiting_note",
                 )[:THREAD_SIZE]
             )
             payments = list(

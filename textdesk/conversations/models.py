@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from textdesk.contacts.models import Contact
 from textdesk.dashboards.models import Dashboard
@@ -39,7 +40,9 @@ class ConversationQuerySet(models.QuerySet):
             if is_new:
                 updates.update(is_unread=True, is_resolved=False, is_archived=False)
         else:
-            updates["waiting_since"] = None
+            # An automatic text (an away reply) answers nobody: the customer still waits.
+            if not getattr(message, "is_automatic", False):
+                updates["waiting_since"] = None
             if is_new:
                 updates["is_archived"] = False
         newer = Q(last_message_at__isnull=True) | Q(last_message_at__lte=message.sent_at)
@@ -258,6 +261,11 @@ class Message(models.Model):
     # The limiter priority of its send: "interactive" (an agent's reply, may use the whole
     # limit) or "sync" (sent by textdesk itself, e.g. a scheduled text: keeps the reserve).
     priority = models.CharField(max_length=12, default="interactive")
+    # Sent by textdesk itself with nobody writing it (an away reply): "automatic" in the
+    # thread, and no agent's response in Reports.
+    is_automatic = models.BooleanField(default=False, db_default=False)
+    # Why a text textdesk sends by itself is waiting (quiet hours), shown in the thread.
+    waiting_note = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     ACTIVE = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 
@@ -375,6 +383,34 @@ class ScheduledText(models.Model):
     def due_input(self) -> str:
         """The local time as a ``datetime-local`` field shows it."""
         return f"{self.local_due:%Y-%m-%dT%H:%M}"
+
+
+class AwayReply(models.Model):
+    """The away reply sent in answer to one received text (``away.py``).
+
+    Two unique constraints make it once: per received text (the webhook and a sync may both
+    see it) and per conversation per closed period (``closed_until``: when the line next
+    opens). The reply itself is ``message``, an outbox row at sync priority."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="away_replies"
+    )
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    trigger = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="away_reply")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="away_reply_of")
+    closed_until = models.DateTimeField(help_text="When the line opens again.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "closed_until"], name="one_away_reply_per_closed_period"
+            )
+        ]
+        indexes = [models.Index(fields=["contact", "-created_at"], name="away_contact_recent")]
+
+    def __str__(self) -> str:
+        return f"Away reply in {self.conversation_id} until {self.closed_until:%Y-%m-%d %H:%M}"
 
 
 class Attachment(models.Model):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from textdesk.celery import enqueue
+from textdesk.contacts import quiet
 from textdesk.contacts.models import Contact
 from textdesk.conversations import sla
 from textdesk.conversations.models import (
@@ -80,6 +81,8 @@ def deliver_text(message_pk: int) -> None:
         if reason:
             message.mark_failed(f"Not sent: {reason}")
             return
+        if message.priority == "sync" and hold_for_quiet_hours(message, contact):
+            return
         if not delivery.claim(Message, message_pk, status_from="pending", status_to="sending"):
             return
     # Committed: any retry from here on knows an attempt may have gone out.
@@ -135,6 +138,23 @@ def note_on_schedule(message: Message, what: str = "") -> None:
         ScheduledText.objects.filter(message_id=message.pk).update(
             skip_reason=f"Not sent: {what}{reason.removeprefix('Not sent: ')}"[:500]
         )
+
+
+def hold_for_quiet_hours(message: Message, contact: Contact) -> bool:
+    """A text textdesk sends by itself (scheduled, away reply) never reaches the customer in
+    quiet hours: it stays pending until the next allowed minute (``not_before``, which the
+    sweeper honours) and the thread says why. Answers whether it was held. Checked here, at
+    send time, so a text queued in the afternoon and delayed by the limiter still waits."""
+    line = Dashboard.objects.get(pk=contact.dashboard_id)
+    clock = quiet.clock_for(contact, line)
+    until = clock.next_allowed()
+    if until is None:
+        if message.waiting_note:
+            Message.objects.filter(pk=message.pk).update(waiting_note="")
+        return False
+    note = quiet.waiting_note(contact, clock)
+    Message.objects.filter(pk=message.pk).update(not_before=until, waiting_note=note[:200])
+    return True
 
 
 def wait_for_slot(message: Message, exc: errors.LimiterBusy) -> None:

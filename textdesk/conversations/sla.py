@@ -14,12 +14,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation, Message
-from textdesk.conversations.waits import RESOLVE_KIND, RESOLVE_VOID, Waits, timeline
+from textdesk.conversations.waits import (
+    RESOLVE_KIND,
+    RESOLVE_VOID,
+    Waits,
+    named_by_a_person,
+    timeline,
+)
 from textdesk.dashboards.hours import Hours, hours_of
 from textdesk.dashboards.models import BusinessHours, SlaPolicy
 from textdesk.outbox.models import Change
@@ -98,10 +104,9 @@ def _events(conversations: list[tuple[int, int]]) -> dict[int, list[tuple]]:
             scope |= Q(conversation_id=pk, sent_at__gte=last_resolve[pk][0])
         else:
             scope |= Q(conversation_id=pk)
-    named = ExpressionWrapper(~Q(sender_name=""), output_field=BooleanField())
     rows = (
         Message.objects.filter(scope)
-        .annotate(named=named)
+        .annotate(named=named_by_a_person())
         .order_by("conversation_id", "sent_at", "id")
         .values_list(
             "conversation_id", "sent_at", "id", "direction", "status", "sent_by_id", "named"

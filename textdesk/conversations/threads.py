@@ -67,6 +67,8 @@ MESSAGE_COLUMNS = (
     "message_id",
     "redacted_at",
     "redacted_by",
+    "is_automatic",
+    "waiting_note",
 )
 
 

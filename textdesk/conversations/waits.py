@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
 from textdesk.conversations.models import Message
 from textdesk.outbox.models import Change
 
@@ -20,6 +22,14 @@ RESOLVE_VOID = (Change.Status.FAILED, Change.Status.SUPERSEDED)
 SENT = Message.Status.SENT
 RECEIVED = Message.Direction.RECEIVED
 MESSAGE, RESOLVE = 0, 1
+
+
+def named_by_a_person() -> ExpressionWrapper:
+    """The `sender_name` flag both walks read from the database: the text names its sender,
+    and is not one textdesk sent by itself (an away reply is nobody's answer)."""
+    return ExpressionWrapper(
+        ~Q(sender_name="") & Q(is_automatic=False), output_field=BooleanField()
+    )
 
 
 def is_person_reply(direction: str, sent_by_id: int | None, sender_name: str) -> bool:

@@ -1,4 +1,5 @@
 import uuid
+from datetime import time
 
 from django import forms
 from django.db.models import Q
@@ -7,6 +8,7 @@ from django.utils import timezone
 from textdesk.accounts.models import MAX_CAPACITY, User
 from textdesk.dashboards.hours import hours_of
 from textdesk.dashboards.models import (
+    AWAY_TEXT_MAX,
     SLA_MAX_MINUTES,
     BusinessHours,
     Connection,
@@ -60,6 +62,64 @@ class LineAssignmentForm(forms.ModelForm):
 
 class LineNameForm(forms.Form):
     name = forms.CharField(max_length=200, label="Line name", help_text="Staff see this name.")
+
+
+class TextingRulesForm(forms.Form):
+    """A line's away reply and quiet hours (Admin → the line → Away reply and quiet hours)."""
+
+    away_reply_enabled = forms.BooleanField(
+        required=False,
+        label="Send an away reply",
+        help_text="Sent by itself to a customer who texts while the line is closed (its "
+        "business hours and holidays): once per conversation per closed time, at most once "
+        "per contact in 12 hours, never to STOP, HELP, an opted-out or blocked contact or an "
+        "auto-responder.",
+    )
+    away_reply_text = forms.CharField(
+        required=False,
+        label="Away reply",
+        # No maxlength attribute: a longer text gets the error below and is kept to edit.
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"At most {AWAY_TEXT_MAX} characters.",
+    )
+    quiet_start = forms.TimeField(
+        label="Texts may leave from",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="In the customer's time zone (their own, else their area code's).",
+    )
+    quiet_end = forms.TimeField(
+        label="until",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Scheduled texts and away replies wait for the next allowed minute; an "
+        "agent replying outside these hours is asked once. 00:00 as the end means midnight "
+        "(00:00 until 00:00: no quiet hours).",
+    )
+
+    def clean_away_reply_text(self) -> str:
+        text = (self.cleaned_data.get("away_reply_text") or "").strip()
+        if len(text) > AWAY_TEXT_MAX:
+            raise forms.ValidationError(
+                f"An away reply can be at most {AWAY_TEXT_MAX} characters; this one has "
+                f"{len(text)}."
+            )
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("away_reply_enabled")
+            and not data.get("away_reply_text")
+            and ("away_reply_text" not in self.errors)
+        ):
+            self.add_error("away_reply_text", "Write the away reply, or turn it off.")
+        start, end = data.get("quiet_start"), data.get("quiet_end")
+        if start is not None and end is not None and start >= end and end != time(0):
+            self.add_error(
+                "quiet_end",
+                f"Texts must be allowed for some time each day: the end ({end:%H:%M}) must "
+                f"come after the start ({start:%H:%M}) on the same day.",
+            )
+        return data
 
 
 class NumberSearchForm(forms.Form):

@@ -17,10 +17,12 @@ DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 class Hours:
     """A weekly schedule in one time zone; `weekly[i]` is (open, close) for weekday i or None.
 
-    `weekly=None` means open around the clock."""
+    `weekly=None` means open around the clock. `holidays` are local dates closed all day
+    whatever the weekday says (they apply to a weekly schedule only)."""
 
     zone: ZoneInfo
     weekly: tuple[tuple[time, time] | None, ...] | None = None
+    holidays: frozenset[date] = frozenset()
 
     @property
     def always_open(self) -> bool:
@@ -37,7 +39,7 @@ class Hours:
         day = start.astimezone(self.zone).date()
         last = end.astimezone(self.zone).date()
         while day <= last:
-            window = self.weekly[day.weekday()]
+            window = self.window_on(day)
             if window is not None:
                 opens, closes = self._bounds(day, window)
                 lo, hi = max(start, opens), min(end, closes)
@@ -45,6 +47,33 @@ class Hours:
                     total += (hi - lo).total_seconds()
             day += timedelta(days=1)
         return int(total)
+
+    def window_on(self, day: date) -> tuple[time, time] | None:
+        """The (open, close) of a local date, None when closed all day (holidays too)."""
+        if self.weekly is None:
+            return (time(0), time(0))
+        if day in self.holidays:
+            return None
+        return self.weekly[day.weekday()]
+
+    def next_open(self, moment: datetime) -> datetime | None:
+        """When the line is next open at or after ``moment`` (``moment`` itself when open
+        then); None when no day of the coming year is open. The closed period that
+        ``moment`` falls in is named by this: away replies answer once per period."""
+        if self.weekly is None:
+            return moment
+        day = moment.astimezone(self.zone).date() - timedelta(days=1)
+        for _ in range(370):
+            window = self.window_on(day)
+            if window is not None:
+                opens, closes = self._bounds(day, window)
+                if closes > moment:
+                    return max(opens, moment)
+            day += timedelta(days=1)
+        return None
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.next_open(moment) == moment
 
     def _bounds(self, day: date, window: tuple[time, time]) -> tuple[datetime, datetime]:
         # Local wall-clock times; a close of 00:00 means midnight at the end of the day.
@@ -74,7 +103,7 @@ class Hours:
         remaining = float(seconds)
         day = start.astimezone(self.zone).date()
         for _ in range(horizon_days + 1):
-            window = self.weekly[day.weekday()]
+            window = self.window_on(day)  # holidays are closed
             if window is not None:
                 opens, closes = self._bounds(day, window)
                 lo = max(start, opens)
@@ -99,8 +128,23 @@ def parse_weekly(weekly: list) -> tuple[tuple[time, time] | None, ...]:
     return tuple(days)
 
 
+def parse_holidays(holidays: list) -> frozenset[date]:
+    """The stored JSON (`"YYYY-MM-DD"` strings) as dates; an unreadable entry is skipped."""
+    days = set()
+    for entry in holidays or []:
+        try:
+            days.add(date.fromisoformat(str(entry)))
+        except ValueError:
+            continue
+    return frozenset(days)
+
+
 def hours_of(row) -> Hours:
     """A line's `BusinessHours` row (or None) as `Hours`."""
     if row is None or row.is_always_open:
         return ALWAYS
-    return Hours(zone=ZoneInfo(row.time_zone), weekly=parse_weekly(row.weekly))
+    return Hours(
+        zone=ZoneInfo(row.time_zone),
+        weekly=parse_weekly(row.weekly),
+        holidays=parse_holidays(getattr(row, "holidays", None)),
+    )

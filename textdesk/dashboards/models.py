@@ -1,6 +1,6 @@
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,6 +12,9 @@ from textdesk.dashboards.crypto import decrypt, encrypt
 from textdesk.outbox.models import Change
 from textdesk.phones import format_phone
 from textdesk.textrequest.client import TextRequestClient
+
+# The most an away reply may hold: three SMS segments of plain text (one text, not a letter).
+AWAY_TEXT_MAX = 480
 
 
 def new_webhook_token() -> str:
@@ -195,6 +198,15 @@ class Dashboard(models.Model):
     hooks_missed_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time polling found activity no event brought."
     )
+    # Away replies (conversations/away.py): sent by textdesk itself to a customer who texts
+    # while the line is closed (its business hours and holidays). Admin → the line.
+    away_reply_enabled = models.BooleanField(default=False, db_default=False)
+    away_reply_text = models.TextField(blank=True, default="", db_default="")
+    # Quiet hours, in the *contact's* time zone (contacts/quiet.py): texts textdesk sends
+    # by itself leave only inside [start, end); an agent is asked once outside it. An end of
+    # 00:00 means midnight.
+    quiet_start = models.TimeField(default=time(8, 0), db_default=time(8, 0))
+    quiet_end = models.TimeField(default=time(21, 0), db_default=time(21, 0))
 
     class Assignment(models.TextChoices):
         OFF = "off", "Off: agents take conversations themselves"
@@ -220,7 +232,14 @@ class Dashboard(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["connection", "dashboard_id"], name="unique_dashboard_per_connection"
-            )
+            ),
+            # An empty or inverted window would hold texts back for ever (an end of 00:00
+            # means midnight: 00:00–00:00 lets texts leave at any hour).
+            models.CheckConstraint(
+                condition=models.Q(quiet_start__lt=models.F("quiet_end"))
+                | models.Q(quiet_end=time(0)),
+                name="quiet_hours_window_not_empty",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -239,6 +258,17 @@ class Dashboard(models.Model):
     def changes(self):
         """Its outbox changes (the outbox keeps the line's id, not a key up to this app)."""
         return Change.objects.filter(dashboard_id=self.pk)
+
+    @property
+    def quiet_window(self) -> tuple[time, time]:
+        """The hours texts may leave, in the contact's time zone: [start, end)."""
+        return self.quiet_start, self.quiet_end
+
+    @property
+    def texting_hours_label(self) -> str:
+        """The hours texts may leave, as people read them ("8:00–21:00"; midnight "24:00")."""
+        end = "24:00" if self.quiet_end == time(0) else f"{self.quiet_end:%-H:%M}"
+        return f"{self.quiet_start:%-H:%M}–{end}"
 
     def hooks_healthy(self, now=None) -> bool:
         """Are this line's event subscriptions to be trusted to bring changes? Verified by the
@@ -267,6 +297,9 @@ class BusinessHours(models.Model):
     is_always_open = models.BooleanField(default=True)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
     weekly = models.JSONField(default=list, blank=True)
+    # Whole days closed whatever the weekday says ("YYYY-MM-DD", in ``time_zone``): away replies
+    # answer then and Reports count no open seconds in them.
+    holidays = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -4,6 +4,7 @@
   and start the first sync at once.
 - ``rotate_keys``: re-encrypt every stored API key with the newest ``FIELD_ENCRYPTION_KEY``.
 - ``rename_dashboard``: rename a line (local first, through the outbox).
+- ``set_texting_rules``: a line's away reply and quiet hours (textdesk only, audited).
 """
 
 from __future__ import annotations
@@ -139,3 +140,36 @@ def save_sla_policy(*, form, user) -> SlaPolicy:
         )
         enqueue("textdesk.conversations.tasks.recount_sla", form.line.pk)
     return policy
+
+
+def set_texting_rules(
+    *, dashboard: Dashboard, user, away_reply_enabled, away_reply_text, quiet_start, quiet_end
+) -> bool:
+    """Save a line's away reply and quiet hours; answers whether anything changed (each change
+    is in the audit log with what it is now)."""
+    fields = {
+        "away_reply_enabled": away_reply_enabled,
+        "away_reply_text": away_reply_text,
+        "quiet_start": quiet_start,
+        "quiet_end": quiet_end,
+    }
+    changed = [name for name, value in fields.items() if getattr(dashboard, name) != value]
+    if not changed:
+        return False
+    with transaction.atomic():
+        for name in changed:
+            setattr(dashboard, name, fields[name])
+        dashboard.save(update_fields=changed)
+        parts = []
+        if {"away_reply_enabled", "away_reply_text"} & set(changed):
+            text = away_reply_text if len(away_reply_text) <= 80 else away_reply_text[:79] + "…"
+            parts.append(f"away reply {'on' if away_reply_enabled else 'off'}: “{text}”")
+        if {"quiet_start", "quiet_end"} & set(changed):
+            parts.append(f"texts may leave {quiet_start:%H:%M}–{quiet_end:%H:%M} customer time")
+        audit.record(
+            actor=user,
+            kind="line_texting_rules",
+            dashboard=dashboard,
+            summary=f"{dashboard.name}: {'; '.join(parts)}",
+        )
+    return True

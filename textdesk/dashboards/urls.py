@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/rename/", views.line_rename, name="rename"),
     path("<int:pk>/assignment/", views.line_assignment, name="assignment"),
     path("<int:pk>/sla/", views.line_sla, name="sla"),
+    path("<int:pk>/texting/", views.line_texting, name="texting"),
     path("first-sync/", views.first_sync, name="first_sync"),
 ]
 

@@ -17,6 +17,7 @@ from textdesk.dashboards.forms import (
     NewLineForm,
     NumberSearchForm,
     SlaPolicyForm,
+    TextingRulesForm,
 )
 from textdesk.dashboards.lines import DELETE_DASHBOARD, delete_line
 from textdesk.dashboards.models import Dashboard, SlaPolicy
@@ -175,6 +176,26 @@ def line_assignment(request, pk):
     }
     status = 400 if form.is_bound else 200  # bound and not saved: the form says what is wrong
     return render(request, "dashboards/line_assignment.html", context, status=status)
+
+
+@permission_required("manage_lines")
+@require_http_methods(["GET", "POST"])
+def line_texting(request, pk):
+    """A line's away reply and quiet hours."""
+    line = get_object_or_404(Dashboard.objects.active(), pk=pk)
+    initial = {
+        "away_reply_enabled": line.away_reply_enabled,
+        "away_reply_text": line.away_reply_text,
+        "quiet_start": line.quiet_start,
+        "quiet_end": line.quiet_end,
+    }
+    form = TextingRulesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if services.set_texting_rules(dashboard=line, user=request.user, **form.cleaned_data):
+            messages.success(request, f"Saved the away reply and quiet hours of {line.name}.")
+        return redirect("dashboards:line", line.pk)
+    context = {"line": line, "form": form, "admin_tab": "lines"}
+    return render(request, "dashboards/line_texting.html", context)
 
 
 # --- A page per line ----------------------------------------------------------------------

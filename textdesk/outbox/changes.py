@@ -96,7 +96,9 @@ def apply_change(change_pk: int) -> None:
         return
     handler = registry.handler(kind)
     with transaction.atomic():
-        if handler.refuse_at_send and _refused_at_send(change_pk, handler):
+        if (handler.refuse_at_send or handler.hold_at_send) and _refused_at_send(
+            change_pk, handler
+        ):
             return
         if not claim(Change, change_pk, status_from=Change.Status.PENDING, status_to="sending"):
             return
@@ -143,6 +145,18 @@ def apply_change(change_pk: int) -> None:
         client.close()
 
 
+def _held(change: Change, handler: registry.Handler) -> bool:
+    """A change textdesk sends by itself that must wait (quiet hours): pending until then."""
+    if change.priority != "sync" or handler.hold_at_send is None:
+        return False
+    until = handler.hold_at_send(change)
+    if until is None:
+        return False
+    Change.objects.filter(pk=change.pk, status=Change.Status.PENDING).update(not_before=until)
+    logger.info("change %s (%s) waits for %s (quiet hours)", change.pk, change.kind, until)
+    return True
+
+
 def _refused_at_send(change_pk: int, handler: registry.Handler) -> bool:
     """The handler's check at send time, under its locks; a refused change fails (True)."""
     now = timezone.now()
@@ -153,9 +167,9 @@ def _refused_at_send(change_pk: int, handler: registry.Handler) -> bool:
     )
     if change is None:
         return True  # not due, or another worker has it: nothing to do
-    reason = handler.refuse_at_send(change)
+    reason = handler.refuse_at_send(change) if handler.refuse_at_send else ""
     if not reason:
-        return False
+        return _held(change, handler)
     if Change.objects.filter(pk=change.pk, status=Change.Status.PENDING).update(
         status=Change.Status.FAILED, failure_reason=f"Not sent: {reason}"[:500], done_at=now
     ):

@@ -24,6 +24,11 @@ class Handler:
     the change must not be sent now ("" to send). A refused change fails with that reason,
     like a text to a contact who opted out while it was queued.
 
+    ``hold_at_send(change)``: for a change at ``sync`` priority (sent by textdesk itself, e.g.
+    a batch), called in the same transaction after ``refuse_at_send``; a moment answered
+    means "not before then" (quiet hours in the customer's clock): the change stays pending
+    with that ``not_before`` and the sweeper brings it back. None sends now.
+
     ``idempotent``: writing the change twice has the effect of writing it once (it sets state,
     or Text Request refuses the repeat), so an unknown outcome is simply written again. A
     change that is not (it creates something) becomes ``unknown`` instead and waits for a
@@ -35,6 +40,7 @@ class Handler:
     on_done: Callable | None = None
     on_failed: Callable | None = None
     refuse_at_send: Callable | None = None
+    hold_at_send: Callable | None = None
     idempotent: bool = True
 
 

@@ -4,6 +4,7 @@ sweeper of payment requests."""
 from django.utils import timezone
 
 from textdesk.audit import registry as audit
+from textdesk.contacts import quiet
 from textdesk.contacts.models import Contact
 from textdesk.dashboards.models import line_of
 from textdesk.outbox import registry
@@ -31,6 +32,18 @@ def _reminder_refused(change: Change) -> str:
         return ""
     contact = Contact.objects.select_for_update().filter(pk=payment.contact_id).first()
     return contact.cannot_text_reason if contact is not None else ""
+
+
+def _reminder_hold(change: Change):
+    """A reminder of the follow-up queue's batch (sync priority) never reaches the customer in
+    quiet hours: the next allowed minute in their clock, or None to send now."""
+    payment = Payment.objects.filter(pk=change.target_id).only("contact_id").first()
+    if payment is None or payment.contact_id is None:
+        return None
+    contact = Contact.objects.select_related("dashboard").filter(pk=payment.contact_id).first()
+    if contact is None:
+        return None
+    return quiet.clock_for(contact, contact.dashboard).next_allowed()
 
 
 def _cancel(change, client) -> None:
@@ -112,6 +125,7 @@ def register() -> None:
                 on_done=refresh_payment_after_action,
                 on_failed=undo_payment_action,
                 refuse_at_send=refuse,
+                hold_at_send=_reminder_hold if kind == REMIND_PAYMENT else None,
             ),
         )
     registry.register_sweeper("payments", sweep_payments)

@@ -1,3 +1,4 @@
+import re
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -75,6 +76,12 @@ class BusinessHoursForm(forms.Form):
 
     is_always_open = forms.BooleanField(required=False, label="Open 24 hours, 7 days")
     time_zone = forms.ChoiceField(choices=_zones)
+    holidays = forms.CharField(
+        required=False,
+        label="Holidays",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Dates closed all day, one a line as YYYY-MM-DD (e.g. 2026-12-25).",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,6 +99,24 @@ class BusinessHoursForm(forms.Form):
 
     def day_fields(self):
         return [(name, self[f"open_{i}"], self[f"close_{i}"]) for i, name in enumerate(DAYS)]
+
+    def clean_holidays(self) -> list[str]:
+        """One date a line (commas too); a wrong one is named, none is dropped silently."""
+        days, wrong = set(), []
+        for entry in re.split(r"[\s,;]+", self.cleaned_data.get("holidays") or ""):
+            if not entry:
+                continue
+            try:
+                days.add(date.fromisoformat(entry))
+            except ValueError:
+                wrong.append(entry)
+        if wrong:
+            raise forms.ValidationError(
+                f"Not a date: {', '.join(wrong[:5])}. Write each as YYYY-MM-DD, one a line."
+            )
+        if len(days) > 366:
+            raise forms.ValidationError("At most 366 holidays.")
+        return [d.isoformat() for d in sorted(days)]
 
     def clean_time_zone(self):
         name = self.cleaned_data["time_zone"]
@@ -126,7 +151,11 @@ class BusinessHoursForm(forms.Form):
     def initial_for(cls, row) -> dict:
         if row is None:
             return {"is_always_open": True, "time_zone": settings.TIME_ZONE}
-        initial = {"is_always_open": row.is_always_open, "time_zone": row.time_zone}
+        initial = {
+            "is_always_open": row.is_always_open,
+            "time_zone": row.time_zone,
+            "holidays": "\n".join(row.holidays or []),
+        }
         for i, entry in enumerate(row.weekly or []):
             if entry:
                 initial[f"open_{i}"], initial[f"close_{i}"] = entry

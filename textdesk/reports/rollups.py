@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.utils import OperationalError
 from django.utils import timezone
 
@@ -25,7 +25,13 @@ from textdesk.contacts.models import Contact
 from textdesk.conversations.models import Conversation, Message
 from textdesk.conversations.services import REOPEN, RESOLVE
 from textdesk.conversations.waits import RESOLVE as RESOLVE_EVENT
-from textdesk.conversations.waits import RESOLVE_VOID, Waits, is_person_reply, timeline
+from textdesk.conversations.waits import (
+    RESOLVE_VOID,
+    Waits,
+    is_person_reply,
+    named_by_a_person,
+    timeline,
+)
 from textdesk.dashboards.hours import ALWAYS, Hours, hours_of
 from textdesk.dashboards.models import BusinessHours
 from textdesk.outbox.models import Change
@@ -188,9 +194,8 @@ def _messages(conversation_ids: list[int] | None) -> Iterator[tuple]:
     rows = Message.objects.all()
     if conversation_ids is not None:
         rows = rows.filter(conversation_id__in=conversation_ids)
-    # The body is never read; `sender_name <> ''` is all that matters about the name.
-    named = ExpressionWrapper(~Q(sender_name=""), output_field=BooleanField())
-    rows = rows.annotate(named=named).order_by("conversation_id", "sent_at", "id")
+    # The body is never read; whether it names a person is all that matters about the name.
+    rows = rows.annotate(named=named_by_a_person()).order_by("conversation_id", "sent_at", "id")
     return rows.values_list(*MESSAGE_FIELDS, "named").iterator(chunk_size=10_000)
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from textdesk.accounts.decorators import permission_required
 from textdesk.accounts.models import User
+from textdesk.audit import services as audit
 from textdesk.charts import bar_chart, grouped_bar_chart
 from textdesk.conversations.tasks import recount_sla
 from textdesk.dashboards import connections
@@ -311,7 +312,8 @@ def _describe_hours(row) -> str:
         for name, entry in zip(DAYS, row.weekly, strict=False)
         if entry
     ]
-    return f"{', '.join(parts)} ({row.time_zone})"
+    holidays = f"; holidays {', '.join(row.holidays)}" if row.holidays else ""
+    return f"{', '.join(parts)} ({row.time_zone}){holidays}"
 
 
 @permission_required("manage_lines")
@@ -322,13 +324,20 @@ def hours_edit(request, pk):
     form = BusinessHoursForm(request.POST or None, initial=BusinessHoursForm.initial_for(row))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        BusinessHours.objects.update_or_create(
+        saved, _ = BusinessHours.objects.update_or_create(
             dashboard=line,
             defaults={
                 "is_always_open": data["is_always_open"],
                 "time_zone": data["time_zone"],
                 "weekly": data["weekly"],
+                "holidays": data["holidays"],
             },
+        )
+        audit.record(
+            actor=request.user,
+            kind="business_hours",
+            dashboard=line,
+            summary=f"Hours of {line.name}: {_describe_hours(saved)}",
         )
         apply_business_hours.delay_on_commit(line.pk)
         recount_sla.delay_on_commit(line.pk)  # the SLA clocks count the same hours

@@ -223,7 +223,9 @@ def dress_messages(messages, line, conversation) -> None:
         message.media = [media_item(url) for url in message.mms_media or ()]
         message.files_waiting = waiting_files.get(message.pk, ())
         message.css = f"msg {'msg-out' if sent else 'msg-in'} msg-{message.status}"
-        if sent:
+        if sent and message.is_automatic:
+            message.who = "Away reply (automatic) sent"
+        elif sent:
             message.who = f"{message.sender_name or 'Your team'} sent"
         else:
             message.who = f"{contact_name} wrote"
@@ -238,6 +240,8 @@ def dress_messages(messages, line, conversation) -> None:
             message.retry_url = reverse(
                 "conversations:retry", args=[line.pk, conversation.pk, message.pk]
             )
+        elif message.status == "pending" and message.waiting_note:
+            message.state = "waiting"  # quiet hours in the customer's clock (quiet.py)
         elif message.status in ("pending", "sending"):
             message.state = "sending"
         elif message.status == "unknown" and message.is_unconfirmed:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts import quiet
 from textdesk.contacts import services as contact_services
 from textdesk.conversations import presence, services
 from textdesk.conversations.forms import (
@@ -103,6 +104,27 @@ def _guard(request, line, conversation, changes: Changes, action: dict) -> HttpR
     return with_oob(request, response, context, "thread-log")
 
 
+def _ask_quiet(request, line, conversation, clock) -> HttpResponse:
+    """Outside quiet hours in the customer's clock: ask once, keeping what was typed; the
+    answer ("Send anyway") posts the same text with ``quiet_ok``."""
+    thread = load_thread(request.user, line, conversation)
+    extra = {
+        "quiet_ask": quiet.ask_text(conversation.contact, clock),
+        "files_dropped": len(request.FILES.getlist("attachments")),
+        "reply_form": ReplyForm(
+            initial={
+                "body": request.POST.get("body", ""),
+                "client_key": request.POST.get("client_key") or new_client_key(),
+                "seen": snapshot(thread),
+            }
+        ),
+    }
+    if not request.htmx:
+        return inbox_response(request, line, conversation, status=409, **extra)
+    context = action_context(request, line, conversation, **extra)
+    return render_region(request, "composer", context, status=409)
+
+
 @mms_upload_limits
 @require_POST
 @permission_required("work_inbox")
@@ -120,6 +142,9 @@ def send(request, line_pk, pk):
     changes = what_changed(request.user, line, conversation, form.cleaned_data["seen"])
     if changes.messages or changes.resolved is not None:
         return _guard(request, line, conversation, changes, {"region": "composer"})
+    clock = quiet.clock_for(conversation.contact, line)
+    if clock.is_quiet and not form.cleaned_data["quiet_ok"]:
+        return _ask_quiet(request, line, conversation, clock)
     try:
         services.send_text(
             conversation=conversation,

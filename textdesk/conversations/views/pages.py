@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseLocation
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts import quiet
 from textdesk.contacts.models import Contact
 from textdesk.conversations import presence, services
 from textdesk.conversations.forms import ListFilterForm, NewConversationForm, new_client_key
@@ -218,6 +219,14 @@ def live(request, line_pk):
     return with_oob(request, render_region(request, "live", context), context, *regions)
 
 
+def _quiet_question(line, phone_number: str) -> str:
+    """The quiet-hours question for a first text to ``phone_number``, or '' when allowed."""
+    contact = Contact.objects.filter(dashboard=line, phone_number=phone_number).first()
+    contact = contact or Contact(dashboard=line, phone_number=phone_number)
+    clock = quiet.clock_for(contact, line)
+    return quiet.ask_text(contact, clock) if clock.is_quiet else ""
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("work_inbox")
 def new_conversation(request, line_pk):
@@ -226,8 +235,13 @@ def new_conversation(request, line_pk):
     initial = {"client_key": new_client_key(), "phone_number": request.GET.get("to", "")}
     form = NewConversationForm(request.POST or None, initial=initial)
     status = 200
+    quiet_ask = ""
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and not form.cleaned_data["quiet_ok"]:
+            quiet_ask = _quiet_question(line, form.cleaned_data["phone_number"])
+        if quiet_ask:
+            status = 409  # asked once; the answer posts the same text with quiet_ok
+        elif form.is_valid():
             # Asked before the send, which creates the conversation when there was none.
             had_conversation = (
                 line_conversations(request.user, line)
@@ -253,7 +267,9 @@ def new_conversation(request, line_pk):
                 if request.htmx:
                     return HttpResponseLocation(url)
                 return redirect(url)
-        status = 400
+            status = 400
+        else:
+            status = 400
     query = " ".join(request.GET.get("q", "").split())[:100]
     contacts = []
     if query:
@@ -270,6 +286,7 @@ def new_conversation(request, line_pk):
         lines=lines_with_counts(request.user),
         filter_tags=list(line.tags.all()),
         new_form=form,
+        quiet_ask=quiet_ask,
         contact_query=query,
         contact_matches=contacts,
         counter=count_segments(form["body"].value() or ""),

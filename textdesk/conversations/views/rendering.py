@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from textdesk.contacts import quiet
 from textdesk.conversations import presence, scheduled, services
 from textdesk.conversations.forms import (
     ContactForm,
@@ -125,6 +126,8 @@ def conversation_context(request, line, conversation, thread: Thread, **extra) -
         # "Send later" in the composer: a time in the line's zone.
         "schedule_form": extra.pop("schedule_form", None),
         "schedule_zone": scheduled.line_zone(line.pk),
+        # The customer's clock, beside "Send later" (and asked about in quiet hours).
+        "contact_clock": quiet.clock_for(contact, line),
     }
     context.update(extra)
     return context

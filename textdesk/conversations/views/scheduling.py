@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from textdesk.accounts.decorators import permission_required
+from textdesk.contacts import quiet
 from textdesk.contacts.models import Contact
 from textdesk.conversations import scheduled as schedules
 from textdesk.conversations.forms import ReplyForm, ScheduleForm, new_client_key
@@ -288,6 +289,18 @@ def scheduled_edit(request, line_pk, pk):
 @permission_required("work_inbox")
 def scheduled_send_now(request, line_pk, pk):
     line, item = _scheduled_or_404(request, line_pk, pk)
+    contact = item.conversation.contact if item.conversation_id else None
+    clock = quiet.clock_for(contact, line) if contact is not None else None
+    if clock is not None and clock.is_quiet and request.POST.get("quiet_ok") != "1":
+        # A person sends it now: asked once, like a reply typed in quiet hours.
+        context = {
+            "line": line,
+            "item": item,
+            "question": quiet.ask_text(contact, clock),
+            "back": request.POST.get("back", ""),
+            "cancel_url": _back(request, line, item),
+        }
+        return render(request, "conversations/scheduled_send_now.html", context, status=409)
     try:
         item = schedules.send_scheduled_now(scheduled=item, user=request.user)
     except schedules.CannotSchedule as exc:
