@@ -15,13 +15,14 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from textdesk.accounts.models import User
 from textdesk.contacts.models import ConsentEvent
 from textdesk.conversations.models import Conversation
+from textdesk.dashboards.models import Dashboard
 from textdesk.payments.models import Payment
 from textdesk.reports import histograms
 from textdesk.reports.models import AgentDay, LineDay, RollupState
@@ -314,3 +315,30 @@ def _empty_agent() -> Figures:
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), timezone.get_current_timezone())
+
+
+# The periods the filter offers besides a custom one (forms.PERIODS), as days back from today.
+WARM_PERIODS = (1, 7, 30)
+
+
+def warm_spans() -> int:
+    """Sum and cache the histograms of the views people open first, right after a refresh
+    stamped new rollups: every line with everyone's figures (what Admins and Finance see) for
+    each offered period, and each agent's own last 30 days. Without this the first person to
+    look after each refresh (once a minute) waited for the sums. Answers the scopes warmed."""
+    as_of = RollupState.objects.filter(pk=1).values_list("updated_at", flat=True).first()
+    if as_of is None:
+        return 0
+    today = timezone.localdate()
+    every_line = list(Dashboard.objects.active().values_list("pk", flat=True))
+    scopes = [(every_line, None, days) for days in WARM_PERIODS]
+    agents = (
+        User.objects.filter(is_active=True, groups__name="Agent")
+        .distinct()
+        .prefetch_related(Prefetch("dashboards", queryset=Dashboard.objects.active()))
+    )
+    for agent in agents:
+        scopes.append(([line.pk for line in agent.dashboards.all()], agent, 30))
+    for line_ids, agent, days in scopes:
+        _spans(line_ids, today - timedelta(days=days - 1), today, agent, as_of)
+    return len(scopes)
