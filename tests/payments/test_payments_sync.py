@@ -35,9 +35,7 @@ def open_payments(line):
 
 
 def requested_lately(payment) -> None:
-    Payment.objects.filter(pk=payment.pk).update(
-        requested_at=timezone.now() - timedelta(minutes=2)
-    )
+    Payment.objects.filter(pk=payment.pk).update(requested_at=timezone.now() - timedelta(minutes=2))
 
 
 def all_quiet(line) -> None:
