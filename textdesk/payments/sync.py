@@ -2,14 +2,15 @@
 
 The first sync reads every page (newest first). Afterwards an incremental cycle (30 s) of a
 line with a payment requested or reminded in the last 15 minutes (when customers pay) and no
-healthy events refreshes the open payments as cheaply as the API allows (other lines' with the
-five-minute read, so an idle cycle costs about one call per line): GetPayments has no "changed since"
-or status filter, but sorts by status, so ``sort_type=status&sort_direction=desc`` answers the
-open ones (``Sent``) first; reading until the first closed one costs one call per 100 open
-payments, and none on a line with nothing open. A payment open here that is missing from that
-block was paid or canceled: it is read alone (one call per payment that changed). Every five
-minutes a read newest first until a known payment catches payments made and closed elsewhere
-between two cycles. Only rows that changed are written; payments cannot be deleted upstream.
+healthy events refreshes the open payments as cheaply as the API allows (other lines' come
+with the five-minute read, so an idle cycle costs about one call per line): GetPayments has
+no "changed since" or status filter, but sorts by status, so
+``sort_type=status&sort_direction=desc`` answers the open ones (``Sent``) first; reading
+until the first closed one costs one call per 100 open payments, and none on a line with
+nothing open. A payment open here that is missing from that block was paid or canceled: it
+is read alone (one call per payment that changed). Every five minutes a read newest first
+until a known payment catches payments made and closed elsewhere between two cycles. Only
+rows that changed are written; payments cannot be deleted upstream.
 """
 
 from __future__ import annotations
