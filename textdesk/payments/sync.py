@@ -140,20 +140,27 @@ def apply_payment(dashboard: Dashboard, item: tr.Payment) -> Payment:
         return Payment.objects.get(dashboard=dashboard, payment_id=item.payment_id)
 
 
-def sync_payments(run, state, *, full: bool, open_each_cycle: bool = True) -> None:
+def sync_payments(
+    run, state, *, full: bool, open_each_cycle: bool = True, manual: bool = False
+) -> None:
     """New payments, and the state of the open ones (see the module docstring).
     ``open_each_cycle=False``: the line's ``payment_status_updated`` events are healthy, so the
-    open ones are read only with the five-minute read of new ones."""
+    open ones are read only with the five-minute read of new ones. ``manual`` ("Sync now"):
+    the open ones are read whatever the rules."""
     dashboard = run.dashboard
     now = timezone.now()
     if not (full or state.last_full_at is None or state.cursor.get("walk") == "full"):
         new_at = state.cursor.get("new_at")
         due = new_at is None or now - datetime.fromisoformat(new_at) >= NEW_EVERY
         # TEXTDESK_PAYMENT_FRESHNESS off: the open payments too only every five minutes.
-        if due or (
-            settings.TEXTDESK_PAYMENT_FRESHNESS
-            and open_each_cycle
-            and awaits_payment_soon(dashboard, now)
+        if (
+            due
+            or manual
+            or (
+                settings.TEXTDESK_PAYMENT_FRESHNESS
+                and open_each_cycle
+                and awaits_payment_soon(dashboard, now)
+            )
         ):
             refresh_open(run, dashboard)
         if due:
