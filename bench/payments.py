@@ -297,11 +297,25 @@ def sync_calls(contacts: int) -> dict:
         )
         five_minutes = counted(lambda: [cycle() for _ in range(10)])
         previous = sum(10 + v["previous_walk_pages"] for v in per_line.values())
-        # A customer pays the oldest open payment in the portal: paid here after one cycle?
+        # The same five minutes on quiet lines: nothing requested or reminded for 15 minutes
+        # (the seed requests some just now; here their request times are moved back, which is
+        # what 15 quiet minutes would do), so the open payments wait for the five-minute read.
+        Payment.objects.filter(dashboard__in=lines).update(reminder_sent_at=None)
+        Payment.objects.filter(
+            dashboard__in=lines, requested_at__gt=timezone.now() - timedelta(minutes=16)
+        ).update(requested_at=timezone.now() - timedelta(minutes=16))
+        SyncState.objects.filter(dashboard__in=lines, resource="payments").update(
+            cursor={"new_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
+        )
+        quiet = counted(lambda: [cycle() for _ in range(10)])
+        # A customer pays a payment requested a minute ago in the portal: paid after one cycle?
         oldest = (
             Payment.objects.filter(Payment.OPEN, dashboard=lines[0], payment_id__isnull=False)
             .order_by("requested_at")
             .first()
+        )
+        Payment.objects.filter(pk=oldest.pk).update(
+            requested_at=timezone.now() - timedelta(minutes=1)
         )
         control.pay(key, lines[0].dashboard_id, oldest.payment_id)
         paid_cycle = counted(cycle)
@@ -313,10 +327,17 @@ def sync_calls(contacts: int) -> dict:
             "five_minutes_calls": five_minutes,
             "five_minutes_calls_total": sum(five_minutes.values()),
             "previous_schedule_five_minutes_calls_total": previous,
+            "five_minutes_cycles": 10,
+            "quiet_five_minutes_calls": quiet,
+            "quiet_five_minutes_calls_total": sum(quiet.values()),
+            "quiet_note": "no payment requested or reminded in the last 15 minutes: the open "
+            "payments are read with the five-minute read of new ones (payments/sync.py)",
             "previous_schedule_note": "10 conversation reads per line + one newest-first walk "
             "per line down to the oldest open payment",
             "portal_payment_cycle_calls": paid_cycle,
             "portal_payment_paid_after_one_cycle": oldest.is_paid,
+            "portal_payment_note": "a payment requested a minute before (older ones are read "
+            "within five minutes)",
         }
 
 
@@ -359,7 +380,8 @@ def main() -> None:
         sync = results["sync"]
         print(f"idle cycle: {sync['idle_cycle_calls']}")
         previous = sync["previous_schedule_five_minutes_calls_total"]
-        print(f"five minutes: {sync['five_minutes_calls_total']} calls (previous {previous})")
+        print(f"five minutes: {sync['five_minutes_calls_total']} calls (previous {previous}); "
+              f"quiet lines {sync['quiet_five_minutes_calls_total']}")  # fmt: skip
         print(f"portal payment cycle: {sync['portal_payment_cycle_calls']}, paid after one "
               f"cycle: {sync['portal_payment_paid_after_one_cycle']}")  # fmt: skip
 
