@@ -68,12 +68,13 @@ def _worst_p95(*path, skip=("baseline",)) -> Callable[[dict], float | None]:
 
 def _allowance_used(d: dict) -> float | None:
     """Share of the sync allowance a bulk batch used: calls made / calls the limit allowed
-    over the batch's duration (the sync reserve is left to people)."""
+    sync over the batch's duration (the reserve, 10 % unless recorded, is left to people)."""
     bulk = d.get("bulk")
     if not bulk or not bulk.get("all_written"):
         return None
     calls, per = bulk["limit"].split(" calls per ")
-    allowed = int(calls) * bulk["all_written_s"] / float(per.rstrip(" s"))
+    share = 1 - bulk.get("sync_reserve", 0.1)
+    allowed = share * int(calls) * bulk["all_written_s"] / float(per.rstrip(" s"))
     return round(100 * bulk["calls_used"] / allowed, 1) if allowed else None
 
 
