@@ -536,7 +536,12 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
         finally:
             for worker in workers:
                 worker.terminate()
-                worker.wait(30)
+            for worker in workers:
+                try:
+                    worker.wait(60)
+                except subprocess.TimeoutExpired:  # a warm shutdown still finishing a task
+                    worker.kill()
+                    worker.wait(30)
     app.conf.task_always_eager = True
     return {
         "conversations": count,
