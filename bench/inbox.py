@@ -556,6 +556,7 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
         "agent_text_status": Message.objects.get(pk=text.pk).status,
         # The share of each window sync leaves to people: bulk work may use the rest.
         "sync_reserve": settings.TEXTDESK_RATE_LIMIT_SYNC_RESERVE,
+        "broker": "redis" if settings.REDIS_URL else "filesystem (embedded)",
     }
 
 
