@@ -75,3 +75,26 @@ def test_a_view_the_refresh_did_not_warm_sums_then_caches(client, admin_user, li
 
 def test_warm_without_rollups_does_nothing(db):
     assert metrics.warm_spans() == 0
+
+
+def test_each_scope_keeps_one_cache_entry_across_refreshes(
+    client, admin_user, answered, monkeypatch
+):
+    """A refresh replaces a scope's sums under the same key: entries do not pile up per
+    refresh (the file cache culls a random third of its files past 300, warmed ones too)."""
+    written = []
+    real_set = metrics.cache.set
+
+    def set_(key, value, timeout=None):
+        written.append(key)
+        return real_set(key, value, timeout)
+
+    monkeypatch.setattr(metrics.cache, "set", set_)
+    refresh_reports()
+    first = set(written)
+    assert first
+    for _ in range(3):
+        refresh_reports()
+    assert set(written) == first
+    client.force_login(admin_user)
+    assert _histogram_sums(client) == 0  # the newest refresh's sums, not a stale entry
