@@ -129,7 +129,10 @@ TARGETS = [
            scale=_payments_scale),
     Target("payments", "Finance: search a name p95", 50, "ms",
            _p95("server", "list: search a name"), scale=_payments_scale),
-    Target("reports", "Reports: worst view p95", 100, "ms", _worst_p95("pages"),
+    # "nothing cached" is the comparison the bench keeps (what a first view cost before the
+    # refresh task warmed it), not a view anyone gets.
+    Target("reports", "Reports: worst view p95", 100, "ms",
+           _worst_p95("pages", skip=("baseline", "admin_30_days_all_lines_nothing_cached")),
            scale=_messages_scale),
     Target("reports", "Reports: first view after a refresh p95", 100, "ms",
            _p95("pages", "admin_30_days_all_lines_first_view_after_a_refresh"),
