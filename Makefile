@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench bench-smoke check-deploy clean
+.PHONY: install run test lint format bench bench-smoke bench-report check-deploy clean
 
 # Development is asked for explicitly: without SECRET_KEY the settings refuse to start unless
 # DEBUG=1 (see textdesk/settings.py).
@@ -69,6 +69,11 @@ bench-smoke: install
 	$(PY) bench/scheduled.py --scale 0.02 --runs 3
 	$(PY) bench/routing.py --scale 0.003 --minutes 0.1
 	$(PY) bench/first_run.py --scale 0.2 --no-finance
+
+## One table: every speed target, its last measured value, when, at what load, pass or miss
+## (reads bench/results/*.json, or TEXTDESK_BENCH_RESULTS; runs no bench).
+bench-report: install
+	$(PY) bench/report.py
 
 clean:
 	rm -rf var .pytest_cache

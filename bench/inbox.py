@@ -38,7 +38,7 @@ FULL_CONVERSATIONS = 100_000
 FULL_MESSAGES = 1_000_000
 THREAD = 500
 BATCH = 5_000
-TARGET_P95_MS = 50
+TARGET_P95_MS = 40  # issue 23 (was 50)
 
 
 def bench_database(url: str) -> str:
@@ -474,6 +474,7 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
     sandbox counts 429s), and an agent's text sent in the middle of the batch."""
     import subprocess
 
+    from django.conf import settings
     from django.test import Client
     from django.urls import reverse
 
@@ -556,7 +557,12 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
         finally:
             for worker in workers:
                 worker.terminate()
-                worker.wait(30)
+            for worker in workers:
+                try:
+                    worker.wait(60)
+                except subprocess.TimeoutExpired:  # a warm shutdown still finishing a task
+                    worker.kill()
+                    worker.wait(30)
     app.conf.task_always_eager = True
     return {
         "conversations": count,
@@ -569,6 +575,9 @@ def bulk_timings(count: int, limit: int, window: float) -> dict:
         "rate_limited_429": counters["rate_limited"],
         "agent_text_during_batch_ms": round(send_ms, 1),
         "agent_text_status": Message.objects.get(pk=text.pk).status,
+        # The share of each window sync leaves to people: bulk work may use the rest.
+        "sync_reserve": settings.TEXTDESK_RATE_LIMIT_SYNC_RESERVE,
+        "broker": "redis" if settings.REDIS_URL else "filesystem (embedded)",
     }
 
 

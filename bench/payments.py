@@ -10,7 +10,7 @@ Two parts:
    `textdesk_bench_payments` beside DATABASE_URL's, generated once and kept): the list (default,
    filtered, searched, a later keyset page), the summary and the charts, as a Finance user, in
    process with Django's test client; median and p95 of --runs requests, the number of queries
-   of each, and a minimal logged-in page in the same run as the baseline. Target: p95 <= 100 ms.
+   of each, and a minimal logged-in page in the same run as the baseline. Target: p95 <= 50 ms.
 2. **Calls of the payments sync** against the sandbox (2 lines, the demo seed's payments):
    calls per idle incremental cycle with the every-cycle freshness read, the five-minute total
    against what the previous schedule spent (a walk newest first down to the oldest open
@@ -39,7 +39,7 @@ from bench import recording  # noqa: E402
 FULL_PAYMENTS = 100_000
 LINES = 4
 BATCH = 5_000
-TARGET_P95_MS = 100
+TARGET_P95_MS = 50  # issue 23 (was 100)
 
 
 def bench_database(url: str) -> str:
@@ -297,11 +297,25 @@ def sync_calls(contacts: int) -> dict:
         )
         five_minutes = counted(lambda: [cycle() for _ in range(10)])
         previous = sum(10 + v["previous_walk_pages"] for v in per_line.values())
-        # A customer pays the oldest open payment in the portal: paid here after one cycle?
+        # The same five minutes on quiet lines: nothing requested or reminded for 15 minutes
+        # (the seed requests some just now; here their request times are moved back, which is
+        # what 15 quiet minutes would do), so the open payments wait for the five-minute read.
+        Payment.objects.filter(dashboard__in=lines).update(reminder_sent_at=None)
+        Payment.objects.filter(
+            dashboard__in=lines, requested_at__gt=timezone.now() - timedelta(minutes=16)
+        ).update(requested_at=timezone.now() - timedelta(minutes=16))
+        SyncState.objects.filter(dashboard__in=lines, resource="payments").update(
+            cursor={"new_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
+        )
+        quiet = counted(lambda: [cycle() for _ in range(10)])
+        # A customer pays a payment requested a minute ago in the portal: paid after one cycle?
         oldest = (
             Payment.objects.filter(Payment.OPEN, dashboard=lines[0], payment_id__isnull=False)
             .order_by("requested_at")
             .first()
+        )
+        Payment.objects.filter(pk=oldest.pk).update(
+            requested_at=timezone.now() - timedelta(minutes=1)
         )
         control.pay(key, lines[0].dashboard_id, oldest.payment_id)
         paid_cycle = counted(cycle)
@@ -313,10 +327,17 @@ def sync_calls(contacts: int) -> dict:
             "five_minutes_calls": five_minutes,
             "five_minutes_calls_total": sum(five_minutes.values()),
             "previous_schedule_five_minutes_calls_total": previous,
+            "five_minutes_cycles": 10,
+            "quiet_five_minutes_calls": quiet,
+            "quiet_five_minutes_calls_total": sum(quiet.values()),
+            "quiet_note": "no payment requested or reminded in the last 15 minutes: the open "
+            "payments are read with the five-minute read of new ones (payments/sync.py)",
             "previous_schedule_note": "10 conversation reads per line + one newest-first walk "
             "per line down to the oldest open payment",
             "portal_payment_cycle_calls": paid_cycle,
             "portal_payment_paid_after_one_cycle": oldest.is_paid,
+            "portal_payment_note": "a payment requested a minute before (older ones are read "
+            "within five minutes)",
         }
 
 
@@ -359,7 +380,8 @@ def main() -> None:
         sync = results["sync"]
         print(f"idle cycle: {sync['idle_cycle_calls']}")
         previous = sync["previous_schedule_five_minutes_calls_total"]
-        print(f"five minutes: {sync['five_minutes_calls_total']} calls (previous {previous})")
+        print(f"five minutes: {sync['five_minutes_calls_total']} calls (previous {previous}); "
+              f"quiet lines {sync['quiet_five_minutes_calls_total']}")  # fmt: skip
         print(f"portal payment cycle: {sync['portal_payment_cycle_calls']}, paid after one "
               f"cycle: {sync['portal_payment_paid_after_one_cycle']}")  # fmt: skip
 

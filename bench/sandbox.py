@@ -31,6 +31,81 @@ from standins.textrequest.server import serve_in_thread  # noqa: E402
 TARGET_MEDIAN_MS = 20.0
 
 
+def state_save(backend, session, url: str, headers: dict) -> dict:
+    """A save of the whole state (``make run`` saves every 2 s while it changes) while a
+    client keeps asking: how long the save held the backend's lock (every request waits for
+    it), against the time pickling takes (what a save held it for when it pickled under it)."""
+    import tempfile
+    import threading
+
+    from standins.core import state
+
+    started = time.perf_counter()
+    state.snapshot(backend)
+    pickle_ms = (time.perf_counter() - started) * 1000
+    longest, done = [0.0], threading.Event()
+
+    def ask():
+        while not done.is_set():
+            t = time.perf_counter()
+            session.get(url, params={"page": 0, "page_size": 1}, headers=headers, timeout=60)
+            longest[0] = max(longest[0], (time.perf_counter() - t) * 1000)
+
+    class TimedLock:
+        """The backend's lock, timing how long the saving thread holds it."""
+
+        def __init__(self, lock):
+            self.lock, self.depth, self.held_ms = lock, 0, 0.0
+
+        def __enter__(self):
+            self.lock.__enter__()
+            if threading.current_thread() is saver:
+                self.depth += 1
+                if self.depth == 1:
+                    self.since = time.perf_counter()
+
+        def __exit__(self, *exc):
+            if threading.current_thread() is saver:
+                self.depth -= 1
+                if self.depth == 0:
+                    held = (time.perf_counter() - self.since) * 1000
+                    self.held_ms = max(self.held_ms, held)
+            return self.lock.__exit__(*exc)
+
+    saver = threading.current_thread()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sandbox.state"
+        asker = threading.Thread(target=ask)
+        asker.start()
+        time.sleep(0.2)
+        real_lock = backend.lock
+        backend.lock = timed = TimedLock(real_lock)
+        started = time.perf_counter()
+        try:
+            state.save(backend, path)
+        finally:
+            backend.lock = real_lock
+        save_s = time.perf_counter() - started
+        during = longest[0]
+        # The same client as long again with no save: what the machine's load alone costs.
+        longest[0] = 0.0
+        time.sleep(save_s)
+        done.set()
+        asker.join()
+        size = path.stat().st_size
+    return {
+        "pickle_ms": round(pickle_ms, 1),
+        "save_s": round(save_s, 2),
+        "file_mb": round(size / 1e6, 1),
+        # What the save kept every request waiting for: the time it held the backend's lock.
+        "longest_block_ms": round(timed.held_ms, 1),
+        # For context: requests slow down by sharing the CPUs with the saving process.
+        "longest_request_during_the_save_ms": round(during, 1),
+        "longest_request_without_a_save_ms": round(longest[0], 1),
+        "target_ms": 50,
+    }
+
+
 def measure(session, url: str, params: dict, headers: dict, n: int, before=None) -> dict:
     """Median/p95 of ``n`` GETs; ``before`` runs ahead of each (e.g. to drop the list cache)."""
     for _ in range(10):  # warm up
@@ -172,6 +247,7 @@ def main() -> int:
             "messages": seeded_messages,
             "seconds": round(seed_seconds, 2),
         },
+        "state_save": state_save(backend, session, f"{base}/tags", headers),
         # A sync pages through one query: the first page builds the filtered list from the
         # line's indexes ("cold": the list cache is dropped before every request), later
         # pages and repeats reuse that list until the data changes ("warm").

@@ -24,6 +24,7 @@ import os
 import pickle
 import tempfile
 import threading
+import traceback
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,7 @@ def snapshot(backend) -> bytes:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def save(backend, path: str | os.PathLike) -> int:
-    """Write a snapshot to ``path`` atomically; answer the change count it holds."""
-    path = Path(path)
-    with backend.lock:
-        changes = backend.changes
-        data = snapshot(backend)
+def _write(data: bytes, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -56,6 +52,38 @@ def save(backend, path: str | os.PathLike) -> int:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save(backend, path: str | os.PathLike) -> int:
+    """Write a snapshot to ``path`` atomically; answer the change count it holds.
+
+    Pickling a bench-size state takes seconds, and requests wait for the lock meanwhile. Where
+    the system can fork, the lock is held only for the fork: the child, a copy-on-write image
+    of the state at that instant, pickles and writes it while the server goes on (Redis's
+    BGSAVE). The child runs nothing but pickle and file writes, so no other thread's lock is
+    ever taken in it."""
+    path = Path(path)
+    if not hasattr(os, "fork"):
+        with backend.lock:
+            changes = backend.changes
+            data = snapshot(backend)
+        _write(data, path)
+        return changes
+    with backend.lock:
+        changes = backend.changes
+        pid = os.fork()
+        if pid == 0:  # the child: write the snapshot and leave without any cleanup of ours
+            code = 1
+            try:
+                _write(snapshot(backend), path)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise OSError(f"sandbox: the process saving the state to {path} failed ({status})")
     return changes
 
 

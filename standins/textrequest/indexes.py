@@ -133,47 +133,86 @@ class TextIndex:
     """Substring search over one text per phone: the distinct texts by trigram, the phones by
     text. A word of three characters or more reads only the texts holding all its trigrams;
     a shorter one tests each distinct text (names repeat, so there are far fewer than
-    contacts)."""
+    contacts).
 
-    __slots__ = ("phones_by_text", "texts_by_gram", "text_of")
+    The trigrams are built at the first search, not while contacts are added: seeding 50,000
+    contacts spent a quarter of its time on them, and most seeded accounts (tests, the demo)
+    never search. Once built, every change keeps them up to date."""
+
+    __slots__ = ("_phones_by_text", "_texts_by_gram", "text_of")
 
     def __init__(self) -> None:
-        self.phones_by_text: dict[str, set[str]] = {}
-        self.texts_by_gram: dict[str, set[str]] = {}
+        self._phones_by_text: dict[str, set[str]] | None = None
+        self._texts_by_gram: dict[str, set[str]] | None = None
         self.text_of: dict[str, str] = {}
+
+    @property
+    def phones_by_text(self) -> dict[str, set[str]]:
+        self._build()
+        return self._phones_by_text
+
+    @property
+    def texts_by_gram(self) -> dict[str, set[str]]:
+        self._build()
+        return self._texts_by_gram
+
+    # A state file keeps only the texts (the trigrams are rebuilt at the first search), so it
+    # is smaller and quicker to save; files written before kept every slot.
+    def __getstate__(self) -> dict:
+        return {"text_of": self.text_of}
+
+    def __setstate__(self, state) -> None:
+        if isinstance(state, tuple):  # (None, slots) of a file written before
+            state = state[1]
+        self._phones_by_text = self._texts_by_gram = None
+        self.text_of = state["text_of"]
+
+    def _build(self) -> None:
+        if self._phones_by_text is not None:
+            return
+        self._phones_by_text, self._texts_by_gram = {}, {}
+        for phone, text in self.text_of.items():
+            self._add(phone, text)
+
+    def _add(self, phone: str, text: str) -> None:
+        if text not in self._phones_by_text:
+            self._phones_by_text[text] = set()
+            for gram in trigrams(text):
+                self._texts_by_gram.setdefault(gram, set()).add(text)
+        self._phones_by_text[text].add(phone)
 
     def set(self, phone: str, text: str | None) -> None:
         old = self.text_of.get(phone)
         if old == text:
             return
+        built = self._phones_by_text is not None
         if old is not None:
-            phones = self.phones_by_text[old]
-            phones.discard(phone)
-            if not phones:
-                del self.phones_by_text[old]
-                for gram in trigrams(old):
-                    self.texts_by_gram[gram].discard(old)
+            if built:
+                phones = self._phones_by_text[old]
+                phones.discard(phone)
+                if not phones:
+                    del self._phones_by_text[old]
+                    for gram in trigrams(old):
+                        self._texts_by_gram[gram].discard(old)
             del self.text_of[phone]
         if text is not None:
-            if text not in self.phones_by_text:
-                self.phones_by_text[text] = set()
-                for gram in trigrams(text):
-                    self.texts_by_gram.setdefault(gram, set()).add(text)
-            self.phones_by_text[text].add(phone)
+            if built:
+                self._add(phone, text)
             self.text_of[phone] = text
 
     def search(self, needle: str) -> set[str]:
         """Phones whose text contains ``needle`` (a new set)."""
+        self._build()
         texts: Iterable[str]
         if len(needle) >= 3:
-            grams = sorted((self.texts_by_gram.get(g, set()) for g in trigrams(needle)), key=len)
+            grams = sorted((self._texts_by_gram.get(g, set()) for g in trigrams(needle)), key=len)
             texts = grams[0].intersection(*grams[1:])
         else:
-            texts = self.phones_by_text
+            texts = self._phones_by_text
         found: set[str] = set()
         for text in texts:
             if needle in text:
-                found |= self.phones_by_text[text]
+                found |= self._phones_by_text[text]
         return found
 
 

@@ -262,3 +262,22 @@ def test_timeline_tells_who_did_what_and_when(client, lines, fran):
     assert order == sorted(order)
     conversation_url = reverse("conversations:conversation", args=[a.pk, contact.conversation.pk])
     assert conversation_url in page
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_a_common_name_matches_like_a_rare_one(client, lines, fran, monkeypatch, many):
+    """Past MAX_CONTACT_IDS contacts a word is matched by a semi-join, not a list of ids:
+    the same payments either way, a word through the contact and another through the
+    reference included."""
+    a, _ = lines
+    if many:
+        monkeypatch.setattr(listing, "MAX_CONTACT_IDS", 1)
+    caseys = [
+        make_conversation(a, first_name="Casey", phone=f"61555512{n:02d}").contact for n in range(3)
+    ]
+    first = pay(a, contact=caseys[0], reference_number="INV-AB", days=3)
+    second = pay(a, contact=caseys[2], reference_number="INV-CD", days=2)
+    pay(a, reference_number="INV-EF", days=1)  # nobody's Casey
+    client.force_login(fran)
+    assert ids(client.get(reverse("payments:list"), {"q": "casey"})) == [second.pk, first.pk]
+    assert ids(client.get(reverse("payments:list"), {"q": "Casey INV-AB"})) == [first.pk]

@@ -1,5 +1,6 @@
-"""Fresher payment states: a payment paid in the portal is paid here after one incremental
-cycle, and a cycle where nothing changed costs one call per line with open payments."""
+"""Fresher payment states: a payment requested (or reminded) lately and paid in the portal is
+paid here after one incremental cycle; a cycle where nothing changed costs one call per line
+with such payments, and a quiet line's open payments are read with the five-minute read."""
 
 from datetime import timedelta
 
@@ -33,10 +34,23 @@ def open_payments(line):
     return Payment.objects.filter(Payment.OPEN, dashboard=line, payment_id__isnull=False)
 
 
+def requested_lately(payment) -> None:
+    Payment.objects.filter(pk=payment.pk).update(requested_at=timezone.now() - timedelta(minutes=2))
+
+
+def all_quiet(line) -> None:
+    """No payment of the line requested or reminded in the last 15 minutes."""
+    Payment.objects.filter(dashboard=line).update(
+        requested_at=timezone.now() - timedelta(days=1), reminder_sent_at=None
+    )
+
+
 def test_a_portal_payment_is_paid_here_after_one_cycle(synced):
     account, line = synced
     oldest_open = open_payments(line).order_by("requested_at").first()
     assert oldest_open is not None, "the demo seed has open payments"
+    all_quiet(line)
+    requested_lately(oldest_open)
     account.control.pay(account.api_key, line.dashboard_id, oldest_open.payment_id)
 
     before = calls(account)
@@ -55,6 +69,7 @@ def test_a_portal_payment_is_paid_here_after_one_cycle(synced):
 
 def test_nothing_changed_costs_one_payments_call_and_writes_nothing(synced):
     account, line = synced
+    requested_lately(open_payments(line).first())
     stamp = timezone.now() - timedelta(hours=1)
     Payment.objects.filter(dashboard=line).update(closed_at=None)
     states = list(Payment.objects.filter(dashboard=line).values_list(
@@ -71,8 +86,38 @@ def test_nothing_changed_costs_one_payments_call_and_writes_nothing(synced):
     assert not open_payments(line).filter(synced_at=stamp).exists()
 
 
+def test_a_quiet_line_reads_its_open_payments_only_every_five_minutes(synced):
+    account, line = synced
+    payment = open_payments(line).order_by("requested_at").first()
+    all_quiet(line)
+    account.control.pay(account.api_key, line.dashboard_id, payment.payment_id)
+    before = calls(account)
+    run_sync(line, wait=True)
+    assert spent(account, before) == {"GetConversations": 1}  # an idle cycle: one call
+    payment.refresh_from_db()
+    assert payment.is_open
+    state = SyncState.objects.get(dashboard=line, resource="payments")
+    state.cursor = {"new_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
+    state.save()
+    run_sync(line, wait=True)
+    payment.refresh_from_db()
+    assert payment.is_paid
+
+
+def test_a_reminder_sent_lately_makes_the_line_read_every_cycle(synced):
+    account, line = synced
+    payment = open_payments(line).first()
+    all_quiet(line)
+    Payment.objects.filter(pk=payment.pk).update(reminder_sent_at=timezone.now())
+    account.control.pay(account.api_key, line.dashboard_id, payment.payment_id)
+    run_sync(line, wait=True)
+    payment.refresh_from_db()
+    assert payment.is_paid
+
+
 def test_a_line_with_nothing_open_spends_no_payments_call(synced):
     account, line = synced
+    open_payments(line).update(requested_at=timezone.now() - timedelta(minutes=2))
     for payment in open_payments(line):
         account.control.pay(account.api_key, line.dashboard_id, payment.payment_id)
     run_sync(line, wait=True)

@@ -3,6 +3,7 @@ renames it into place: a worker never reads a half-written message."""
 
 import os
 
+import pytest
 from kombu import Connection
 
 from textdesk.broker import Channel
@@ -30,3 +31,16 @@ def test_a_message_appears_whole_or_not_at_all(tmp_path, monkeypatch):
         queue.close()
     assert seen_before_rename  # every message went through a partial name first
     assert Connection(transport="textdesk.broker:Transport").transport.Channel is Channel
+
+
+def test_workers_of_the_embedded_broker_poll_often(settings):
+    """A worker with a full prefetch (one task, acks late) sleeps one polling interval after
+    every task; kombu's default second made bulk work crawl on the embedded broker."""
+    from textdesk.celery import app
+
+    if settings.CELERY_BROKER_URL != "filesystem://":
+        pytest.skip("Redis: workers block on the list, there is no polling")
+    with app.connection_for_read() as conn:
+        assert conn.transport.polling_interval <= 0.1
+    # Without the option, kombu's own default:
+    assert Connection(transport="textdesk.broker:Transport").transport.polling_interval == 1.0

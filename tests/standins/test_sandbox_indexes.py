@@ -270,3 +270,33 @@ def test_filtered_conversations_equal_a_scan_of_every_conversation(lived_in):
             )
         ]
         assert all_pages(acct, path, **filters) == expected, filters
+
+
+def test_name_search_builds_its_trigrams_at_the_first_search_and_keeps_them_true():
+    """Seeding adds no trigrams (most accounts never search); the first search builds them,
+    later changes keep them, and a state file holds only the texts."""
+    import pickle
+
+    from standins.textrequest.indexes import TextIndex
+
+    index = TextIndex()
+    index.set("6155550101", "casey smith")
+    index.set("6155550102", "riley smith")
+    index.set("6155550102", "riley jones")  # renamed before any search
+    assert index._texts_by_gram is None  # nothing built while adding
+    assert index.search("smith") == {"6155550101"}
+    assert index._texts_by_gram is not None
+    index.set("6155550101", "casey jones")  # changed after the build
+    index.set("6155550103", "jo smith")
+    assert index.search("jones") == {"6155550101", "6155550102"}
+    assert index.search("smith") == {"6155550103"}
+    copy = pickle.loads(pickle.dumps(index))
+    assert copy._texts_by_gram is None
+    assert copy.search("jones") == index.search("jones")
+    fresh = TextIndex()
+    for phone, text in index.text_of.items():
+        fresh.set(phone, text)
+    assert fresh.phones_by_text == index.phones_by_text
+    assert {g: t for g, t in fresh.texts_by_gram.items() if t} == {
+        g: t for g, t in index.texts_by_gram.items() if t
+    }

@@ -150,3 +150,29 @@ def test_a_state_file_from_before_the_move_to_standins_still_loads(tmp_path):
     after = demo_backend(delivery_delay=0, seed_value=99)
     assert load(after, tmp_path / "state") is True
     assert answers(after) == answers(before)
+
+
+def test_saving_pickles_outside_the_server_process(tmp_path, monkeypatch):
+    """The lock is held only to fork: the pickling (seconds at bench size) happens in the
+    child, so requests are not held back by a save (issue 23)."""
+    import os
+
+    from standins.core import state
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here: the save pickles under the lock")
+    pickled_here = []
+    real = state.snapshot
+
+    def watched(backend):
+        pickled_here.append(os.getpid())
+        return real(backend)
+
+    monkeypatch.setattr(state, "snapshot", watched)
+    before = demo_backend(delivery_delay=0)
+    path = tmp_path / "sandbox.state"
+    assert save(before, path) == before.changes
+    assert pickled_here == []  # the child pickled; this process only forked and waited
+    after = Backend(seed="none")
+    assert load(after, path)
+    assert answers(after) == answers(before)

@@ -2,11 +2,13 @@
 changes nothing and costs only the incremental calls."""
 
 import pytest
+from django.utils import timezone
 
 from tests.textrequest_helpers import calls, connect, lines_of, seeded_account
 from textdesk.contacts.models import Contact, CustomField, Group, Tag
 from textdesk.conversations.models import Conversation, Message
 from textdesk.payments.models import Payment
+from textdesk.payments.sync import awaits_payment_soon
 from textdesk.sync.engine import run_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,12 +122,11 @@ def test_full_sync_mirrors_the_sandbox_exactly(sandbox_server):
         if n != calls_before.get(op, 0)
     }
     # Nothing changed: one page of the conversation list per line, and one page of open
-    # payments (sorted by status) per line that has any open (payments/sync.py); nothing else.
-    with_open = sum(
-        Payment.objects.filter(Payment.OPEN, dashboard=line, payment_id__isnull=False).exists()
-        for line in lines
-    )
-    assert spent == {"GetConversations": len(lines), "GetPayments": with_open}
+    # payments (sorted by status) per line with one requested or reminded in the last 15
+    # minutes (payments/sync.py); nothing else.
+    awaiting = sum(awaits_payment_soon(line, timezone.now()) for line in lines)
+    expected = {"GetConversations": len(lines), "GetPayments": awaiting}
+    assert spent == {op: n for op, n in expected.items() if n}
 
 
 def test_opening_a_conversation_without_history_fills_it_at_once(sandbox_server):
@@ -168,13 +169,14 @@ def test_new_activity_is_read_incrementally(sandbox_server):
     spent = {
         op: n - before.get(op, 0) for op, n in calls(account).items() if n != before.get(op, 0)
     }
-    open_payments = Payment.objects.filter(Payment.OPEN, dashboard=line, payment_id__isnull=False)
-    assert spent == {
+    expected = {
         "GetConversations": 1,
         "GetContacts": 1,
         "GetMessagesByContactPhone": 2,
-        "GetPayments": int(open_payments.exists()),  # the open payments' states, every cycle
+        # the open payments' states, every cycle while one was requested lately
+        "GetPayments": int(awaits_payment_soon(line, timezone.now())),
     }
+    assert spent == {op: n for op, n in expected.items() if n}
     conversation = Conversation.objects.get(contact__phone_number=phone, dashboard=line)
     assert conversation.last_message_preview == "Second new"
     assert conversation.is_unread

@@ -39,8 +39,11 @@ SORT_COLUMNS = {
     "customer": "recipient",
     "state": "textrequest_payment_status",
 }
-# Beyond this many contacts matching a name, search by a join instead of a list of ids.
-MAX_CONTACT_IDS = 2000
+# Beyond this many contacts matching a word, search by a semi-join instead of a list of ids:
+# a long literal list cost more to build, send and plan (15 ms at 1,200 ids) than the hashed
+# subquery it replaces, which PostgreSQL answers while walking the payments in list order (a
+# common name matches payments densely). A rare word's short list stays an index lookup.
+MAX_CONTACT_IDS = 200
 
 
 class BadCursor(ValueError):

@@ -1,13 +1,16 @@
 """Reading a line's payments from Text Request.
 
-The first sync reads every page (newest first). Afterwards every incremental cycle (30 s)
-refreshes the open payments as cheaply as the API allows: GetPayments has no "changed since"
-or status filter, but sorts by status, so ``sort_type=status&sort_direction=desc`` answers the
-open ones (``Sent``) first; reading until the first closed one costs one call per 100 open
-payments, and none on a line with nothing open. A payment open here that is missing from that
-block was paid or canceled: it is read alone (one call per payment that changed). Every five
-minutes a read newest first until a known payment catches payments made and closed elsewhere
-between two cycles. Only rows that changed are written; payments cannot be deleted upstream.
+The first sync reads every page (newest first). Afterwards an incremental cycle (30 s) of a
+line with a payment requested or reminded in the last 15 minutes (when customers pay) and no
+healthy events refreshes the open payments as cheaply as the API allows (other lines' come
+with the five-minute read, so an idle cycle costs about one call per line): GetPayments has
+no "changed since" or status filter, but sorts by status, so
+``sort_type=status&sort_direction=desc`` answers the open ones (``Sent``) first; reading
+until the first closed one costs one call per 100 open payments, and none on a line with
+nothing open. A payment open here that is missing from that block was paid or canceled: it
+is read alone (one call per payment that changed). Every five minutes a read newest first
+until a known payment catches payments made and closed elsewhere between two cycles. Only
+rows that changed are written; payments cannot be deleted upstream.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from textdesk.contacts.models import Contact
@@ -29,6 +33,9 @@ from textdesk.textrequest import types as tr
 OPEN_UPSTREAM = {"", "Sent", "PastDue", "Unknown"}
 CLOSED = (*Payment.PAID_STATUSES, *Payment.CANCELED_STATUSES)
 NEW_EVERY = timedelta(minutes=5)
+# Most customers pay within minutes of the text or its reminder: for this long after one, the
+# line's open payments are read every cycle when no events say what changed.
+RECENT = timedelta(minutes=15)
 # Payments that left the open block read one by one per cycle (the rest wait a cycle).
 MAX_SINGLE_READS = 10
 # Opening a payment whose state is older than this reads it again.
@@ -133,17 +140,28 @@ def apply_payment(dashboard: Dashboard, item: tr.Payment) -> Payment:
         return Payment.objects.get(dashboard=dashboard, payment_id=item.payment_id)
 
 
-def sync_payments(run, state, *, full: bool, open_each_cycle: bool = True) -> None:
+def sync_payments(
+    run, state, *, full: bool, open_each_cycle: bool = True, manual: bool = False
+) -> None:
     """New payments, and the state of the open ones (see the module docstring).
     ``open_each_cycle=False``: the line's ``payment_status_updated`` events are healthy, so the
-    open ones are read only with the five-minute read of new ones."""
+    open ones are read only with the five-minute read of new ones. ``manual`` ("Sync now"):
+    the open ones are read whatever the rules."""
     dashboard = run.dashboard
     now = timezone.now()
     if not (full or state.last_full_at is None or state.cursor.get("walk") == "full"):
         new_at = state.cursor.get("new_at")
         due = new_at is None or now - datetime.fromisoformat(new_at) >= NEW_EVERY
         # TEXTDESK_PAYMENT_FRESHNESS off: the open payments too only every five minutes.
-        if due or (settings.TEXTDESK_PAYMENT_FRESHNESS and open_each_cycle):
+        if (
+            due
+            or manual
+            or (
+                settings.TEXTDESK_PAYMENT_FRESHNESS
+                and open_each_cycle
+                and awaits_payment_soon(dashboard, now)
+            )
+        ):
             refresh_open(run, dashboard)
         if due:
             for page in run.pages(run.client.get_payments, dashboard.dashboard_id):
@@ -160,6 +178,19 @@ def sync_payments(run, state, *, full: bool, open_each_cycle: bool = True) -> No
         run.progress(state, page, cursor)
     state.last_full_at = timezone.now()
     state.cursor = {"new_at": now.isoformat()}
+
+
+def awaits_payment_soon(dashboard: Dashboard, now: datetime) -> bool:
+    """Whether an open payment of the line was requested or reminded within ``RECENT``: the
+    moments customers pay. Only then does a cycle without events read the open payments; a
+    quiet line's are read with the five-minute read (an idle cycle stays near one call)."""
+    since = now - RECENT
+    return (
+        Payment.objects.filter(dashboard=dashboard)
+        .filter(Payment.OPEN)
+        .filter(Q(requested_at__gte=since) | Q(reminder_sent_at__gte=since))
+        .exists()
+    )
 
 
 def refresh_open(run, dashboard: Dashboard) -> None:

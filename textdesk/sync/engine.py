@@ -173,7 +173,8 @@ def run_sync(
                     _step(run, contacts, lambda s: contacts_sync.sync_new_contacts(run, s))
             if R.PAYMENTS in wanted and _due(states[R.PAYMENTS], full, now):
                 _step(run, states[R.PAYMENTS], lambda s: payments_sync.sync_payments(
-                    run, s, full=full, open_each_cycle=not events_cover))  # fmt: skip
+                    run, s, full=full, open_each_cycle=not events_cover,
+                    manual=manual))  # fmt: skip
             more = False
             if R.HISTORIES in wanted:
                 histories = states[R.HISTORIES]
