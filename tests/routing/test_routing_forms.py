@@ -97,6 +97,12 @@ def test_the_toggle_without_javascript_posts_and_comes_back(client, agent):
     assert response["Location"] == reverse("home")
     agent.refresh_from_db()
     assert not agent.is_available
+    # Not a path: a word `redirect` would look up as a view's name, another site's path.
+    for hostile in ("1", "home", "//evil.example/x", "javascript:alert(1)"):
+        response = client.post(
+            reverse("accounts:availability"), {"available": "1", "next": hostile}
+        )
+        assert response.status_code == 302 and response["Location"] == reverse("home")
 
 
 def test_finance_has_no_toggle(client, finance_user):

@@ -62,6 +62,16 @@ password_change_done = auth_views.PasswordChangeDoneView.as_view(
 )
 
 
+def _own_path(request, target: str) -> str:
+    """``target`` when it is a path on this site, else "": a ``next`` that came with a form
+    may be anything (another site, or a word ``redirect`` would take for a view's name)."""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
@@ -83,11 +93,7 @@ def two_factor_verify(request):
             form.add_error("code", str(refused))
         else:
             services.finish_sign_in(request, user, backend)
-            if not url_has_allowed_host_and_scheme(
-                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                next_url = settings.LOGIN_REDIRECT_URL
-            response = redirect(next_url)
+            response = redirect(_own_path(request, next_url) or settings.LOGIN_REDIRECT_URL)
             if device.persistent_id.startswith("otp_static"):
                 left = services.recovery_codes_left(user)
                 messages.warning(
@@ -193,11 +199,7 @@ def availability(request):
     set_availability(user=request.user, is_available=choice == "1", actor=request.user)
     if request.htmx:
         return render(request, "accounts/availability.html#availability")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("home")
+    target = _own_path(request, request.POST.get("next", "")) or reverse("home")
     messages.success(
         request,
         "You are Available: new conversations may be assigned to you."
