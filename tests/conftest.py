@@ -93,12 +93,17 @@ def make_connection(*, api_url="http://127.0.0.1:9/api/v3", api_key="tr_test_key
     connection = Connection(name=extra.pop("name", "Test account"), api_url=api_url, **extra)
     connection.set_api_key(api_key)
     connection.save()
-    # Primary keys repeat between tests: an earlier test's calls under the same key must not
-    # make this connection's limiter busy (e.g. after a demo's first sync).
-    from tests.textrequest_helpers import reset_limiter
-
-    reset_limiter(connection.bucket)
     return connection
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Every test starts with no calls counted. Buckets are named by the connection's primary
+    key, which repeats between tests, so an earlier test's calls (a demo's first sync, made
+    by `demo_setup`) would otherwise make a later test's connection wait for a slot."""
+    from tests.textrequest_helpers import reset_all_limiters
+
+    reset_all_limiters()
 
 
 _dashboard_ids = iter(range(1000, 10**9))

@@ -12,6 +12,17 @@ from textdesk.dashboards.sync import sync_dashboards
 from textdesk.textrequest.limiter import FileLimiter, RedisLimiter, get_limiter
 
 
+def reset_all_limiters() -> None:
+    """Forget every bucket's calls, cooldowns and 429 counts."""
+    limiter = get_limiter()
+    if isinstance(limiter, RedisLimiter):
+        for key in limiter.redis.scan_iter(f"{limiter.prefix}:*"):
+            limiter.redis.delete(key)
+    elif isinstance(limiter, FileLimiter):
+        for path in limiter.directory.glob("*.json"):
+            path.unlink(missing_ok=True)
+
+
 def reset_limiter(bucket: str) -> None:
     """Forget a bucket's calls, cooldown and 429 count (pks repeat between tests)."""
     limiter = get_limiter()
