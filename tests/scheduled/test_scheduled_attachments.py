@@ -59,6 +59,19 @@ def send_later(client, conversation, body, files, **extra):
     return client.post(url, data)
 
 
+def schedule(conversation, agent, body, files=(), *, hours=5) -> ScheduledText:
+    """A text with files scheduled ``hours`` ahead, as the composer's Send later does."""
+    return scheduled.schedule_text(
+        conversation=conversation,
+        user=agent,
+        body=body,
+        due_at=timezone.now() + timedelta(hours=hours),
+        zone=ZONE,
+        client_key=uuid.uuid4(),
+        attachments=list(files),
+    )
+
+
 def make_due(item: ScheduledText) -> None:
     """Its time has come (the service refuses a time in the past, so the row is moved)."""
     ScheduledText.objects.filter(pk=item.pk).update(due_at=timezone.now() - timedelta(minutes=1))
@@ -82,14 +95,12 @@ def test_send_later_keeps_the_files_until_the_text_leaves(client, world):
 
 def test_a_due_text_uploads_and_sends_its_files_once_with_it(world):
     account, line, conversation, agent = world
-    item = scheduled.schedule_text(
-        conversation=conversation,
-        user=agent,
-        body="Your invoice and the photo",
-        due_at=timezone.now() + timedelta(hours=1),
-        zone=ZONE,
-        client_key=uuid.uuid4(),
-        attachments=[picture("photo.png"), SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 x")],
+    item = schedule(
+        conversation,
+        agent,
+        "Your invoice and the photo",
+        [picture("photo.png"), SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 x")],
+        hours=1,
     )
     make_due(item)
     assert scheduled.release_due()["released"] == 1
@@ -141,15 +152,7 @@ def test_a_file_text_request_would_refuse_is_a_form_error(client, world, files, 
 
 def test_a_file_text_request_refuses_at_send_time_is_shown_on_the_scheduled_text(client, world):
     account, line, conversation, agent = world
-    item = scheduled.schedule_text(
-        conversation=conversation,
-        user=agent,
-        body="The form you asked for",
-        due_at=timezone.now() + timedelta(hours=1),
-        zone=ZONE,
-        client_key=uuid.uuid4(),
-        attachments=[picture("form.png")],
-    )
+    item = schedule(conversation, agent, "The form you asked for", [picture("form.png")], hours=1)
     # Text Request refuses what textdesk accepted when it was scheduled (its rules changed).
     Attachment.objects.filter(scheduled=item).update(name="form.heic")
     make_due(item)
@@ -176,14 +179,8 @@ def test_a_file_text_request_refuses_at_send_time_is_shown_on_the_scheduled_text
 
 def test_edit_removes_and_adds_files(client, world):
     _account, line, conversation, agent = world
-    item = scheduled.schedule_text(
-        conversation=conversation,
-        user=agent,
-        body="Two pictures",
-        due_at=timezone.now() + timedelta(hours=5),
-        zone=ZONE,
-        client_key=uuid.uuid4(),
-        attachments=[picture("old.png"), picture("keep.png")],
+    item = schedule(
+        conversation, agent, "Two pictures", [picture("old.png"), picture("keep.png")], hours=5
     )
     old = item.attachments.get(name="old.png")
     client.force_login(agent)
@@ -209,14 +206,8 @@ def test_edit_removes_and_adds_files(client, world):
 
 def test_edit_refuses_a_fourth_file_and_keeps_what_was_typed(client, world):
     _account, line, conversation, agent = world
-    item = scheduled.schedule_text(
-        conversation=conversation,
-        user=agent,
-        body="Three already",
-        due_at=timezone.now() + timedelta(hours=5),
-        zone=ZONE,
-        client_key=uuid.uuid4(),
-        attachments=[picture(f"p{i}.png") for i in range(3)],
+    item = schedule(
+        conversation, agent, "Three already", [picture(f"p{i}.png") for i in range(3)], hours=5
     )
     client.force_login(agent)
     url = reverse("conversations:scheduled_edit", args=[line.pk, item.pk])
@@ -237,14 +228,7 @@ def test_edit_refuses_a_fourth_file_and_keeps_what_was_typed(client, world):
 def test_edit_offers_the_saved_replies_picker(client, world):
     _account, line, conversation, agent = world
     SavedReply.objects.create(dashboard=line, shortcut="hours", body="We're open 8 to 6.")
-    item = scheduled.schedule_text(
-        conversation=conversation,
-        user=agent,
-        body="Hello",
-        due_at=timezone.now() + timedelta(hours=5),
-        zone=ZONE,
-        client_key=uuid.uuid4(),
-    )
+    item = schedule(conversation, agent, "Hello", hours=5)
     client.force_login(agent)
     page = client.get(reverse("conversations:scheduled_edit", args=[line.pk, item.pk]))
     html = page.content.decode()
@@ -255,15 +239,7 @@ def test_edit_offers_the_saved_replies_picker(client, world):
 def test_a_skipped_or_cancelled_text_drops_its_files_bytes(world):
     _account, _line, conversation, agent = world
     items = [
-        scheduled.schedule_text(
-            conversation=conversation,
-            user=agent,
-            body=body,
-            due_at=timezone.now() + timedelta(hours=5),
-            zone=ZONE,
-            client_key=uuid.uuid4(),
-            attachments=[picture()],
-        )
+        schedule(conversation, agent, body, [picture()], hours=5)
         for body in ("cancel me", "skip me")
     ]
     scheduled.cancel_scheduled(scheduled=items[0], user=agent)
@@ -277,14 +253,8 @@ def test_a_skipped_or_cancelled_text_drops_its_files_bytes(world):
 
 def test_send_now_takes_the_files_along_once(world):
     account, _line, conversation, agent = world
-    item = scheduled.schedule_text(
-        conversation=conversation,
-        user=agent,
-        body="Sent early with its file",
-        due_at=timezone.now() + timedelta(days=2),
-        zone=ZONE,
-        client_key=uuid.uuid4(),
-        attachments=[picture("early.png")],
+    item = schedule(
+        conversation, agent, "Sent early with its file", [picture("early.png")], hours=24 * 2
     )
     item = scheduled.send_scheduled_now(scheduled=item, user=agent)
     assert item.message.status == Message.Status.SENT and len(item.message.mms_media) == 1
@@ -298,15 +268,7 @@ def test_files_cost_one_query_whatever_the_number_of_texts(client, world):
     _account, line, conversation, agent = world
 
     def schedule_with_file(i):
-        scheduled.schedule_text(
-            conversation=conversation,
-            user=agent,
-            body=f"Text {i}",
-            due_at=timezone.now() + timedelta(hours=5 + i),
-            zone=ZONE,
-            client_key=uuid.uuid4(),
-            attachments=[picture(f"file{i}.png")],
-        )
+        schedule(conversation, agent, f"Text {i}", [picture(f"file{i}.png")], hours=5 + i)
 
     client.force_login(agent)
     urls = [
