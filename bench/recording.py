@@ -79,3 +79,31 @@ def write(name: str, results: dict, out: str | Path | None = None) -> Path:
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     print(f"results written to {relative(path)}")
     return path
+
+
+def embedded_django(window: float, reserve: float, *, without_redis: bool = False) -> None:
+    """Django on the embedded default for a bench that drives the limiter itself: a fresh
+    SQLite in a temporary state dir, tasks run inline, sync leaving ``reserve`` of each
+    window to people, and the limiter's headroom scaled to a ``window``-second window (the
+    real one is 1 s of 60). ``without_redis``: the limiter on files even when REDIS_URL is set."""
+    import tempfile
+
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="textdesk.settings",
+        DEBUG=os.environ.get("DEBUG", "1"),  # a developer's run: development settings
+        TEXTDESK_STATE_DIR=tempfile.mkdtemp(prefix="textdesk-bench-"),
+        CELERY_TASK_ALWAYS_EAGER="1",
+        TEXTDESK_RATE_LIMIT_SYNC_RESERVE=str(reserve),
+    )
+    os.environ.pop("DATABASE_URL", None)
+    if without_redis:
+        os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.TEXTDESK_RATE_LIMIT_HEADROOM = window / 60.0
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)

@@ -28,7 +28,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -44,29 +43,6 @@ REAL_WINDOW = 60.0
 BEAT_EVERY = 15.0  # send-due-texts and sweep-outbox run every 15 s (textdesk/celery.py)
 BATCH = 5000
 PAGE = 50  # the Scheduled view's page
-
-
-def setup(window: float, reserve: float) -> None:
-    state = tempfile.mkdtemp(prefix="textdesk-bench-")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="textdesk.settings",
-        DEBUG=os.environ.get("DEBUG", "1"),  # a developer's run: development settings
-        TEXTDESK_STATE_DIR=state,
-        CELERY_TASK_ALWAYS_EAGER="1",
-        TEXTDESK_RATE_LIMIT_SYNC_RESERVE=str(reserve),
-    )
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    # The real headroom is 1 s of a 60 s window; keep the same proportion.
-    settings.TEXTDESK_RATE_LIMIT_HEADROOM = window / REAL_WINDOW
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -427,7 +403,7 @@ def main() -> None:
     args.replies = max(int(args.replies * args.scale), 5)
     if args.reply_every is None:
         args.reply_every = args.window / 5
-    setup(args.window, args.reserve)
+    recording.embedded_django(args.window, args.reserve, without_redis=True)
 
     from standins.textrequest.testing import SandboxServer
     from tests.conftest import make_user

@@ -21,7 +21,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -31,28 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import recording  # noqa: E402
-
-
-def setup(window: float, reserve: float) -> None:
-    state = tempfile.mkdtemp(prefix="textdesk-bench-")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="textdesk.settings",
-        DEBUG=os.environ.get("DEBUG", "1"),  # a developer's run: development settings
-        TEXTDESK_STATE_DIR=state,
-        CELERY_TASK_ALWAYS_EAGER="1",
-        # The share of each window sync leaves for people: what the limiter reads.
-        TEXTDESK_RATE_LIMIT_SYNC_RESERVE=str(reserve),
-    )
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    # The real headroom is 1 s of a 60 s window; keep the same proportion.
-    settings.TEXTDESK_RATE_LIMIT_HEADROOM = window / 60.0
-    call_command("migrate", verbosity=0)
 
 
 def main() -> None:
@@ -77,7 +54,7 @@ def main() -> None:
     args.contacts = max(int(args.contacts * args.scale), 20)
     args.messages = max(int(args.messages * args.scale), 100)
     args.sends = max(int(args.sends * args.scale), 5)
-    setup(args.window, args.reserve)
+    recording.embedded_django(args.window, args.reserve)
     if args.events:
         bench_events(args)
         return
